@@ -1,0 +1,43 @@
+# Two commands take a fresh clone to results: `make demo` and `make test`.
+PY      ?= python3
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+CORES   ?= 2
+DEMO_OUT ?= results/demo
+
+.PHONY: venv demo test report bench clean-demo lint
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+# The whole workflow on the embedded digits data (CPU), ending in the HTML report.
+demo: $(STAMP)
+	$(BIN)/snakemake --profile profiles/default --cores $(CORES) --configfile presets/demo.yaml
+	$(BIN)/snakemake --profile profiles/default --cores $(CORES) --configfile presets/demo.yaml \
+		--report $(DEMO_OUT)/report.html
+	@echo "report: $(DEMO_OUT)/report.html"
+
+# The report of the thesis run (config.yaml) once it has finished.
+report: $(STAMP)
+	$(BIN)/snakemake --profile profiles/default --report results/thesis/report.html
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/snakemake --lint
+
+bench: $(STAMP)
+	$(BIN)/python bench/bench_coreset.py
+	$(BIN)/python bench/bench_training.py
+	$(BIN)/python bench/bench_workflow.py
+
+clean-demo:
+	rm -rf $(DEMO_OUT)

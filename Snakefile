@@ -1,0 +1,43 @@
+# alvae: active learning with task-agnostic VAE features (see README.md).
+# The Snakefile only validates the config, includes one rule file per stage and
+# names the final targets; all logic lives in the `alvae` package (src/alvae).
+
+import os
+import sys
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+# Make the library importable here and in every script job, installed or not.
+_SRC = os.path.join(workflow.basedir, "src")
+sys.path.insert(0, _SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH")) if p)
+
+# config.yaml is the thesis experiment. A --configfile (presets/demo.yaml, say)
+# replaces it instead of being merged into it, so that a preset's datasets and
+# strategies are the whole study, not additions to the thesis's.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+from alvae.config import check_config  # noqa: E402
+
+check_config(config)
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/vae.smk"
+include: "workflow/rules/al.smk"
+include: "workflow/rules/tsne.smk"
+include: "workflow/rules/results.smk"
+
+
+rule all:
+    input:
+        final_targets(),
+    default_target: True

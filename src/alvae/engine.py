@@ -1,0 +1,211 @@
+"""Training engine: the pool lives on the device as uint8, batches are index
+tensors, normalisation happens per batch on the device.
+
+No ``DataLoader``, no per-sample Python transforms: for 28×28 images the data
+path would otherwise cost more than the ResNet itself on a GPU. On CUDA the
+engine uses bf16 autocast and channels-last; on the CPU plain float32.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .model import BLOCK_CHANNELS, TaskModel
+
+
+@dataclass
+class TrainConfig:
+    lr: float = 0.001
+    momentum: float = 0.9
+    weight_decay: float = 0.0
+    batch_size: int = 128
+    eval_batch_size: int = 1024
+    min_train_acc: Optional[float] = None
+    max_extra_epochs: int = 20
+    amp: bool = True
+    # loss prediction (used only when the engine is given a loss module)
+    lloss_margin: float = 1.0
+    lloss_weight: float = 1.0
+    lloss_detach_after: float = 0.6
+
+    @classmethod
+    def from_config(cls, task_model: dict, lloss: dict | None = None) -> "TrainConfig":
+        lloss = lloss or {}
+        return cls(
+            lr=task_model["lr"], momentum=task_model["momentum"],
+            weight_decay=task_model.get("weight_decay", 0.0), batch_size=task_model["batch_size"],
+            eval_batch_size=task_model.get("eval_batch_size", 1024),
+            min_train_acc=task_model.get("min_train_acc"),
+            max_extra_epochs=task_model.get("max_extra_epochs", 20), amp=task_model.get("amp", True),
+            lloss_margin=lloss.get("margin", 1.0), lloss_weight=lloss.get("weight", 1.0),
+            lloss_detach_after=lloss.get("detach_after", 0.6),
+        )
+
+
+class DevicePool:
+    """Images (uint8) and labels of one split, resident on ``device``."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, task: str, device):
+        self.device = torch.device(device)
+        self.images = torch.from_numpy(np.ascontiguousarray(images)).to(self.device)
+        self.task = task
+        dtype = torch.float32 if task == "multi-label" else torch.long
+        self.labels = torch.as_tensor(np.asarray(labels), dtype=dtype, device=self.device)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def per_sample_loss(logits: torch.Tensor, targets: torch.Tensor, task: str) -> torch.Tensor:
+    """Cross-entropy for multi-class/binary, mean BCE over labels for multi-label."""
+    logits = logits.float()
+    if task == "multi-label":
+        return F.binary_cross_entropy_with_logits(logits, targets, reduction="none").mean(dim=1)
+    return F.cross_entropy(logits, targets, reduction="none")
+
+
+def n_outputs(task: str, n_classes: int) -> int:
+    return n_classes if task != "binary" else 2
+
+
+def _autocast(device: torch.device, amp: bool):
+    if amp and device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def _correct(logits: torch.Tensor, targets: torch.Tensor, task: str) -> torch.Tensor:
+    """Number of correct predictions (multi-label: correct label decisions / L)."""
+    if task == "multi-label":
+        return ((logits > 0).float() == targets).float().mean(dim=1).sum()
+    return (logits.argmax(dim=1) == targets).sum()
+
+
+def build_model(task: str, n_classes: int, in_channels: int, task_model: dict, seed: int,
+                device) -> TaskModel:
+    """A freshly initialised task model (the seed fixes the new head's init)."""
+    torch.manual_seed(seed)
+    model = TaskModel(n_outputs(task, n_classes), in_channels, task_model.get("weights"),
+                      task_model.get("grayscale", "repeat"), task_model.get("input_size"))
+    model = model.to(device)
+    if torch.device(device).type == "cuda":
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
+def build_loss_module(hidden: int, extra_dim: int, seed: int, device):
+    from .lossnet import LossPredictionModule
+
+    torch.manual_seed(seed + 7919)
+    return LossPredictionModule(BLOCK_CHANNELS, hidden=hidden, extra_dim=extra_dim).to(device)
+
+
+def _prepare(model: TaskModel, pool: DevicePool, idx: torch.Tensor) -> torch.Tensor:
+    x = model.prepare(pool.images[idx])
+    if pool.device.type == "cuda":
+        x = x.contiguous(memory_format=torch.channels_last)
+    return x
+
+
+def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs: int,
+                cfg: TrainConfig, seed: int, loss_module=None,
+                extra: Optional[torch.Tensor] = None,
+                log: Callable[[str], None] = print, log_prefix: str = "") -> dict:
+    """Train ``model`` (and the loss module, jointly) on ``labeled`` pool points.
+
+    ``extra`` is the per-pool-point vector the loss module appends (α·VAE μ).
+    Trains ``epochs`` epochs, then keeps going while the train accuracy is
+    below ``cfg.min_train_acc``, for at most ``cfg.max_extra_epochs`` more.
+    Returns the final epoch's train accuracy and loss, epochs run and seconds.
+    """
+    device = pool.device
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    params = list(model.parameters()) + (list(loss_module.parameters()) if loss_module else [])
+    opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    lab = torch.as_tensor(labeled, dtype=torch.long, device=device)
+    n = len(lab)
+    detach_epoch = int(round(cfg.lloss_detach_after * epochs))
+    model.train()
+    if loss_module is not None:
+        loss_module.train()
+    t0 = time.perf_counter()
+    epoch, acc, mean_loss = 0, 0.0, float("nan")
+    max_epochs = epochs + (cfg.max_extra_epochs if cfg.min_train_acc is not None else 0)
+    while epoch < max_epochs:
+        if epoch >= epochs and (cfg.min_train_acc is None or acc >= cfg.min_train_acc):
+            break
+        perm = lab[torch.randperm(n, generator=gen).to(device)]
+        correct = torch.zeros((), device=device)
+        loss_sum = torch.zeros((), device=device)
+        for start in range(0, n, cfg.batch_size):
+            idx = perm[start:start + cfg.batch_size]
+            if len(idx) < 2 and n >= 2:
+                continue  # batch norm needs two samples; the point was seen in other epochs
+            x, y = _prepare(model, pool, idx), pool.labels[idx]
+            with _autocast(device, cfg.amp):
+                logits, _, blocks = model(x)
+                losses = per_sample_loss(logits, y, pool.task)
+                loss = losses.mean()
+                if loss_module is not None:
+                    from .lossnet import pair_margin_loss
+
+                    if epoch >= detach_epoch:
+                        blocks = [b.detach() for b in blocks]
+                    pred = loss_module(blocks, None if extra is None else extra[idx]).float()
+                    loss = loss + cfg.lloss_weight * pair_margin_loss(pred, losses.detach(),
+                                                                      cfg.lloss_margin)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            correct += _correct(logits.detach(), y, pool.task)
+            loss_sum += losses.detach().sum()
+        epoch += 1
+        acc = float(correct) / n
+        mean_loss = float(loss_sum) / n
+        log(f"{log_prefix}epoch {epoch}/{epochs} train_loss {mean_loss:.4f} train_acc {acc:.4f}")
+    return {"train_acc": acc, "train_loss": mean_loss, "epochs": epoch,
+            "train_time_s": time.perf_counter() - t0}
+
+
+@torch.no_grad()
+def infer(model: TaskModel, pool: DevicePool, indices, cfg: TrainConfig, loss_module=None,
+          extra: Optional[torch.Tensor] = None) -> dict:
+    """One batched pass over ``pool`` points: features, probabilities, and the
+    predicted loss when a loss module is given. Tensors stay on the device."""
+    device = pool.device
+    idx_all = torch.as_tensor(np.asarray(indices), dtype=torch.long, device=device)
+    model.eval()
+    if loss_module is not None:
+        loss_module.eval()
+    feats, probs, preds = [], [], []
+    for start in range(0, len(idx_all), cfg.eval_batch_size):
+        idx = idx_all[start:start + cfg.eval_batch_size]
+        with _autocast(device, cfg.amp):
+            logits, f, blocks = model(_prepare(model, pool, idx))
+            if loss_module is not None:
+                preds.append(loss_module(blocks, None if extra is None else extra[idx]).float())
+        logits = logits.float()
+        feats.append(f.float())
+        probs.append(torch.sigmoid(logits) if pool.task == "multi-label" else logits.softmax(dim=1))
+    out = {
+        "features": torch.cat(feats) if feats else torch.zeros((0, 512), device=device),
+        "probs": torch.cat(probs) if probs else torch.zeros((0, 1), device=device),
+    }
+    if loss_module is not None:
+        out["pred_loss"] = torch.cat(preds) if preds else torch.zeros(0, device=device)
+    return out
+
+
+def evaluate(model: TaskModel, pool: DevicePool, cfg: TrainConfig) -> dict:
+    """Accuracy and ROC-AUC on a whole split (see :func:`alvae.metrics.scores`)."""
+    from .metrics import scores
+
+    probs = infer(model, pool, np.arange(len(pool)), cfg)["probs"].cpu().numpy()
+    return scores(probs, pool.labels.cpu().numpy(), pool.task)

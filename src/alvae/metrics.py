@@ -1,0 +1,35 @@
+"""Test metrics as MedMNIST computes them."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+
+def accuracy(probs: np.ndarray, labels: np.ndarray, task: str, threshold: float = 0.5) -> float:
+    """Multi-class/binary: argmax accuracy. Multi-label: MedMNIST's accuracy,
+    i.e. per-label accuracy at ``threshold`` averaged over the labels."""
+    if task == "multi-label":
+        return float(((probs > threshold) == (labels > 0.5)).mean(axis=0).mean())
+    return float((probs.argmax(axis=1) == labels).mean())
+
+
+def auc(probs: np.ndarray, labels: np.ndarray, task: str) -> float:
+    """Multi-label: mean of per-label ROC-AUCs (labels with one class only are
+    left out); binary: AUC of the positive class; multi-class: one-vs-rest
+    macro AUC over the classes present. NaN when undefined."""
+    if task == "multi-label":
+        aucs = [roc_auc_score(labels[:, j], probs[:, j])
+                for j in range(labels.shape[1]) if 0 < labels[:, j].sum() < len(labels)]
+        return float(np.mean(aucs)) if aucs else float("nan")
+    present = np.unique(labels)
+    if present.size < 2:
+        return float("nan")
+    if task == "binary" or probs.shape[1] == 2:
+        return float(roc_auc_score(labels, probs[:, 1]))
+    aucs = [roc_auc_score(labels == c, probs[:, c]) for c in present]
+    return float(np.mean(aucs))
+
+
+def scores(probs: np.ndarray, labels: np.ndarray, task: str) -> dict:
+    return {"acc": accuracy(probs, labels, task), "auc": auc(probs, labels, task)}

@@ -1,0 +1,63 @@
+"""The interface every selection heuristic implements.
+
+A strategy sees one :class:`SelectionContext` per round and returns the pool
+indices to label.  It never trains anything itself: the training engine does
+that (including the loss-prediction module of ``lloss``), and the context
+exposes the batched inference passes a strategy may need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import numpy as np
+import torch
+
+
+@dataclass
+class SelectionContext:
+    """Everything a strategy may look at in one round.
+
+    Attributes
+    ----------
+    labeled, candidates:
+        Pool indices (int64 arrays). ``candidates`` is the unlabeled set the
+        strategy picks from (possibly a random sub-pool of it).
+    infer:
+        ``infer(indices) -> dict`` runs one batched pass of the current task
+        model over those pool points and returns tensors on ``device``:
+        ``"features"`` (n x 512 penultimate features, float32),
+        ``"probs"`` (n x C softmax probabilities for multi-class and binary
+        tasks, n x L sigmoid probabilities for multi-label ones) and, when the
+        model carries a loss-prediction module, ``"pred_loss"`` (n,).
+    latents:
+        VAE means for every pool point (N x z float32), or ``None``.
+    alpha:
+        Scale of the VAE latents when concatenated (already resolved to a
+        float by the loop).
+    task:
+        ``"multi-class"``, ``"binary"`` or ``"multi-label"``.
+    """
+
+    labeled: np.ndarray
+    candidates: np.ndarray
+    infer: Callable[[np.ndarray], dict]
+    task: str
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    latents: Optional[np.ndarray] = None
+    alpha: float = 1.0
+
+
+class Strategy:
+    """Base class: subclasses set ``name`` and implement :meth:`select`."""
+
+    name: str = "base"
+    #: the strategy concatenates VAE latents (needs ``ctx.latents``)
+    uses_vae: bool = False
+    #: the task model must carry a loss-prediction module during training
+    needs_loss_module: bool = False
+
+    def select(self, ctx: SelectionContext, budget: int, rng: np.random.Generator) -> np.ndarray:
+        """Return ``budget`` distinct pool indices taken from ``ctx.candidates``."""
+        raise NotImplementedError

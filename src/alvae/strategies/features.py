@@ -1,0 +1,47 @@
+"""Feature helpers shared by the distance strategies (core-set, MedAL)."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import torch
+
+
+def concat_latents(features: torch.Tensor, latents: Optional[np.ndarray], indices: np.ndarray,
+                   alpha: float, device) -> torch.Tensor:
+    """Return ``T_f(u) ⌢ α·V(u)`` for the pool points ``indices`` (thesis, chapter 3).
+
+    ``features`` holds the task-model features of those points (n × f), ``latents``
+    the VAE means of the whole pool (N × z). The result is float32 on ``device``.
+    With ``alpha == 0`` the zero block would change no distance, so the features
+    are returned as they are: the ``*_vae`` variant then reproduces the plain
+    strategy bit for bit (no different BLAS summation order from a wider matrix).
+    """
+    features = features.to(device=device, dtype=torch.float32)
+    if alpha == 0:
+        return features
+    if latents is None:
+        raise ValueError("VAE latents are needed to concatenate them (ctx.latents is None)")
+    z = torch.as_tensor(np.asarray(latents)[np.asarray(indices, dtype=np.int64)],
+                        dtype=torch.float32, device=device)
+    if len(z) != len(features):
+        raise ValueError(f"{len(features)} feature rows but {len(z)} latent rows")
+    return torch.cat([features, float(alpha) * z], dim=1)
+
+
+def distance_features(ctx, use_vae: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Candidate and labeled feature matrices a distance strategy works on:
+    the task-model features, with ``α·V(u)`` appended when ``use_vae``."""
+    cand = ctx.infer(ctx.candidates)["features"]
+    lab = ctx.infer(ctx.labeled)["features"] if len(ctx.labeled) else cand[:0]
+    if use_vae:
+        return (concat_latents(cand, ctx.latents, ctx.candidates, ctx.alpha, ctx.device),
+                concat_latents(lab, ctx.latents, ctx.labeled, ctx.alpha, ctx.device))
+    return (cand.to(device=ctx.device, dtype=torch.float32),
+            lab.to(device=ctx.device, dtype=torch.float32))
+
+
+def as_float(x: torch.Tensor) -> torch.Tensor:
+    """float32 unless already float64 (used by tests for exact arithmetic)."""
+    return x if x.dtype in (torch.float32, torch.float64) else x.float()

@@ -1,0 +1,71 @@
+"""Config validation: defaults, and errors that name the key to fix."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+
+from alvae.config import ConfigError, config_hash, load_config, validate_config
+from conftest import REPO
+
+
+@pytest.fixture
+def thesis():
+    with open(REPO / "config.yaml") as fh:
+        return yaml.safe_load(fh)
+
+
+def test_thesis_config_is_valid_and_complete(thesis):
+    cfg = validate_config(copy.deepcopy(thesis))
+    assert cfg["datasets"]["mnist"]["subset_size"] == 25000
+    assert cfg["datasets"]["chestmnist"]["subset_size"] == 30000
+    assert cfg["al"]["initial_labels"] == 3000 and cfg["al"]["labels_per_round"] == 3000
+    assert cfg["al"]["seeds"] == [0, 1, 2, 3, 4]
+    tm = cfg["task_model"]
+    assert (tm["lr"], tm["momentum"], tm["epochs_initial"], tm["epochs_per_round"]) == (0.001, 0.9, 10, 5)
+    assert cfg["vae"] == {"latent_dim": 32, "epochs": 20, "lr": 0.001, "weight_decay": 0.005,
+                          "batch_size": 128}
+    assert (cfg["tsne"]["initial_labels"], cfg["tsne"]["candidates"], cfg["tsne"]["pick"]) == (1000, 1556, 100)
+
+
+def test_defaults_filled():
+    cfg = validate_config({"datasets": {"d": {"source": "digits", "subset_size": 500}},
+                           "al": {"initial_labels": 50, "final_labels": 150}})
+    assert cfg["al"]["labels_per_round"] == 3000 and cfg["task_model"]["batch_size"] == 128
+    assert cfg["datasets"]["d"]["subset_seed"] == 0 and cfg["alpha"] == "auto"
+    assert cfg["gpu"]["jobs_per_gpu"] == 1
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda c: c["vae"].update(epochz=3), r"vae: unknown key: .*'epochz'"),
+    (lambda c: c.update(strategy=["random"]), r"\(top level\): unknown key: .*'strategy'"),
+    (lambda c: c["task_model"].update(lr="fast"), r"task_model\.lr: 'fast' is not of type 'number'"),
+    (lambda c: c["al"].update(seeds=[1, 1]), r"al\.seeds: .*non-unique"),
+    (lambda c: c.update(strategies=["coreset", "magic"]), r"strategies\.1: 'magic' is not one of"),
+    (lambda c: c["al"].update(initial_labels=26000),
+     r"al\.initial_labels \(26000\) must be smaller than datasets\.mnist\.subset_size \(25000\)"),
+    (lambda c: c["datasets"]["mnist"].update(subset_size=70000),
+     r"datasets\.mnist\.subset_size \(70000\) is larger than the training split of mnist \(60000\)"),
+    (lambda c: c["datasets"]["chestmnist"].update(subset_size=80000),
+     r"datasets\.chestmnist\.subset_size \(80000\) is larger than the training split of medmnist/chestmnist \(78468\)"),
+    (lambda c: c["al"].update(final_labels=1000), r"al\.final_labels \(1000\) is smaller than al\.initial_labels"),
+    (lambda c: c["tsne"].update(pick=2000), r"tsne\.pick \(2000\) exceeds tsne\.candidates"),
+    (lambda c: c["tsne"].update(datasets=["cifar"]), r"tsne\.datasets: 'cifar' is not a configured dataset"),
+    (lambda c: c.update(alpha=-1), r"alpha: -1 is not valid"),
+])
+def test_bad_values_name_the_key(thesis, mutate, message):
+    mutate(thesis)
+    with pytest.raises(ConfigError, match=message):
+        validate_config(thesis)
+
+
+def test_load_config_with_overrides():
+    cfg = load_config(REPO / "presets" / "demo.yaml", {"out_dir": "elsewhere"})
+    assert cfg["out_dir"] == "elsewhere" and list(cfg["datasets"]) == ["digits"]
+
+
+def test_config_hash_is_order_independent():
+    assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
+    assert config_hash({"a": 1}) != config_hash({"a": 2})

@@ -1,0 +1,39 @@
+# Stage 3: Algorithm 1, one job per dataset x strategy x seed (a GPU job).
+# The job checkpoints every round under {OUT}/state/ and resumes from there.
+
+
+def al_inputs(wildcards):
+    inputs = {"subset": subset_file(wildcards)}
+    if uses_vae(wildcards.strategy):
+        inputs["latents"] = latents_file(wildcards.dataset)
+    return inputs
+
+
+def al_settings():
+    """The AL settings a run depends on (the seed list itself is not one)."""
+    return {k: v for k, v in config["al"].items() if k != "seeds"}
+
+
+rule al_run:
+    input:
+        unpack(al_inputs),
+    output:
+        metrics=f"{OUT}/runs/{{dataset}}/{{strategy}}/seed{{seed}}/metrics.csv",
+        picked=f"{OUT}/runs/{{dataset}}/{{strategy}}/seed{{seed}}/picked.npz",
+    params:
+        al=al_settings(),
+        task_model=config["task_model"],
+        lloss=lambda wc: config["lloss"] if wc.strategy.startswith("lloss") else None,
+        alpha=lambda wc: config["alpha"] if uses_vae(wc.strategy) else None,
+        state_dir=lambda wc: f"{OUT}/state/{wc.dataset}/{wc.strategy}/seed{wc.seed}",
+    log:
+        log_path("al_run", "{dataset}", "{strategy}", "seed{seed}"),
+    benchmark:
+        bench_path("al_run", "{dataset}", "{strategy}", "seed{seed}")
+    threads: 1
+    resources:
+        gpu=gpu_resource,
+        mem_mb=16000,
+        runtime=720,
+    script:
+        "../scripts/al_run.py"

@@ -1,0 +1,92 @@
+# Shared names and helpers of the rule files. Only this file reads `config`
+# broadly; rules pass on just the slice of it they use, in `params:`.
+
+OUT = config["out_dir"].rstrip("/")
+DATASETS = list(config["datasets"])
+STRATEGIES = list(config["strategies"])
+SEEDS = list(config["al"]["seeds"])
+TSNE_DATASETS = [d for d in config["tsne"]["datasets"] if d in DATASETS]
+TSNE_STRATEGIES = list(config["tsne"]["strategies"])
+
+
+wildcard_constraints:
+    dataset="|".join(DATASETS),
+    strategy="|".join(STRATEGIES),
+    seed=r"\d+",
+
+
+def family_of(strategy):
+    """coreset_vae -> coreset; random stays random (drawn in every panel)."""
+    return strategy.removesuffix("_vae")
+
+
+FAMILIES = sorted({family_of(s) for s in STRATEGIES if s != "random"}) or ["random"]
+
+
+def uses_vae(strategy):
+    """The *_vae strategies read the VAE latents."""
+    return strategy.endswith("_vae")
+
+
+def needs_vae(dataset):
+    """Whether any job of this dataset reads the VAE latents."""
+    tsne_vae = dataset in TSNE_DATASETS and any(uses_vae(s) for s in TSNE_STRATEGIES)
+    return tsne_vae or any(uses_vae(s) for s in STRATEGIES)
+
+
+def log_path(rule_name, *parts):
+    return os.path.join(OUT, "logs", rule_name, *parts) + ".log"
+
+
+def bench_path(rule_name, *parts):
+    return os.path.join(OUT, "benchmarks", rule_name, *parts) + ".tsv"
+
+
+def subset_file(wildcards):
+    return f"{OUT}/data/{wildcards.dataset}/subset.npz"
+
+
+def latents_file(dataset):
+    return f"{OUT}/vae/{dataset}/latents.npy"
+
+
+def run_metrics(dataset=None):
+    """Every AL run's metrics table (of one dataset, or of all)."""
+    return [
+        f"{OUT}/runs/{d}/{s}/seed{seed}/metrics.csv"
+        for d in ([dataset] if dataset else DATASETS)
+        for s in STRATEGIES
+        for seed in SEEDS
+    ]
+
+
+def run_records():
+    """(dataset, strategy, seed, path) for every run, for the aggregation."""
+    return [
+        (d, s, seed, f"{OUT}/runs/{d}/{s}/seed{seed}/metrics.csv")
+        for d in DATASETS
+        for s in STRATEGIES
+        for seed in SEEDS
+    ]
+
+
+def gpu_resource(wildcards=None):
+    """Each GPU job takes one slot of the `gpu` resource (see alvae.devices)."""
+    return 1
+
+
+def final_targets():
+    targets = [
+        f"{OUT}/results/runs.csv",
+        f"{OUT}/results/summary.csv",
+        f"{OUT}/results/tests.md",
+        f"{OUT}/report/summary.rst",
+        f"{OUT}/report/settings.rst",
+    ]
+    targets += expand(
+        f"{OUT}/figures/curves_{{dataset}}_{{family}}.{{ext}}",
+        dataset=DATASETS, family=FAMILIES, ext=["png", "pdf"],
+    )
+    targets += [f"{OUT}/vae/{d}/reconstructions.png" for d in DATASETS if needs_vae(d)]
+    targets += expand(f"{OUT}/figures/tsne_{{dataset}}_pair.png", dataset=TSNE_DATASETS)
+    return targets

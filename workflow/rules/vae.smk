@@ -1,0 +1,30 @@
+# Stage 2: the task-agnostic half. One VAE per dataset pool, trained without labels.
+
+
+rule train_vae:
+    input:
+        subset_file,
+    output:
+        model=f"{OUT}/vae/{{dataset}}/vae.pt",
+        latents=f"{OUT}/vae/{{dataset}}/latents.npy",
+        losses=f"{OUT}/vae/{{dataset}}/losses.csv",
+        figure=report(
+            f"{OUT}/vae/{{dataset}}/reconstructions.png",
+            caption="../report/vae_reconstructions.rst",
+            category="VAE",
+            labels={"dataset": "{dataset}"},
+        ),
+    params:
+        vae=config["vae"],
+        seed=lambda wc: config["datasets"][wc.dataset]["subset_seed"],
+    log:
+        log_path("train_vae", "{dataset}"),
+    benchmark:
+        bench_path("train_vae", "{dataset}")
+    threads: 1
+    resources:
+        gpu=gpu_resource,
+        mem_mb=8000,
+        runtime=120,
+    script:
+        "../scripts/train_vae.py"

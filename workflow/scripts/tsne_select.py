@@ -1,0 +1,21 @@
+"""Snakemake adapter: the t-SNE selection experiment (rule tsne_select)."""
+
+import numpy as np
+import torch
+
+from alvae.data import load_subset
+from alvae.devices import job_device
+from alvae.io import atomic_path
+from alvae.logs import job_logger
+from alvae.tsne_experiment import select_for_tsne
+
+log = job_logger(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+p = snakemake.params
+sub = load_subset(snakemake.input.subset)
+latents = np.load(snakemake.input.latents) if "latents" in snakemake.input.keys() else None
+with job_device(snakemake.resources.get("gpu", 1), snakemake.config.get("gpu", {}), log) as device:
+    arrays = select_for_tsne(sub, p.tsne, p.task_model, p.alpha, latents, device, log)
+with atomic_path(snakemake.output[0]) as tmp:
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
