@@ -12,7 +12,7 @@ min_version("9.0")
 # Make the library importable here and in every script job, installed or not.
 _SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, _SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH")) if p)
+os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH")) if p))
 
 # config.yaml is the thesis experiment. A --configfile (presets/demo.yaml, say)
 # replaces it instead of being merged into it, so that a preset's datasets and
@@ -27,6 +27,9 @@ validate(config, "workflow/schemas/config.schema.yaml")
 from alvae.config import check_config  # noqa: E402
 
 check_config(config)
+
+
+report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"

@@ -67,7 +67,7 @@ from alvae.data import draw_subset, load_digits_dataset
 from alvae.loop import run_loop
 cfg = json.loads(sys.argv[1])
 kill_at = cfg.pop("kill_at")
-sub = draw_subset(load_digits_dataset(), 500, seed=0)
+sub = draw_subset(load_digits_dataset(), 300, seed=0)
 def log(msg):
     print(msg, flush=True)
     if kill_at and kill_at in msg:
@@ -87,9 +87,9 @@ def _run(cfg, kill_at=None):
     return proc
 
 
-@pytest.mark.parametrize("strategy", ["random"])
-def test_sigkill_resumes_identically(tmp_path, strategy):
-    cfg = {"strategy": strategy, "al": {"initial_labels": 30, "labels_per_round": 30, "final_labels": 120},
+def test_sigkill_resumes_identically(tmp_path):
+    # lloss: the resumed round needs both the task model and the loss module back
+    cfg = {"strategy": "lloss", "al": {"initial_labels": 30, "labels_per_round": 30, "final_labels": 90},
            "tm": dict(TASK_MODEL, epochs_initial=1, epochs_per_round=1), "lloss": LLOSS}
     ref = _run(dict(cfg, state_dir=str(tmp_path / "ref")))
     assert ref.returncode == 0, ref.stderr

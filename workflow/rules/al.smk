@@ -2,18 +2,6 @@
 # The job checkpoints every round under {OUT}/state/ and resumes from there.
 
 
-def al_inputs(wildcards):
-    inputs = {"subset": subset_file(wildcards)}
-    if uses_vae(wildcards.strategy):
-        inputs["latents"] = latents_file(wildcards.dataset)
-    return inputs
-
-
-def al_settings():
-    """The AL settings a run depends on (the seed list itself is not one)."""
-    return {k: v for k, v in config["al"].items() if k != "seeds"}
-
-
 rule al_run:
     input:
         unpack(al_inputs),
@@ -26,6 +14,8 @@ rule al_run:
         lloss=lambda wc: config["lloss"] if wc.strategy.startswith("lloss") else None,
         alpha=lambda wc: config["alpha"] if uses_vae(wc.strategy) else None,
         state_dir=lambda wc: f"{OUT}/state/{wc.dataset}/{wc.strategy}/seed{wc.seed}",
+    conda:
+        "../../envs/alvae.yaml"
     log:
         log_path("al_run", "{dataset}", "{strategy}", "seed{seed}"),
     benchmark:

@@ -75,6 +75,55 @@ def gpu_resource(wildcards=None):
     return 1
 
 
+def al_inputs(wildcards):
+    inputs = {"subset": subset_file(wildcards)}
+    if uses_vae(wildcards.strategy):
+        inputs["latents"] = latents_file(wildcards.dataset)
+    return inputs
+
+
+def al_settings():
+    """The AL settings a run depends on (the seed list itself is not one)."""
+    return {k: v for k, v in config["al"].items() if k != "seeds"}
+
+
+def tsne_inputs(wildcards):
+    inputs = {"subset": subset_file(wildcards)}
+    if any(uses_vae(s) for s in TSNE_STRATEGIES):
+        inputs["latents"] = latents_file(wildcards.dataset)
+    return inputs
+
+
+# Metrics tested per budget and as AULC (results stage).
+TEST_METRICS = ["test_acc", "test_auc"]  # tested per budget and as AULC
+
+
+def stats_pairs():
+    """config stats.pairs: "auto" = each X vs X_vae, and each strategy vs random."""
+    from alvae.stats import default_pairs
+
+    pairs = config.get("stats", {}).get("pairs", "auto")
+    if pairs == "auto":
+        return [list(p) for p in default_pairs(STRATEGIES)]
+    return [list(p) for p in pairs if p[0] in STRATEGIES and p[1] in STRATEGIES]
+
+
+def stats_alpha():
+    return config.get("stats", {}).get("alpha", 0.05)
+
+
+def family_members(family):
+    return [s for s in STRATEGIES if family_of(s) == family]
+
+
+def tsne_pair_strategies():
+    """The two strategies side by side: the first plain/_vae pair, else the first two."""
+    for s in TSNE_STRATEGIES:
+        if f"{s}_vae" in TSNE_STRATEGIES:
+            return [s, f"{s}_vae"]
+    return TSNE_STRATEGIES[:2]
+
+
 def final_targets():
     targets = [
         f"{OUT}/results/runs.csv",

@@ -6,6 +6,8 @@ rule subset:
         f"{OUT}/data/{{dataset}}/subset.npz",
     params:
         spec=lambda wc: config["datasets"][wc.dataset],
+    conda:
+        "../../envs/alvae.yaml"
     log:
         log_path("subset", "{dataset}"),
     benchmark:

@@ -2,13 +2,6 @@
 # and VAE-core-set pick from the same candidates of the same model.
 
 
-def tsne_inputs(wildcards):
-    inputs = {"subset": subset_file(wildcards)}
-    if any(uses_vae(s) for s in TSNE_STRATEGIES):
-        inputs["latents"] = latents_file(wildcards.dataset)
-    return inputs
-
-
 rule tsne_select:
     input:
         unpack(tsne_inputs),
@@ -18,6 +11,8 @@ rule tsne_select:
         tsne={k: v for k, v in config["tsne"].items() if k != "datasets"},
         task_model=config["task_model"],
         alpha=config["alpha"],
+    conda:
+        "../../envs/alvae.yaml"
     log:
         log_path("tsne_select", "{dataset}"),
     benchmark:

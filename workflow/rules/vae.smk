@@ -17,6 +17,8 @@ rule train_vae:
     params:
         vae=config["vae"],
         seed=lambda wc: config["datasets"][wc.dataset]["subset_seed"],
+    conda:
+        "../../envs/alvae.yaml"
     log:
         log_path("train_vae", "{dataset}"),
     benchmark:

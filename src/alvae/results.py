@@ -1,0 +1,106 @@
+"""Collect the AL runs' metrics tables and summarise them.
+
+Every run writes ``metrics.csv`` with one row per AL round; the dataset,
+strategy and seed of a run come from its place in the workflow, not the file.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from scipy.integrate import trapezoid
+
+KEYS = ["dataset", "strategy", "seed"]
+METRICS = ["test_acc", "test_auc", "val_acc", "val_auc", "train_acc", "train_loss",
+           "epochs", "train_time_s", "select_time_s", "n_picked"]
+
+
+def load_runs(records: Iterable[tuple]) -> pd.DataFrame:
+    """Read ``(dataset, strategy, seed, path)`` records into one tidy table:
+    dataset, strategy, seed, round, n_labels and every metric column."""
+    frames = []
+    for dataset, strategy, seed, path in records:
+        df = pd.read_csv(path)
+        missing = {"round", "n_labels"} - set(df.columns)
+        if missing:
+            raise ValueError(f"{path}: missing columns {sorted(missing)}")
+        df.insert(0, "seed", int(seed))
+        df.insert(0, "strategy", str(strategy))
+        df.insert(0, "dataset", str(dataset))
+        frames.append(df)
+    if not frames:
+        raise ValueError("load_runs: no runs given")
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(KEYS + ["round"], kind="stable").reset_index(drop=True)
+
+
+def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float, float]:
+    """(mean, sd, low, high) of the t confidence interval of the mean; the
+    interval is NaN for fewer than 2 values (sd and CI undefined)."""
+    x = np.asarray(values, dtype=float)
+    n = len(x)
+    if n == 0:
+        return (np.nan,) * 4
+    mean = float(x.mean())
+    if n < 2:
+        return mean, np.nan, np.nan, np.nan
+    sd = float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / np.sqrt(n)
+    return mean, sd, mean - half, mean + half
+
+
+def summarize(df: pd.DataFrame, metrics: Sequence[str] | str = ("test_acc", "test_auc"),
+              level: float = 0.95) -> pd.DataFrame:
+    """Mean, sd, n and the t CI (ci_low, ci_high) over seeds, per dataset x
+    strategy x n_labels x metric. NaN values (e.g. val_* without a val split)
+    are left out of n; combinations without any value are dropped. With n = 1
+    sd and the CI are NaN, and ``n`` says why."""
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    rows = []
+    for metric in metrics:
+        if metric not in df.columns:
+            continue
+        for (dataset, strategy, n_labels), g in df.groupby(["dataset", "strategy", "n_labels"]):
+            values = g[metric].dropna().to_numpy(dtype=float)
+            if len(values) == 0:
+                continue
+            mean, sd, lo, hi = t_interval(values, level)
+            rows.append({"dataset": dataset, "strategy": strategy, "n_labels": int(n_labels),
+                         "metric": metric, "mean": mean, "std": sd, "n": len(values),
+                         "ci_low": lo, "ci_high": hi})
+    cols = ["dataset", "strategy", "n_labels", "metric", "mean", "std", "n", "ci_low", "ci_high"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def aulc(df: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
+    """Area under each run's learning curve (``metric`` over n_labels) by the
+    trapezoid rule, divided by the label range: a curve constant at v gives v.
+    A run with a single budget gets that budget's value. n_labels_min/max are
+    kept so that runs over different ranges can be told apart."""
+    rows = []
+    for (dataset, strategy, seed), g in df.groupby(KEYS):
+        g = g[["n_labels", metric]].dropna().sort_values("n_labels")
+        if g.empty:
+            continue
+        x = g["n_labels"].to_numpy(dtype=float)
+        y = g[metric].to_numpy(dtype=float)
+        span = x[-1] - x[0]
+        area = float(trapezoid(y, x) / span) if span > 0 else float(y[0])
+        rows.append({"dataset": dataset, "strategy": strategy, "seed": int(seed), "metric": metric,
+                     "aulc": area, "n_rounds": len(x), "n_labels_min": int(x[0]),
+                     "n_labels_max": int(x[-1])})
+    cols = ["dataset", "strategy", "seed", "metric", "aulc", "n_rounds", "n_labels_min",
+            "n_labels_max"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def all_negative_accuracy(test_labels: np.ndarray) -> float:
+    """Accuracy of predicting "negative" for every label of a multi-label
+    (or binary 0/1) test set: the mean over labels of the share of negatives."""
+    y = np.asarray(test_labels)
+    if y.ndim == 1:
+        y = y[:, None]
+    return float(np.mean(y == 0))

@@ -1,0 +1,70 @@
+"""alvae.report: the summary is written from the numbers; settings and versions."""
+
+import numpy as np
+import pandas as pd
+
+from alvae.report import NULL_SENTENCE, settings_rst, software_versions, summary_rst
+
+
+def make_tests(p_holm_vae, p_holm_random=(0.6, 0.7, 0.8)):
+    rows = []
+    for a, b, ps, diffs in (("coreset", "coreset_vae", p_holm_vae, (0.001, -0.0234, 0.002)),
+                            ("coreset", "random", p_holm_random, (0.01, 0.01, 0.01))):
+        for n, p, d in zip((3000, 6000, 9000), ps, diffs):
+            rows.append(dict(dataset="mnist", strategy_a=a, strategy_b=b, metric="test_acc",
+                             n_labels=n, n_pairs=5, mean_a=0.9, mean_b=0.9 - d, mean_diff=d,
+                             ci_low=d - 0.01, ci_high=d + 0.01, t=1.0, p=p / 3, p_wilcoxon=0.0625,
+                             d_z=0.5, p_holm=p, significant=p < 0.05, note=""))
+    return pd.DataFrame(rows)
+
+
+def aulc_table(p):
+    return pd.DataFrame([dict(dataset="mnist", strategy_a="coreset", strategy_b="coreset_vae",
+                              metric="test_acc", n_pairs=5, mean_a=0.8512, mean_b=0.8561,
+                              mean_diff=-0.0049, ci_low=-0.01, ci_high=0.0002, t=-2.1, p=p,
+                              p_wilcoxon=0.125, d_z=-0.9, p_holm=p, significant=p < 0.05,
+                              note=np.nan)])
+
+
+def test_summary_names_significant_pair_and_direction():
+    text = summary_rst(make_tests((0.5, 0.012, 0.9)), aulc_table(0.2))
+    assert NULL_SENTENCE not in text
+    assert "1 budget(s) and 0 AULC test(s) differ significantly" in text
+    line = next(l for l in text.splitlines() if l.startswith("- **coreset vs coreset_vae**"))
+    assert "1 of 3 budgets with Holm-adjusted p < 0.05" in line
+    assert "6000 labels (coreset_vae higher than coreset by 0.0234, p_holm = 0.012)" in line
+    # mean of the per-budget differences (0.001 - 0.0234 + 0.002) / 3 = -0.0068
+    assert "coreset_vae higher than coreset by 0.0068 on average" in line
+    assert "AULC: coreset 0.8512 vs coreset_vae 0.8561, difference -0.0049" in text
+    assert "(not significant)" in text
+    assert "mnist\n-----" in text
+
+
+def test_summary_null_result():
+    text = summary_rst(make_tests((0.5, 0.3, 0.9)), aulc_table(0.4))
+    assert NULL_SENTENCE in text
+    assert "0 of 3 budgets" in text
+
+
+def test_summary_only_random_significant():
+    text = summary_rst(make_tests((0.5, 0.3, 0.9), (0.01, 0.02, 0.03)), aulc_table(0.4))
+    assert NULL_SENTENCE not in text
+    assert "No budget and no AULC differs significantly between a strategy and its VAE" in text
+    assert "Against random, 3 budget(s) and 0 AULC test(s) are significant" in text
+
+
+def test_summary_untestable_budgets_are_counted():
+    t = make_tests((0.5, 0.3, 0.9))
+    t.loc[0, ["p", "p_holm"]] = np.nan
+    text = summary_rst(t, None)
+    assert "0 of 2 budgets" in text and "1 budget(s) not testable" in text
+
+
+def test_settings_and_versions():
+    v = software_versions()
+    for key in ("python", "numpy", "scipy", "sklearn", "matplotlib", "snakemake", "alvae"):
+        assert v[key] and v[key] != "not installed", key
+    text = settings_rst({"out_dir": "results/x", "al": {"seeds": [0, 1]}}, v)
+    assert "    out_dir: results/x" in text
+    assert "    al:\n      seeds:\n      - 0\n      - 1" in text
+    assert "numpy" in text and v["numpy"] in text

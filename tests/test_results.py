@@ -1,0 +1,90 @@
+"""alvae.results: loading runs, summaries with t CIs, AULC, the all-negative baseline."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alvae.results import all_negative_accuracy, aulc, load_runs, summarize
+
+COLUMNS = ["round", "n_labels", "test_acc", "test_auc", "val_acc", "val_auc", "train_acc",
+           "train_loss", "epochs", "train_time_s", "select_time_s", "n_picked"]
+
+
+def write_metrics(path, n_labels, acc):
+    rows = [[r, n, a, a + 0.1, np.nan, np.nan, 0.99, 0.01, 10 + 5 * r, 1.0, 0.1,
+             0 if r == 0 else 1000]
+            for r, (n, a) in enumerate(zip(n_labels, acc))]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows, columns=COLUMNS).to_csv(path, index=False)
+    return path
+
+
+def runs_table(values: dict) -> pd.DataFrame:
+    """{(strategy, seed): [acc per budget]} at budgets 1000, 2000, ... on dataset d."""
+    rows = []
+    for (s, seed), accs in values.items():
+        for r, a in enumerate(accs):
+            rows.append({"dataset": "d", "strategy": s, "seed": seed, "round": r,
+                         "n_labels": 1000 * (r + 1), "test_acc": a})
+    return pd.DataFrame(rows)
+
+
+def test_load_runs_is_tidy(tmp_path):
+    recs = [("mnist", "coreset", 1, write_metrics(tmp_path / "a.csv", [100, 200], [0.5, 0.6])),
+            ("mnist", "coreset", 0, write_metrics(tmp_path / "b.csv", [100, 200], [0.4, 0.7]))]
+    df = load_runs(recs)
+    assert list(df.columns[:5]) == ["dataset", "strategy", "seed", "round", "n_labels"]
+    assert set(COLUMNS) <= set(df.columns)
+    assert len(df) == 4
+    assert df["seed"].tolist() == [0, 0, 1, 1]  # sorted by seed, then round
+    assert df["test_acc"].tolist() == [0.4, 0.7, 0.5, 0.6]
+    assert df["val_acc"].isna().all()
+
+
+def test_summary_ci_by_hand():
+    # values 0.70, 0.72, 0.74: mean 0.72, sd 0.02; t(0.975, 2) = 4.302653
+    # half width = 4.302653 * 0.02 / sqrt(3) = 0.0496828
+    df = runs_table({("a", 0): [0.70], ("a", 1): [0.72], ("a", 2): [0.74], ("b", 0): [0.5]})
+    s = summarize(df, ["test_acc"]).set_index("strategy")
+    assert s.loc["a", "mean"] == pytest.approx(0.72)
+    assert s.loc["a", "std"] == pytest.approx(0.02)
+    assert s.loc["a", "n"] == 3
+    assert s.loc["a", "ci_low"] == pytest.approx(0.72 - 0.0496828, abs=1e-6)
+    assert s.loc["a", "ci_high"] == pytest.approx(0.72 + 0.0496828, abs=1e-6)
+    # one seed: mean stated, no sd or CI, and n says why
+    assert s.loc["b", "mean"] == 0.5 and s.loc["b", "n"] == 1
+    assert np.isnan(s.loc["b", "std"]) and np.isnan(s.loc["b", "ci_low"])
+
+
+def test_summary_skips_all_nan_metric():
+    df = runs_table({("a", 0): [0.7, 0.8]})
+    df["val_acc"] = np.nan
+    s = summarize(df, ["test_acc", "val_acc"])
+    assert set(s["metric"]) == {"test_acc"}
+    assert s["n_labels"].tolist() == [1000, 2000]
+
+
+def test_aulc_linear_constant_and_uneven():
+    df = runs_table({("lin", 0): [0.5, 0.6, 0.7, 0.8, 0.9], ("const", 0): [0.83] * 5})
+    # uneven budgets: (0, 0), (1000, 1), (3000, 1): area 500 + 2000 = 2500 over 3000
+    df = pd.concat([df, pd.DataFrame({"dataset": "d", "strategy": "uneven", "seed": 0,
+                                      "round": [0, 1, 2], "n_labels": [0, 1000, 3000],
+                                      "test_acc": [0.0, 1.0, 1.0]})])
+    a = aulc(df, "test_acc").set_index("strategy")
+    assert a.loc["lin", "aulc"] == pytest.approx(0.7)
+    assert a.loc["const", "aulc"] == pytest.approx(0.83)
+    assert a.loc["uneven", "aulc"] == pytest.approx(2500 / 3000)
+    assert a.loc["lin", "n_rounds"] == 5
+    assert (a.loc["lin", "n_labels_min"], a.loc["lin", "n_labels_max"]) == (1000, 5000)
+
+
+def test_aulc_single_round_is_the_value():
+    a = aulc(runs_table({("x", 3): [0.61]}), "test_acc")
+    assert a["aulc"].tolist() == [0.61] and a["seed"].tolist() == [3]
+
+
+def test_all_negative_accuracy():
+    # label 0: 3 of 4 negative; label 1: 1 of 4 negative -> mean 0.5
+    y = np.array([[0, 1], [0, 1], [1, 1], [0, 0]])
+    assert all_negative_accuracy(y) == pytest.approx(0.5)
+    assert all_negative_accuracy(np.array([0, 0, 0, 1])) == pytest.approx(0.75)

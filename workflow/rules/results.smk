@@ -1,0 +1,135 @@
+# Stage 4: results. Collect the runs, test the pairs of strategies, draw the
+# figures and write the report's text. Cheap jobs: they run on the main host.
+
+rule aggregate:
+    input:
+        [r[3] for r in run_records()],
+    output:
+        runs=f"{OUT}/results/runs.csv",
+        summary=f"{OUT}/results/summary.csv",
+        aulc=f"{OUT}/results/aulc.csv",
+    params:
+        records=[list(r) for r in run_records()],
+        metrics=TEST_METRICS,
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("aggregate", "all"),
+    localrule: True
+    script:
+        "../scripts/aggregate.py"
+
+
+rule stats:
+    input:
+        runs=f"{OUT}/results/runs.csv",
+        aulc=f"{OUT}/results/aulc.csv",
+    output:
+        tests=report(
+            f"{OUT}/results/tests.csv",
+            caption="../report/tests.rst",
+            category="Tests",
+            labels={"table": "paired tests per label budget"},
+        ),
+        md=f"{OUT}/results/tests.md",
+        aulc_tests=report(
+            f"{OUT}/results/tests_aulc.csv",
+            caption="../report/aulc.rst",
+            category="Tests",
+            labels={"table": "paired tests on AULC"},
+        ),
+    params:
+        pairs=stats_pairs(),
+        alpha=stats_alpha(),
+        metrics=TEST_METRICS,
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("stats", "all"),
+    localrule: True
+    script:
+        "../scripts/stats.py"
+
+
+rule plot_curves:
+    input:
+        summary=f"{OUT}/results/summary.csv",
+        tests=f"{OUT}/results/tests.csv",
+        subset=subset_file,
+    output:
+        png=report(
+            f"{OUT}/figures/curves_{{dataset}}_{{family}}.png",
+            caption="../report/learning_curves.rst",
+            category="Learning curves",
+            labels={"dataset": "{dataset}", "family": "{family}"},
+        ),
+        pdf=f"{OUT}/figures/curves_{{dataset}}_{{family}}.pdf",
+    params:
+        strategies=lambda wc: family_members(wc.family),
+        alpha=stats_alpha(),
+    wildcard_constraints:
+        family="|".join(FAMILIES),
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("plot_curves", "{dataset}_{family}"),
+    localrule: True
+    script:
+        "../scripts/plot_curves.py"
+
+
+rule plot_tsne:
+    input:
+        selection=f"{OUT}/tsne/{{dataset}}/selection.npz",
+    output:
+        png=expand(f"{OUT}/figures/tsne_{{dataset}}_{{strategy}}.png",
+                   strategy=TSNE_STRATEGIES, allow_missing=True),
+        pdf=expand(f"{OUT}/figures/tsne_{{dataset}}_{{strategy}}.pdf",
+                   strategy=TSNE_STRATEGIES, allow_missing=True),
+        pair_png=report(
+            f"{OUT}/figures/tsne_{{dataset}}_pair.png",
+            caption="../report/tsne.rst",
+            category="t-SNE",
+            labels={"dataset": "{dataset}"},
+        ),
+        pair_pdf=f"{OUT}/figures/tsne_{{dataset}}_pair.pdf",
+    params:
+        strategies=TSNE_STRATEGIES,
+        pair=tsne_pair_strategies(),
+        seed=config["tsne"]["seed"],
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("plot_tsne", "{dataset}"),
+    localrule: True
+    script:
+        "../scripts/plot_tsne.py"
+
+
+rule report_text:
+    input:
+        tests=f"{OUT}/results/tests.csv",
+        aulc_tests=f"{OUT}/results/tests_aulc.csv",
+    output:
+        summary=report(
+            f"{OUT}/report/summary.rst",
+            caption="../report/summary.rst",
+            category="Summary",
+            labels={"page": "summary of the tests"},
+        ),
+        settings=report(
+            f"{OUT}/report/settings.rst",
+            caption="../report/settings.rst",
+            category="Summary",
+            labels={"page": "settings and software versions"},
+        ),
+    params:
+        config=config,  # recorded in settings.rst
+        alpha=stats_alpha(),
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("report_text", "all"),
+    localrule: True
+    script:
+        "../scripts/report_text.py"

@@ -1,0 +1,19 @@
+"""Snakemake adapter: collect every run's metrics.csv (rule aggregate)."""
+
+import pandas as pd
+
+from alvae.io import write_text_atomic
+from alvae.logs import job_logger
+from alvae.results import METRICS, aulc, load_runs, summarize
+
+log = job_logger(snakemake.log[0])
+p = snakemake.params
+records = [tuple(r) for r in p.records]
+runs = load_runs(records)
+log(f"{len(records)} runs, {len(runs)} rows")
+summary = summarize(runs, [m for m in METRICS if m in runs.columns])
+areas = pd.concat([aulc(runs, m) for m in p.metrics], ignore_index=True)
+write_text_atomic(snakemake.output.runs, runs.to_csv(index=False))
+write_text_atomic(snakemake.output.summary, summary.to_csv(index=False))
+write_text_atomic(snakemake.output.aulc, areas.to_csv(index=False))
+log("done")

@@ -1,0 +1,17 @@
+"""Snakemake adapter: the report's summary and settings pages (rule report_text)."""
+
+import pandas as pd
+
+from alvae.io import write_text_atomic
+from alvae.logs import job_logger
+from alvae.report import settings_rst, software_versions, summary_rst
+
+log = job_logger(snakemake.log[0])
+p = snakemake.params
+tests = pd.read_csv(snakemake.input.tests)
+aulc_tests = pd.read_csv(snakemake.input.aulc_tests)
+write_text_atomic(snakemake.output.summary, summary_rst(tests, aulc_tests, alpha=p.alpha))
+versions = software_versions()
+log(f"versions: {versions}")
+write_text_atomic(snakemake.output.settings, settings_rst(p.config, versions))
+log("done")
