@@ -8,7 +8,8 @@ import yaml
 
 from conftest import REPO
 
-WORKFLOW_ONLY = {"snakemake", "pytest"}  # the driver's and the tests' tools, not the jobs'
+WORKFLOW_ONLY = {"snakemake", "pytest", "snakemake-executor-plugin-slurm",
+                 "snakemake-executor-plugin-slurm-jobstep"}  # the driver's and the tests' tools, not the jobs'
 
 
 def _pins(lines):
