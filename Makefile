@@ -19,14 +19,14 @@ $(STAMP): requirements.txt pyproject.toml
 
 # The whole workflow on the embedded digits data (CPU), ending in the HTML report.
 demo: $(STAMP)
-	$(BIN)/snakemake --profile profiles/default --cores $(CORES) --configfile presets/demo.yaml
-	$(BIN)/snakemake --profile profiles/default --cores $(CORES) --configfile presets/demo.yaml \
+	$(BIN)/snakemake --cores $(CORES) --resources gpu=$(CORES) --configfile presets/demo.yaml
+	$(BIN)/snakemake --cores $(CORES) --configfile presets/demo.yaml \
 		--report $(DEMO_OUT)/report.html
 	@echo "report: $(DEMO_OUT)/report.html"
 
 # The report of the thesis run (config.yaml) once it has finished.
 report: $(STAMP)
-	$(BIN)/snakemake --profile profiles/default --report results/thesis/report.html
+	$(BIN)/snakemake --report results/thesis/report.html
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -132,3 +132,65 @@ def test_multiclass_metrics_by_hand():
     labels = np.array([0, 1, 2, 1])
     probs = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.5, 0.2, 0.3], [0.2, 0.3, 0.5]])
     assert accuracy(probs, labels, "multi-class") == pytest.approx(0.5)
+
+
+SMALL_AL = {"initial_labels": 20, "labels_per_round": 20, "final_labels": 60}
+SMALL_TM = dict(TASK_MODEL, epochs_initial=1, epochs_per_round=0, batch_size=16)
+
+
+@pytest.fixture(scope="module")
+def small():
+    sub = draw_subset(load_digits_dataset(), 200, seed=1)
+    latents = np.random.default_rng(0).normal(size=(len(sub), 4)).astype(np.float32)
+    return sub, latents
+
+
+@pytest.mark.parametrize("strategy", ["random", "entropy", "coreset", "coreset_vae", "medal",
+                                      "medal_vae", "lloss", "lloss_vae"])
+def test_every_strategy_runs_in_the_loop(small, strategy):
+    sub, latents = small
+    rows, picks = run_loop(sub, strategy, 0, SMALL_AL, SMALL_TM, LLOSS, alpha="auto",
+                           latents=latents, log=QUIET)
+    assert [r["n_labels"] for r in rows] == [20, 40, 60]
+    chosen = np.concatenate([picks["initial"], picks["round_1"], picks["round_2"]])
+    assert len(np.unique(chosen)) == 60 and chosen.max() < len(sub)
+    assert all(0.0 <= r["test_acc"] <= 1.0 for r in rows)
+
+
+@pytest.mark.parametrize("plain", ["coreset", "medal", "lloss"])
+def test_alpha_zero_reproduces_the_plain_strategy_in_the_loop(small, plain):
+    sub, latents = small
+    a = run_loop(sub, plain, 2, SMALL_AL, SMALL_TM, LLOSS, log=QUIET)
+    b = run_loop(sub, f"{plain}_vae", 2, SMALL_AL, SMALL_TM, LLOSS, alpha=0.0, latents=latents,
+                 log=QUIET)
+    assert _strip(a[0]) == _strip(b[0])
+    for key in a[1]:
+        np.testing.assert_array_equal(a[1][key], b[1][key])
+
+
+def test_vae_features_change_the_picks(small):
+    sub, latents = small
+    a = run_loop(sub, "coreset", 2, SMALL_AL, SMALL_TM, LLOSS, log=QUIET)
+    b = run_loop(sub, "coreset_vae", 2, SMALL_AL, SMALL_TM, LLOSS, alpha=50.0, latents=latents,
+                 log=QUIET)
+    assert not np.array_equal(a[1]["round_1"], b[1]["round_1"])
+
+
+def test_candidate_pool_bounds_the_choice(small):
+    sub, _ = small
+    al = dict(SMALL_AL, candidate_pool=30)
+    rows, picks = run_loop(sub, "entropy", 0, al, SMALL_TM, LLOSS, log=QUIET)
+    assert [r["n_labels"] for r in rows] == [20, 40, 60]
+    # round 1's candidates: 30 unlabeled points drawn with the round's seeded generator
+    unlabeled = np.setdiff1d(np.arange(len(sub)), picks["initial"])
+    cand = np.random.default_rng([0, 1, 1]).choice(unlabeled, size=30, replace=False)
+    assert np.isin(picks["round_1"], cand).all()
+
+
+def test_min_train_acc_trains_longer_within_the_cap(small):
+    sub, _ = small
+    tm = dict(SMALL_TM, min_train_acc=0.999, max_extra_epochs=3)
+    rows, _ = run_loop(sub, "random", 0, dict(SMALL_AL, final_labels=20), tm, LLOSS, log=QUIET)
+    assert 1 < rows[0]["epochs"] <= 1 + 3
+    if rows[0]["epochs"] < 4:
+        assert rows[0]["train_acc"] >= 0.999

@@ -137,3 +137,15 @@ def test_unused_setting_reruns_nothing(tiny_run, tmp_path):
     # only the report's record of the settings is rewritten
     counts = _dry_run_with(tiny_run, tmp_path, lambda c: c.setdefault("lloss", {}).update(margin=2.0))
     assert counts == {"report_text": 1, "all": 1}
+
+
+def test_report_holds_every_figure(tiny_run):
+    path, out, _ = tiny_run
+    html = out / "report.html"
+    proc = smk("--cores", "1", "--configfile", str(path), "--report", str(html))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = html.read_text(errors="replace")
+    assert len(text) > 100_000
+    for name in ("curves_digits_coreset.png", "tsne_digits_pair.png", "reconstructions.png",
+                 "tests.csv", "summary.rst", "settings.rst"):
+        assert name in text, f"{name} missing from the report"

@@ -15,6 +15,8 @@ rule aggregate:
         "../../envs/alvae.yaml"
     log:
         log_path("aggregate", "all"),
+    benchmark:
+        bench_path("aggregate", "all")
     localrule: True
     script:
         "../scripts/aggregate.py"
@@ -46,6 +48,8 @@ rule stats:
         "../../envs/alvae.yaml"
     log:
         log_path("stats", "all"),
+    benchmark:
+        bench_path("stats", "all")
     localrule: True
     script:
         "../scripts/stats.py"
@@ -73,6 +77,8 @@ rule plot_curves:
         "../../envs/alvae.yaml"
     log:
         log_path("plot_curves", "{dataset}_{family}"),
+    benchmark:
+        bench_path("plot_curves", "{dataset}_{family}")
     localrule: True
     script:
         "../scripts/plot_curves.py"
@@ -101,6 +107,8 @@ rule plot_tsne:
         "../../envs/alvae.yaml"
     log:
         log_path("plot_tsne", "{dataset}"),
+    benchmark:
+        bench_path("plot_tsne", "{dataset}")
     localrule: True
     script:
         "../scripts/plot_tsne.py"
@@ -130,6 +138,8 @@ rule report_text:
         "../../envs/alvae.yaml"
     log:
         log_path("report_text", "all"),
+    benchmark:
+        bench_path("report_text", "all")
     localrule: True
     script:
         "../scripts/report_text.py"
