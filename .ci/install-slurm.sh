@@ -11,13 +11,6 @@
 set -euo pipefail
 
 VENV="${1:-.venv}"
-# Keep in step with requirements.txt. 2.8.0 needs snakemake-interface-executor-
-# plugins >=9.4,<10 (snakemake 9.x) and pulls in the jobstep plugin it runs inside
-# each job.
-PLUGIN_PINS=(
-  "snakemake-executor-plugin-slurm==2.8.0"
-  "snakemake-executor-plugin-slurm-jobstep==0.6.1"
-)
 APT_PACKAGES=(slurmctld slurmd slurm-client munge)
 
 if [ ! -x "$VENV/bin/python" ]; then
@@ -38,5 +31,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-"$VENV/bin/python" -m pip install -q "${PLUGIN_PINS[@]}"
+# The executor plugin's pins live in requirements.txt (make venv installs them too).
+grep -E '^snakemake-executor-plugin-slurm' "$(dirname "$0")/../requirements.txt" \
+  | xargs "$VENV/bin/python" -m pip install -q
 "$VENV/bin/python" -m pip show snakemake-executor-plugin-slurm 2>/dev/null | sed -n 's/^Version: /install-slurm: snakemake-executor-plugin-slurm /p'

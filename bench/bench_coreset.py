@@ -100,11 +100,19 @@ def naive_dal_k_center(cand: np.ndarray, lab: np.ndarray, budget: int) -> np.nda
     shift is applied, as there. Ties go to the lowest position, as in
     ``k_center_greedy`` (``argmax`` returns the first maximum).
 
-    One deviation: the original takes ``np.sqrt`` of the unclamped squared
-    distances, so float32 rounding can produce tiny negatives and hence NaN
-    (which ``min`` / ``argmax`` would then propagate and pick). Here they are
-    clamped at 0 in place before the sqrt (no extra memory). The sqrt does not
-    change the argmax, only the rounding.
+    Two deviations:
+
+    * the original takes ``np.sqrt`` of the unclamped squared distances, so
+      float32 rounding can produce tiny negatives and hence NaN (which ``min`` /
+      ``argmax`` would then propagate and pick). Here they are clamped at 0 in
+      place before the sqrt (no extra memory). The sqrt does not change the
+      argmax, only the rounding.
+    * ``np.matmul(embedding, embedding.transpose())`` on the transposed *view*
+      takes numpy's SYRK path, which with this environment's OpenBLAS
+      (scipy-openblas64 0.3.31) segfaults at (N + L) = 33,000, d = 512 (cf.
+      numpy/numpy#19685). So the transpose is copied first (an (N + L) × d copy,
+      about 1.5 % of the matrix), which makes it a plain GEMM; the product is
+      the same, it takes about twice the flops of SYRK.
 
     Returns candidate positions (pool index − L) in pick order; the original
     returns the same set sorted by pool index.
@@ -115,7 +123,7 @@ def naive_dal_k_center(cand: np.ndarray, lab: np.ndarray, budget: int) -> np.nda
     lb_flag = np.zeros(n_pool, dtype=bool)
     lb_flag[:n_lab] = True
 
-    dist_mat = np.matmul(embedding, embedding.transpose())
+    dist_mat = np.matmul(embedding, embedding.transpose().copy())  # .copy(): see docstring
     sq = np.array(dist_mat.diagonal()).reshape(n_pool, 1)
     dist_mat *= -2
     dist_mat += sq
@@ -236,7 +244,8 @@ def run_worker(method: str, n: int, args, picks_path: Path) -> dict:
            "--picks", str(picks_path)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        raise RuntimeError(f"{method} N={n} failed:\n{proc.stderr[-3000:]}")
+        raise RuntimeError(f"{method} N={n} failed (exit status {proc.returncode}):\n"
+                           f"{proc.stderr[-3000:]}")
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")][-1]
     return json.loads(line[len("RESULT "):])
 
@@ -334,6 +343,9 @@ def main(argv=None) -> int:
                         "time_ratio": r["seconds"] / fast["seconds"],
                         "memory_ratio": (r["peak_rss_delta_bytes"]
                                          / max(fast["peak_rss_delta_bytes"], 1))}
+            # methods first, then the comparisons
+            row = {k: row[k] for k in ["n", *methods, "picks_vs_k_center_greedy", "ratios"]
+                   if k in row}
             result["runs"].append(row)
             print_row(row, methods)
     args.out.parent.mkdir(parents=True, exist_ok=True)
