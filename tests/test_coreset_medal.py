@@ -12,8 +12,10 @@ from alvae.strategies.features import concat_latents
 from alvae.strategies.medal import medal_greedy
 
 
-def ref_coreset(cand: np.ndarray, lab: np.ndarray, budget: int) -> list[int]:
-    """The thesis formula, literally: exact float64 distances to the growing L."""
+def ref_greedy(cand: np.ndarray, lab: np.ndarray, budget: int, reduce) -> list[int]:
+    """The thesis formulas, literally: exact float64 squared distances to the growing
+    labeled set, reduced by ``reduce`` (min: core-set, mean: MedAL); ties keep the
+    lowest position."""
     cand, lab = cand.astype(np.float64), lab.astype(np.float64)
     labeled, picks = list(lab), []
     for _ in range(budget):
@@ -21,7 +23,8 @@ def ref_coreset(cand: np.ndarray, lab: np.ndarray, budget: int) -> list[int]:
         for i in range(len(cand)):
             if i in picks:
                 continue
-            val = min((((cand[i] - x) ** 2).sum() for x in labeled), default=np.inf)
+            dists = [((cand[i] - x) ** 2).sum() for x in labeled]
+            val = reduce(dists) if dists else np.inf
             if val > best_val or best is None:  # strict: ties keep the lowest position
                 best, best_val = i, val
         picks.append(best)
@@ -29,21 +32,12 @@ def ref_coreset(cand: np.ndarray, lab: np.ndarray, budget: int) -> list[int]:
     return picks
 
 
+def ref_coreset(cand: np.ndarray, lab: np.ndarray, budget: int) -> list[int]:
+    return ref_greedy(cand, lab, budget, min)
+
+
 def ref_medal(cand: np.ndarray, lab: np.ndarray, budget: int) -> list[int]:
-    cand, lab = cand.astype(np.float64), lab.astype(np.float64)
-    labeled, picks = list(lab), []
-    for _ in range(budget):
-        best, best_val = None, -np.inf
-        for i in range(len(cand)):
-            if i in picks:
-                continue
-            val = (np.mean([((cand[i] - x) ** 2).sum() for x in labeled])
-                   if labeled else np.inf)
-            if val > best_val or best is None:
-                best, best_val = i, val
-        picks.append(best)
-        labeled.append(cand[best])
-    return picks
+    return ref_greedy(cand, lab, budget, np.mean)
 
 
 GREEDY = {"coreset": (k_center_greedy, ref_coreset), "medal": (medal_greedy, ref_medal)}

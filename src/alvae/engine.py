@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .lossnet import LossPredictionModule, pair_margin_loss
 from .model import BLOCK_CHANNELS, TaskModel
 
 
@@ -101,8 +102,6 @@ def build_model(task: str, n_classes: int, in_channels: int, task_model: dict, s
 
 
 def build_loss_module(hidden: int, extra_dim: int, seed: int, device):
-    from .lossnet import LossPredictionModule
-
     torch.manual_seed(seed + 7919)
     return LossPredictionModule(BLOCK_CHANNELS, hidden=hidden, extra_dim=extra_dim).to(device)
 
@@ -154,8 +153,6 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
                 losses = per_sample_loss(logits, y, pool.task)
                 loss = losses.mean()
                 if loss_module is not None:
-                    from .lossnet import pair_margin_loss
-
                     if epoch >= detach_epoch:
                         blocks = [b.detach() for b in blocks]
                     pred = loss_module(blocks, None if extra is None else extra[idx]).float()

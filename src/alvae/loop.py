@@ -20,7 +20,7 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from .config import config_hash
+from .config import array_digest, config_hash
 from .data import Subset
 from .engine import (DevicePool, TrainConfig, build_loss_module, build_model, evaluate, infer,
                      train_model)
@@ -111,9 +111,8 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
     settings = {"strategy": strategy_name, "seed": seed, "al": al, "task_model": task_model,
                 "lloss": lloss if strategy.needs_loss_module else None,
                 "alpha": alpha if strategy.uses_vae else None, "n_pool": n_pool,
-                "subset": [int(subset.pool_indices[:50].sum()), subset.name],
-                "latents": None if latents is None or not strategy.uses_vae
-                else float(np.abs(latents).sum())}
+                "subset": [subset.name, array_digest(subset.pool_indices)],
+                "latents": array_digest(latents) if strategy.uses_vae else None}
     chash = config_hash(settings)
     dev = torch.device(device)
     pool = DevicePool(subset.pool_images, subset.pool_labels, subset.task, dev)
