@@ -149,3 +149,19 @@ def test_report_holds_every_figure(tiny_run):
     for name in ("curves_digits_coreset.png", "tsne_digits_pair.png", "reconstructions.png",
                  "tests.csv", "summary.rst", "settings.rst"):
         assert name in text, f"{name} missing from the report"
+
+
+def test_bad_data_file_fails_with_a_clear_message(tmp_path):
+    """A truncated .npz stops the subset job; its log names the file, no traceback."""
+    bad = tmp_path / "broken.npz"
+    bad.write_bytes(b"PK\x03\x04 truncated")
+    cfg = {"out_dir": str(tmp_path / "out"), "strategies": ["random"],
+           "datasets": {"mine": {"source": "npz", "path": str(bad), "subset_size": 50}},
+           "al": {"initial_labels": 10, "labels_per_round": 10, "final_labels": 20, "seeds": [0]}}
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = smk(f"{tmp_path}/out/data/mine/subset.npz", "--cores", "1", "--configfile", str(path))
+    assert proc.returncode != 0
+    log = (tmp_path / "out" / "logs" / "subset" / "mine.log").read_text()
+    assert f"ERROR: {bad}: not a readable .npz file (truncated or corrupt" in log
+    assert "Traceback" not in log
