@@ -8,21 +8,9 @@ from pathlib import Path
 from typing import Callable
 
 
-def file_logger(path: str | Path | None, echo: bool = False) -> Callable[[str], None]:
-    """Return ``log(msg)`` appending timestamped lines to ``path`` (stderr when None)."""
-    fh = None
-    if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fh = open(path, "a", buffering=1)
-
-    def log(msg: str) -> None:
-        line = f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] {msg}"
-        if fh is not None:
-            fh.write(line + "\n")
-        if fh is None or echo:
-            print(line, file=sys.stderr, flush=True)
-
-    return log
+def log_line(msg: str) -> None:
+    """Write one timestamped line to stderr (the job's log inside a workflow job)."""
+    print(f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 def _user_error_hook(exc_type, exc, tb, _default=sys.excepthook):
@@ -42,7 +30,6 @@ def job_logger(path: str | Path) -> Callable[[str], None]:
     """For Snakemake script jobs: send stdout, stderr and the returned ``log``
     to the job's log file; user errors are logged as one clear line."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fh = open(path, "a", buffering=1)
-    sys.stdout = sys.stderr = fh
+    sys.stdout = sys.stderr = open(path, "a", buffering=1)
     sys.excepthook = _user_error_hook
-    return file_logger(None)
+    return log_line

@@ -22,7 +22,7 @@ rule al_run:
         bench_path("al_run", "{dataset}", "{strategy}", "seed{seed}")
     threads: 1
     resources:
-        gpu=gpu_resource,
+        gpu=1,  # one GPU slot; the job leases which (alvae.devices)
         mem_mb=16000,
         runtime=720,
     script:

@@ -50,16 +50,6 @@ def latents_file(dataset):
     return f"{OUT}/vae/{dataset}/latents.npy"
 
 
-def run_metrics(dataset=None):
-    """Every AL run's metrics table (of one dataset, or of all)."""
-    return [
-        f"{OUT}/runs/{d}/{s}/seed{seed}/metrics.csv"
-        for d in ([dataset] if dataset else DATASETS)
-        for s in STRATEGIES
-        for seed in SEEDS
-    ]
-
-
 def run_records():
     """(dataset, strategy, seed, path) for every run, for the aggregation."""
     return [
@@ -68,11 +58,6 @@ def run_records():
         for s in STRATEGIES
         for seed in SEEDS
     ]
-
-
-def gpu_resource(wildcards=None):
-    """Each GPU job takes one slot of the `gpu` resource (see alvae.devices)."""
-    return 1
 
 
 def al_inputs(wildcards):

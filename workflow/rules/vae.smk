@@ -25,7 +25,7 @@ rule train_vae:
         bench_path("train_vae", "{dataset}")
     threads: 1
     resources:
-        gpu=gpu_resource,
+        gpu=1,  # one GPU slot; the job leases which (alvae.devices)
         mem_mb=8000,
         runtime=120,
     script:
