@@ -138,9 +138,8 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
     def fit(rnd: int, labeled: np.ndarray, alpha_r: float):
         """Fresh model (and loss module, jointly) trained on ``labeled`` for round ``rnd``."""
         model, module, extra = fresh(rnd, alpha_r)
-        rs = round_seed(seed, rnd)
         epochs = task_model["epochs_initial"] + rnd * task_model["epochs_per_round"]
-        stats = train_model(model, pool, labeled, epochs, cfg, rs, module, extra, log,
+        stats = train_model(model, pool, labeled, epochs, cfg, round_seed(seed, rnd), module, extra, log,
                             f"{tag}round {rnd} labels {len(labeled)} ")
         return model, module, extra, stats
 
