@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 CORES   ?= 2
 DEMO_OUT ?= results/demo
 
-.PHONY: venv demo test report bench clean-demo lint
+.PHONY: venv demo test report bench clean-demo lint sysdeps
 
 venv: $(STAMP)
 
@@ -28,8 +28,13 @@ demo: $(STAMP)
 report: $(STAMP)
 	$(BIN)/snakemake --report results/thesis/report.html
 
-test: $(STAMP)
+test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -q
+
+# System packages the tests need (Fashion-MNIST, SLURM): installed with apt as root,
+# else the one command to run is printed. Quick when they are there.
+sysdeps: $(STAMP)
+	bash .ci/setup-system.sh $(VENV)
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint

@@ -17,16 +17,20 @@ os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("P
 # config.yaml is the thesis experiment. A --configfile (presets/demo.yaml, say)
 # replaces it instead of being merged into it, so that a preset's datasets and
 # strategies are the whole study, not additions to the thesis's.
+# (A --configfile is parsed by Snakemake before this file runs; `python -m alvae.config
+# FILE` names the line of a YAML syntax error there. config.yaml is checked here.)
+from alvae.config import config_or_exit  # noqa: E402
+
 if not workflow.overwrite_configfiles:
+    config_or_exit(path="config.yaml")
 
     configfile: "config.yaml"
 
 
+# The library's validator first: strict integers, and one short line per bad key
+# (Snakemake's own message quotes the whole schema). Then Snakemake's, as before.
+config_or_exit(config)
 validate(config, "workflow/schemas/config.schema.yaml")
-
-from alvae.config import check_config  # noqa: E402
-
-check_config(config)
 
 
 report: "workflow/report/workflow.rst"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -49,7 +51,29 @@ def _validator_with_defaults():
                     instance[name] = json.loads(json.dumps(sub["default"]))
         yield from validate_props(validator, properties, instance, schema)
 
-    return jsonschema.validators.extend(base, {"properties": set_defaults})
+    # JSON Schema counts 40.0 as an integer; a Python job would then get a float where it
+    # slices or counts. Integers are ints here (and booleans are not numbers).
+    checker = base.TYPE_CHECKER.redefine(
+        "integer", lambda _, v: isinstance(v, int) and not isinstance(v, bool))
+    return jsonschema.validators.extend(base, {"properties": set_defaults}, type_checker=checker)
+
+
+def _coerce_numbers(instance, schema: dict) -> None:
+    """Turn ints into floats where the schema says ``number`` (``lr: 1`` and ``lr: 1.0`` are
+    the same setting, so that Snakemake sees the same params and reruns nothing)."""
+    if isinstance(instance, dict):
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for key, value in instance.items():
+            sub = props.get(key, extra if isinstance(extra, dict) else None)
+            if not isinstance(sub, dict):
+                continue
+            types = sub.get("type")
+            types = [types] if isinstance(types, str) else (types or [])
+            if "number" in types and "integer" not in types and type(value) is int:
+                instance[key] = float(value)
+            else:
+                _coerce_numbers(value, sub)
 
 
 def _key_path(error) -> str:
@@ -67,16 +91,47 @@ def validate_config(config: dict) -> dict:
             msg = err.message
             if err.validator == "additionalProperties":
                 msg = f"unknown key: {msg}"
+            elif len(msg) > 200:  # oneOf/anyOf quote the whole sub-schema: keep the line short
+                msg = f"{err.instance!r} is not valid here (see the schema's description)"
             lines.append(f"  {_key_path(err)}: {msg}")
         raise ConfigError("invalid configuration:\n" + "\n".join(lines))
+    _coerce_numbers(config, _schema())
     check_config(config)
     return config
 
 
+def read_yaml(path: str | Path) -> dict:
+    """Parse a YAML config file; a syntax error names the file, line and column."""
+    try:
+        with open(path) as fh:
+            data = yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}: YAML syntax error: {reason}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: a config file holds keys at the top level, not a {type(data).__name__}")
+    return data
+
+
+def config_or_exit(config: dict | None = None, path: str | Path | None = None) -> dict:
+    """For the Snakefile: validate ``config`` in place (or only parse the file ``path``),
+    or print the short reason and exit (status 1) before Snakemake plans any job."""
+    try:
+        return validate_config(config) if path is None else read_yaml(path)
+    except ConfigError as exc:
+        import sys
+
+        print(f"ERROR: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+
+
 def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) -> dict:
     """Read a YAML config, apply top-level ``overrides``, validate and fill defaults."""
-    with open(path) as fh:
-        config = yaml.safe_load(fh) or {}
+    config = read_yaml(path)
     config.update(overrides or {})
     return validate_config(config)
 
@@ -99,7 +154,7 @@ def known_train_size(ds: Mapping[str, Any]) -> int | None:
 def check_config(config: dict) -> None:
     """Cross-field checks the schema cannot express. Raises :class:`ConfigError`."""
     al = config["al"]
-    problems = []
+    problems = _path_problems(config)
     if al["final_labels"] < al["initial_labels"]:
         problems.append(
             f"al.final_labels ({al['final_labels']}) is smaller than al.initial_labels "
@@ -127,6 +182,13 @@ def check_config(config: dict) -> None:
                 f"al.final_labels ({al['final_labels']}) is larger than {key}.subset_size "
                 f"({ds['subset_size']})"
             )
+    per_seed = [n for n, ds in config["datasets"].items() if ds.get("pool_per_seed")]
+    vae_used = any(s.endswith("_vae") for s in config["strategies"] + config["tsne"]["strategies"])
+    if per_seed and vae_used and not config["vae"].get("per_seed", False):
+        problems.append(
+            f"datasets.{per_seed[0]}.pool_per_seed: each seed draws its own pool, so the VAE "
+            f"latents must be per seed too: set vae.per_seed: true (or pool_per_seed: false)"
+        )
     tsne = config["tsne"]
     for name in tsne["datasets"]:
         if name not in config["datasets"]:
@@ -150,6 +212,32 @@ def check_config(config: dict) -> None:
         raise ConfigError("invalid configuration:\n" + "\n".join(f"  {p}" for p in problems))
 
 
+DATASET_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _path_problems(config: dict) -> list[str]:
+    """Every output lies under ``out_dir``: no empty or root ``out_dir``, no dataset name
+    that could climb out of it, and ``out_dir`` must be (or become) a folder."""
+    problems = []
+    out = config.get("out_dir")
+    if not isinstance(out, str) or not out.strip():
+        problems.append("out_dir: must be a non-empty folder path (got an empty value)")
+    elif out.strip().rstrip("/") == "" or os.path.realpath(out) == "/":
+        problems.append(f"out_dir: {out!r} is the filesystem root; name a folder for the results")
+    else:
+        for parent in [Path(out), *Path(out).parents]:
+            if parent.exists():
+                if not parent.is_dir():
+                    problems.append(f"out_dir: {parent} exists and is not a folder; "
+                                    f"move it away or choose another out_dir")
+                break
+    for name in config.get("datasets", {}):
+        if not DATASET_NAME.match(str(name)):
+            problems.append(f"datasets.{name}: a dataset name may hold only letters, digits, "
+                            f"'_' and '-' (it becomes a folder name)")
+    return problems
+
+
 def config_hash(params: Mapping[str, Any]) -> str:
     """Stable short hash of a JSON-able mapping (the settings a job depends on)."""
     blob = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
@@ -162,3 +250,11 @@ def array_digest(array) -> str:
 
     data = np.ascontiguousarray(array)
     return hashlib.sha256(str(data.dtype).encode() + str(data.shape).encode() + data.tobytes()).hexdigest()[:16]
+
+
+if __name__ == "__main__":  # python -m alvae.config FILE: check a config file, short messages
+    import sys
+
+    for _arg in sys.argv[1:]:
+        config_or_exit(config_or_exit(path=_arg))
+        print(f"{_arg}: valid")

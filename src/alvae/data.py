@@ -12,6 +12,7 @@ import hashlib
 import os
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -166,15 +167,33 @@ def find_idx_files(root: str | Path) -> dict | None:
     """Locate the four IDX files under ``root`` (plain or ``.gz``; also the
     ``MNIST/raw`` and ``FashionMNIST/raw`` layouts torchvision writes)."""
     root = Path(root)
-    for folder in (root, root / "raw", root / "MNIST" / "raw", root / "FashionMNIST" / "raw"):
-        found = {}
-        for key, stem in IDX_FILES.items():
-            for cand in (folder / stem, folder / f"{stem}.gz"):
-                if cand.is_file():
-                    found[key] = cand
-                    break
+    for folder in idx_folders(root):
+        found = _idx_in(folder)
         if len(found) == 4:
             return found
+    return None
+
+
+def idx_folders(root: Path) -> tuple:
+    return (root, root / "raw", root / "MNIST" / "raw", root / "FashionMNIST" / "raw")
+
+
+def _idx_in(folder: Path) -> dict:
+    found = {}
+    for key, stem in IDX_FILES.items():
+        for cand in (folder / stem, folder / f"{stem}.gz"):
+            if cand.is_file():
+                found[key] = cand
+                break
+    return found
+
+
+def missing_idx_files(root: str | Path) -> tuple[Path, list[str]] | None:
+    """The folder under ``root`` holding some but not all IDX files, and the missing names."""
+    for folder in idx_folders(Path(root)):
+        found = _idx_in(folder)
+        if 0 < len(found) < 4:
+            return folder, [IDX_FILES[k] for k in IDX_FILES if k not in found]
     return None
 
 
@@ -204,6 +223,13 @@ def load_idx_dataset(kind: str, root: str | Path | None = None, download: bool =
                 f"(plain or .gz) and run again."
             ) from None
         files = find_idx_files(root)
+    partial = missing_idx_files(root) if files is None else None
+    if partial is not None:
+        folder, missing = partial
+        raise DataError(
+            f"{kind}: {folder} holds only some of the IDX files; missing: {', '.join(missing)} "
+            f"(plain or .gz). Copy them there, or remove the folder's IDX files and set download: true."
+        )
     if files is None:
         hint = " or set download: true" if not download else ""
         apt = " (Debian: apt-get install dataset-fashion-mnist)" if kind == "fashion_mnist" else ""
@@ -225,7 +251,7 @@ def read_npz(path: str | Path) -> dict:
     try:
         with np.load(path, allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, KeyError) as exc:
         raise DataError(
             f"{path}: not a readable .npz file (truncated or corrupt: {exc}). "
             f"Delete it and download or copy it again."
@@ -264,6 +290,13 @@ def load_npz_dataset(path: str | Path, name: str = "npz") -> Dataset:
         names = [str(i) for i in range(np.asarray(arrays["train_labels"]).shape[1])]
     else:
         n = int(max(np.max(arrays[f"{s}_labels"]) for s in ("train", "test"))) + 1
+        seen = np.unique(np.concatenate([np.ravel(arrays[f"{s}_labels"]) for s in ("train", "test")]))
+        if n > 2 and len(seen) < n:
+            raise DataError(
+                f"{path}: labels run up to {n - 1}, which implies {n} classes, but only {len(seen)} "
+                f"occur; relabel them 0..{len(seen) - 1}, or add a class_names array of {n} names "
+                f"if the other classes exist"
+            )
         names = [str(i) for i in range(max(n, 2))]
     return _finish(name, task, names, arrays, str(path), [path])
 
@@ -370,6 +403,7 @@ class Subset:
     test_labels: np.ndarray
     val_images: Optional[np.ndarray] = None
     val_labels: Optional[np.ndarray] = None
+    preview_images: Optional[np.ndarray] = None  # a few held-out images, for figures
 
     @property
     def n_classes(self) -> int:
@@ -379,7 +413,13 @@ class Subset:
         return len(self.pool_indices)
 
 
-def draw_subset(ds: Dataset, subset_size: int, seed: int, test_size: int | None = None) -> Subset:
+def pool_seed(subset_seed: int, run_seed: int | None = None):
+    """The seed of a pool draw: ``subset_seed`` (one pool per dataset), or
+    ``[subset_seed, run_seed]`` when each AL seed draws its own pool."""
+    return subset_seed if run_seed is None else [subset_seed, run_seed]
+
+
+def draw_subset(ds: Dataset, subset_size: int, seed, test_size: int | None = None) -> Subset:
     """Draw ``subset_size`` training points without replacement (seeded)."""
     n = len(ds.train_images)
     if subset_size > n:
@@ -412,11 +452,48 @@ def save_subset(sub: Subset, path: str | Path) -> None:
             np.savez(fh, **arrays)
 
 
-def load_subset(path: str | Path) -> Subset:
+PREVIEW_IMAGES = 10  # held-out images a pool file carries for the VAE's figure
+
+
+def _save_npz(path, arrays: dict) -> None:
+    from .io import atomic_path
+
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+
+def _meta(sub: Subset) -> dict:
+    return {"task": np.array(sub.task), "class_names": np.array(sub.class_names),
+            "name": np.array(sub.name)}
+
+
+def save_pool(sub: Subset, path: str | Path) -> None:
+    """The pool alone (what the VAE and the AL runs draw from), without the evaluation
+    splits, so that a new test split leaves the pool file, and the VAE, untouched."""
+    _save_npz(path, {"pool_indices": sub.pool_indices, "pool_images": sub.pool_images,
+                     "pool_labels": sub.pool_labels,
+                     "preview_images": sub.test_images[:PREVIEW_IMAGES], **_meta(sub)})
+
+
+def save_eval(sub: Subset, path: str | Path) -> None:
+    """The evaluation splits (test, optional val) of a subset."""
+    arrays = {"test_images": sub.test_images, "test_labels": sub.test_labels, **_meta(sub)}
+    if sub.val_images is not None:
+        arrays["val_images"], arrays["val_labels"] = sub.val_images, sub.val_labels
+    _save_npz(path, arrays)
+
+
+def load_subset(path: str | Path, eval_path: str | Path | None = None) -> Subset:
+    """A subset from one file (:func:`save_subset`), or from a pool file and an
+    evaluation file (:func:`save_pool`, :func:`save_eval`)."""
     a = read_npz(path)
+    e = read_npz(eval_path) if eval_path is not None else a
+    empty = np.zeros((0,) + a["pool_images"].shape[1:], np.uint8)
     return Subset(
         name=str(a["name"]), task=str(a["task"]), class_names=[str(c) for c in a["class_names"]],
         pool_indices=a["pool_indices"], pool_images=a["pool_images"], pool_labels=a["pool_labels"],
-        test_images=a["test_images"], test_labels=a["test_labels"],
-        val_images=a.get("val_images"), val_labels=a.get("val_labels"),
+        test_images=e.get("test_images", empty), test_labels=e.get("test_labels", a["pool_labels"][:0]),
+        val_images=e.get("val_images"), val_labels=e.get("val_labels"),
+        preview_images=a.get("preview_images", e.get("test_images", empty)[:PREVIEW_IMAGES]),
     )

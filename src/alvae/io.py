@@ -1,12 +1,48 @@
-"""Atomic file writes: a killed job never leaves a half-written output."""
+"""Atomic file writes: a killed job never leaves a half-written output.
+
+Files get the permissions the user's umask gives (as ``open`` would), not the
+0600 of a temporary file, and a write that fails on a full disk says so.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import tempfile
 from pathlib import Path
+
+# RuntimeError texts of torch.save (C++ streams) when a write fails: they do not say why
+_WRITE_FAILURES = ("iostream error", "file write failed", "PytorchStreamWriter failed")
+LOW_SPACE_BYTES = 16 << 20
+
+
+class DiskFullError(OSError):
+    """A write failed because the file system holding it is full."""
+
+
+def current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def free_bytes(folder: str | Path) -> int:
+    st = os.statvfs(folder)
+    return st.f_bavail * st.f_frsize
+
+
+def is_disk_full(exc: BaseException, folder: str | Path) -> bool:
+    """Whether ``exc``, raised while writing into ``folder``, means the disk is full."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    if isinstance(exc, (OSError, RuntimeError)) and any(t in str(exc) for t in _WRITE_FAILURES):
+        try:
+            return free_bytes(folder) < LOW_SPACE_BYTES
+        except OSError:
+            return False
+    return False
 
 
 @contextlib.contextmanager
@@ -17,8 +53,15 @@ def atomic_path(path: str | Path):
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        yield Path(tmp)
-        os.replace(tmp, path)
+        try:
+            yield Path(tmp)
+            os.chmod(tmp, 0o666 & ~current_umask())
+            os.replace(tmp, path)
+        except (OSError, RuntimeError) as exc:
+            if isinstance(exc, DiskFullError) or not is_disk_full(exc, path.parent):
+                raise
+            raise DiskFullError(errno.ENOSPC, f"no space left on device: cannot write {path} "
+                                f"({exc}); free space there and run again") from None
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)

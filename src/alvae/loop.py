@@ -20,11 +20,11 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from .config import array_digest, config_hash
 from .data import Subset
 from .engine import (DevicePool, TrainConfig, build_loss_module, build_model, evaluate, infer,
                      train_model)
 from .io import atomic_path
+from .runkey import changed_fields, key_hash, run_key
 from .strategies import SelectionContext, get_strategy
 
 METRIC_COLUMNS = ["round", "n_labels", "test_acc", "test_auc", "val_acc", "val_auc", "train_acc",
@@ -71,7 +71,8 @@ def save_state(state_dir: Path, state: dict) -> None:
         torch.save(state, tmp)
 
 
-def load_state(state_dir: Path, expected_hash: str, log: Callable[[str], None]) -> Optional[dict]:
+def load_state(state_dir: Path, expected_hash: str, log: Callable[[str], None],
+               expected_key: Optional[dict] = None) -> Optional[dict]:
     path = _state_file(state_dir)
     if not path.is_file():
         return None
@@ -81,8 +82,10 @@ def load_state(state_dir: Path, expected_hash: str, log: Callable[[str], None]) 
         log(f"resume: cannot read {path} ({exc}); starting from round 0")
         return None
     if state.get("config_hash") != expected_hash:
+        why = ", ".join(changed_fields(state.get("run_key"), expected_key or {}))
         log(f"resume: {path} was written under settings {state.get('config_hash')}, this run has "
-            f"{expected_hash}; refusing the stale state and starting from round 0")
+            f"{expected_hash} (changed: {why or 'unknown'}); refusing the stale state and "
+            f"starting from round 0")
         return None
     log(f"resume: continuing after round {state['round']} ({len(state['labeled'])} labels) "
         f"from {path}")
@@ -111,9 +114,9 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
     settings = {"strategy": strategy_name, "seed": seed, "al": al, "task_model": task_model,
                 "lloss": lloss if strategy.needs_loss_module else None,
                 "alpha": alpha if strategy.uses_vae else None, "n_pool": n_pool,
-                "subset": [subset.name, array_digest(subset.pool_indices)],
-                "latents": array_digest(latents) if strategy.uses_vae else None}
-    chash = config_hash(settings)
+                "subset": subset.name}
+    rkey = run_key(settings, subset, latents if strategy.uses_vae else None)
+    chash = key_hash(rkey)
     dev = torch.device(device)
     pool = DevicePool(subset.pool_images, subset.pool_labels, subset.task, dev)
     test = DevicePool(subset.test_images, subset.test_labels, subset.task, dev)
@@ -160,12 +163,13 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
         if state_dir is None:
             return
         save_state(Path(state_dir), {
-            "config_hash": chash, "round": rnd, "labeled": labeled, "rows": rows, "picks": picks,
+            "config_hash": chash, "run_key": rkey, "round": rnd, "labeled": labeled, "rows": rows,
+            "picks": picks,
             "alpha": alpha_r, "model": model.state_dict(),
             "loss_module": module.state_dict() if module is not None else None,
         })
 
-    state = load_state(Path(state_dir), chash, log) if state_dir is not None else None
+    state = load_state(Path(state_dir), chash, log, rkey) if state_dir is not None else None
     if state is None:
         labeled = initial_labeled(n_pool, al["initial_labels"], seed)
         picks = {"initial": labeled.copy()}

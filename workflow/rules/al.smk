@@ -10,8 +10,8 @@ rule al_run:
         picked=f"{OUT}/runs/{{dataset}}/{{strategy}}/seed{{seed}}/picked.npz",
     params:
         al=al_settings(),
-        task_model=config["task_model"],
-        lloss=lambda wc: config["lloss"] if wc.strategy.startswith("lloss") else None,
+        task_model=canonical(config["task_model"]),
+        lloss=lambda wc: canonical(config["lloss"]) if wc.strategy.startswith("lloss") else None,
         alpha=lambda wc: config["alpha"] if uses_vae(wc.strategy) else None,
         state_dir=lambda wc: f"{OUT}/state/{wc.dataset}/{wc.strategy}/seed{wc.seed}",
     conda:

@@ -42,8 +42,54 @@ def bench_path(rule_name, *parts):
     return os.path.join(OUT, "benchmarks", rule_name, *parts) + ".tsv"
 
 
-def subset_file(wildcards):
-    return f"{OUT}/data/{wildcards.dataset}/subset.npz"
+def canonical(value):
+    """A params value in one spelling: dict keys sorted at every level, so that
+    Snakemake (which compares repr(params)) reruns a job only when a value changes,
+    never because keys were reordered or a default was written out."""
+    if isinstance(value, dict):
+        return {k: canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, (list, tuple)):
+        return [canonical(v) for v in value]
+    return value
+
+
+def pool_per_seed(dataset):
+    return bool(config["datasets"][dataset].get("pool_per_seed", False))
+
+
+def subset_file(dataset, seed=None):
+    """The pool file of a dataset: one per dataset, or one per AL seed when
+    datasets.<name>.pool_per_seed is true (then ``seed`` is required)."""
+    if pool_per_seed(dataset):
+        if seed is None:
+            raise ValueError(f"datasets.{dataset}.pool_per_seed: the pool file needs a seed")
+        return f"{OUT}/data/{dataset}/seed{seed}/subset.npz"
+    return f"{OUT}/data/{dataset}/subset.npz"
+
+
+def eval_file(dataset):
+    """The evaluation splits (test, val) of a dataset: one per dataset."""
+    return f"{OUT}/data/{dataset}/eval.npz"
+
+
+# What a file's content depends on, per datasets.<name> key: the pool (rule subset), the
+# evaluation splits (rule eval_split). `download` and `check_md5` only decide how the
+# files are obtained, never what they hold.
+SOURCE_KEYS = ("source", "root", "path", "flag", "size")
+
+
+def pool_spec(dataset):
+    spec = config["datasets"][dataset]
+    keep = SOURCE_KEYS + ("subset_size", "subset_seed", "pool_per_seed")
+    return canonical({k: spec.get(k) for k in keep})
+
+
+def eval_spec(dataset):
+    spec = config["datasets"][dataset]
+    # the test draw continues the seed-only pool draw (as it always did), so it depends on
+    # subset_size and subset_seed too, but not on pool_per_seed
+    keep = SOURCE_KEYS + ("subset_size", "subset_seed", "test_size")
+    return canonical({k: spec.get(k) for k in keep})
 
 
 def latents_file(dataset):
@@ -61,7 +107,8 @@ def run_records():
 
 
 def al_inputs(wildcards):
-    inputs = {"subset": subset_file(wildcards)}
+    inputs = {"subset": subset_file(wildcards.dataset, wildcards.seed),
+              "evaluation": eval_file(wildcards.dataset)}
     if uses_vae(wildcards.strategy):
         inputs["latents"] = latents_file(wildcards.dataset)
     return inputs
@@ -69,11 +116,12 @@ def al_inputs(wildcards):
 
 def al_settings():
     """The AL settings a run depends on (the seed list itself is not one)."""
-    return {k: v for k, v in config["al"].items() if k != "seeds"}
+    return canonical({k: v for k, v in config["al"].items() if k != "seeds"})
 
 
 def tsne_inputs(wildcards):
-    inputs = {"subset": subset_file(wildcards)}
+    inputs = {"subset": subset_file(wildcards.dataset, config["tsne"]["seed"]),
+              "evaluation": eval_file(wildcards.dataset)}
     if any(uses_vae(s) for s in TSNE_STRATEGIES):
         inputs["latents"] = latents_file(wildcards.dataset)
     return inputs

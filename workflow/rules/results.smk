@@ -59,7 +59,7 @@ rule plot_curves:
     input:
         summary=f"{OUT}/results/summary.csv",
         tests=f"{OUT}/results/tests.csv",
-        subset=subset_file,
+        evaluation=lambda wc: eval_file(wc.dataset),
     output:
         png=report(
             f"{OUT}/figures/curves_{{dataset}}_{{family}}.png",

@@ -8,8 +8,8 @@ rule tsne_select:
     output:
         f"{OUT}/tsne/{{dataset}}/selection.npz",
     params:
-        tsne={k: v for k, v in config["tsne"].items() if k != "datasets"},
-        task_model=config["task_model"],
+        tsne=canonical({k: v for k, v in config["tsne"].items() if k != "datasets"}),
+        task_model=canonical(config["task_model"]),
         alpha=config["alpha"],
     conda:
         "../../envs/alvae.yaml"

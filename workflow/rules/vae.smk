@@ -3,7 +3,7 @@
 
 rule train_vae:
     input:
-        subset_file,
+        lambda wc: subset_file(wc.dataset),
     output:
         model=f"{OUT}/vae/{{dataset}}/vae.pt",
         latents=f"{OUT}/vae/{{dataset}}/latents.npy",
@@ -15,7 +15,7 @@ rule train_vae:
             labels={"dataset": "{dataset}"},
         ),
     params:
-        vae=config["vae"],
+        vae=canonical(config["vae"]),
         seed=lambda wc: config["datasets"][wc.dataset]["subset_seed"],
     conda:
         "../../envs/alvae.yaml"

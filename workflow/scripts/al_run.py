@@ -13,7 +13,7 @@ from alvae.loop import run_loop, write_metrics, write_picks
 log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 p, wc = snakemake.params, snakemake.wildcards
-sub = load_subset(snakemake.input.subset)
+sub = load_subset(snakemake.input.subset, snakemake.input.evaluation)
 latents = np.load(snakemake.input.latents) if "latents" in snakemake.input.keys() else None
 with job_device(snakemake.resources.get("gpu", 1), snakemake.config.get("gpu", {}), log) as device:
     rows, picks = run_loop(sub, wc.strategy, int(wc.seed), p.al, p.task_model, p.lloss or {},

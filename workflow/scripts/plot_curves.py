@@ -9,7 +9,7 @@ from alvae.results import all_negative_accuracy
 
 log = job_logger(snakemake.log[0])
 p, wc = snakemake.params, snakemake.wildcards
-with np.load(snakemake.input.subset) as sub:
+with np.load(snakemake.input.evaluation) as sub:
     task = str(sub["task"])
     labels = sub["test_labels"]
 # Imbalanced 0/1 tasks: also show ROC-AUC, and the accuracy of answering "negative".

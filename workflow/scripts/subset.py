@@ -1,13 +1,17 @@
-"""Snakemake adapter: load one dataset and draw its pool (rule subset)."""
+"""Snakemake adapter: load one dataset, check it and draw its pool (rules subset, subset_per_seed)."""
 
-from alvae.data import draw_subset, load_dataset, save_subset
+from alvae.data import draw_subset, load_dataset, pool_seed, save_pool
+from alvae.datachecks import check_dataset
 from alvae.logs import job_logger
 
 log = job_logger(snakemake.log[0])
-spec = snakemake.params.spec
+spec, run_seed = snakemake.params.spec, snakemake.params.seed
 ds = load_dataset(snakemake.wildcards.dataset, spec)
 log(f"loaded {ds.name}: task {ds.task}, {len(ds.train_images)} train, {len(ds.test_images)} test, "
     f"{'no' if ds.val_images is None else len(ds.val_images)} val, images {ds.train_images.shape[1:]}")
-sub = draw_subset(ds, spec["subset_size"], spec["subset_seed"], spec.get("test_size"))
-save_subset(sub, snakemake.output[0])
-log(f"pool of {len(sub)} points (seed {spec['subset_seed']}) -> {snakemake.output[0]}")
+for warning in check_dataset(ds):
+    log(warning)
+seed = pool_seed(spec["subset_seed"], run_seed)
+sub = draw_subset(ds, spec["subset_size"], seed)
+save_pool(sub, snakemake.output[0])
+log(f"pool of {len(sub)} points (seed {seed}) -> {snakemake.output[0]}")

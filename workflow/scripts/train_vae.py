@@ -20,5 +20,5 @@ with job_device(snakemake.resources.get("gpu", 1), snakemake.config.get("gpu", {
     save_vae(model, out.model)
     np.save(out.latents, encode_means(model, sub.pool_images, device=device))
     save_loss_table(history, out.losses)
-    save_reconstruction_figure(model, sub.test_images, out.figure, device=device)
+    save_reconstruction_figure(model, sub.preview_images, out.figure, device=device)
 log(f"latents {out.latents}")
