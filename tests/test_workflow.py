@@ -139,6 +139,65 @@ def test_unused_setting_reruns_nothing(tiny_run, tmp_path):
     assert counts == {"report_text": 1, "all": 1}
 
 
+def _swap_task_model_keys(cfg):
+    tm = cfg["task_model"]
+    cfg["task_model"] = dict(reversed(list(tm.items())))
+
+
+def _write_defaults_out(cfg):
+    cfg["task_model"].update(lr=0.001, momentum=0.9)  # the schema's defaults, written out
+    cfg["datasets"]["digits"].update(subset_seed=0, test_size=None)
+    cfg["vae"] = dict(reversed(list(cfg["vae"].items())))
+
+
+@pytest.mark.parametrize("mutate", [
+    _swap_task_model_keys,
+    _write_defaults_out,
+    lambda c: c["datasets"]["digits"].update(download=True),
+    lambda c: c["datasets"]["digits"].update(check_md5=False),
+])
+def test_same_values_rerun_nothing(tiny_run, tmp_path, mutate):
+    """Params are canonical (sorted keys, defaults filled): only a changed value reruns."""
+    assert _dry_run_with(tiny_run, tmp_path, mutate) == {}
+
+
+def test_test_size_leaves_the_pool_and_the_vae_alone(tiny_run, tmp_path):
+    counts = _dry_run_with(tiny_run, tmp_path, lambda c: c["datasets"]["digits"].update(test_size=100))
+    assert counts["eval_split"] == 1 and counts["al_run"] == 6 and counts["tsne_select"] == 1
+    assert "subset" not in counts and "train_vae" not in counts
+
+
+def test_pool_per_seed_draws_one_pool_per_seed(tiny_run, tmp_path):
+    def per_seed(c):
+        c["datasets"]["digits"]["pool_per_seed"] = True
+        c["strategies"] = ["random", "coreset"]  # the VAE latents would need vae.per_seed
+        c["tsne"]["datasets"] = []
+    counts = _dry_run_with(tiny_run, tmp_path, per_seed)
+    assert counts["subset_per_seed"] == 2 and counts["al_run"] == 4
+    assert "subset" not in counts and "eval_split" not in counts and "train_vae" not in counts
+
+
+@pytest.mark.parametrize("mutate, expect", [
+    (lambda c, t: c.update(strategyz=["random"]), "(top level): unknown key"),
+    (lambda c, t: c["al"].update(labels_per_round=40.0), "al.labels_per_round: 40.0 is not of type 'integer'"),
+    (lambda c, t: c.update(out_dir=""), "out_dir"),
+    (lambda c, t: c.update(out_dir="/"), "out_dir: '/' is the filesystem root"),
+    (lambda c, t: c.update(datasets={"../up": c["datasets"]["digits"]}, tsne={}), "datasets"),
+    (lambda c, t: (t.joinpath("f").write_text("x"), c.update(out_dir=str(t / "f" / "out"))),
+     "exists and is not a folder"),
+])
+def test_bad_config_is_a_short_message_before_any_job(tmp_path, mutate, expect):
+    cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
+    mutate(cfg, tmp_path)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = smk("-n", "--cores", "1", "--configfile", str(path))
+    assert proc.returncode != 0
+    err = [line for line in (proc.stdout + proc.stderr).splitlines()
+           if line.strip() and not line.startswith("Using workflow specific profile")]
+    assert expect in "\n".join(err) and len(err) <= 3, err
+
+
 def test_report_holds_every_figure(tiny_run):
     path, out, _ = tiny_run
     html = out / "report.html"
@@ -165,3 +224,8 @@ def test_bad_data_file_fails_with_a_clear_message(tmp_path):
     log = (tmp_path / "out" / "logs" / "subset" / "mine.log").read_text()
     assert f"ERROR: {bad}: not a readable .npz file (truncated or corrupt" in log
     assert "Traceback" not in log
+    # a rerun (Snakemake deletes the job's log first) keeps the failed attempt's lines
+    proc = smk(f"{tmp_path}/out/data/mine/subset.npz", "--cores", "1", "--configfile", str(path))
+    assert proc.returncode != 0
+    log = (tmp_path / "out" / "logs" / "subset" / "mine.log").read_text()
+    assert log.count("===== attempt") == 2 and log.count(f"ERROR: {bad}") == 2

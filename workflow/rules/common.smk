@@ -84,6 +84,17 @@ def pool_spec(dataset):
     return canonical({k: spec.get(k) for k in keep})
 
 
+def recorded_config():
+    """The settings the report records: canonical, without the keys that only decide
+    how the data files are fetched (so that toggling them reruns nothing)."""
+    rec = canonical(config)
+    rec["datasets"] = {
+        name: {k: v for k, v in spec.items() if k not in ("download", "check_md5")}
+        for name, spec in rec["datasets"].items()
+    }
+    return rec
+
+
 def eval_spec(dataset):
     spec = config["datasets"][dataset]
     # the test draw continues the seed-only pool draw (as it always did), so it depends on

@@ -132,7 +132,7 @@ rule report_text:
             labels={"page": "settings and software versions"},
         ),
     params:
-        config=config,  # recorded in settings.rst
+        config=recorded_config(),  # recorded in settings.rst
         alpha=stats_alpha(),
     conda:
         "../../envs/alvae.yaml"
