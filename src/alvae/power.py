@@ -23,13 +23,20 @@ MAX_SEEDS = 10**6    # search limit of seeds_needed
 
 def paired_power(delta: float, sd: float, n: int, alpha: float = 0.05) -> float:
     """Power of the two-sided paired t-test at level ``alpha`` for a true mean
-    difference ``delta``, sd ``sd`` of the differences and ``n`` pairs."""
+    difference ``delta``, sd ``sd`` of the differences and ``n`` pairs. Where
+    scipy's noncentral t returns NaN (far tails at large df, power near 0 or
+    1) that tail uses the normal approximation instead."""
     if n < 2 or not sd > 0:
         return float("nan")
     df = n - 1
     crit = stats.t.ppf(1 - alpha / 2, df)
     nc = delta * math.sqrt(n) / sd
-    return float(stats.nct.sf(crit, df, nc) + stats.nct.cdf(-crit, df, nc))
+    upper, lower = stats.nct.sf(crit, df, nc), stats.nct.cdf(-crit, df, nc)
+    if np.isnan(upper):
+        upper = stats.norm.sf(crit - nc)
+    if np.isnan(lower):
+        lower = stats.norm.cdf(-crit - nc)
+    return float(upper + lower)
 
 
 def minimal_detectable_effect(sd: float, n: int, alpha: float = 0.05,
