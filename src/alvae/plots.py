@@ -109,6 +109,18 @@ def learning_curves(summary_df: pd.DataFrame, dataset: str, family_strategies: S
     panels, or a dict metric -> value) is drawn as a dotted horizontal line
     labelled ``baseline_name`` (majority-class or all-negative). A strategy
     with one budget is drawn as a point with its CI as an error bar."""
+    fig = curves_figure(summary_df, dataset, family_strategies, metrics, tests_df, baseline,
+                        baseline_name, correction, reference, alpha, title)
+    return _save(fig, out_png, out_pdf)
+
+
+def curves_figure(summary_df: pd.DataFrame, dataset: str, family_strategies: Sequence[str],
+                  metrics: str | Sequence[str] = "test_acc", tests_df: pd.DataFrame | None = None,
+                  baseline: float | Mapping[str, float] | None = None,
+                  baseline_name: str = "all-negative", correction: str = "holm",
+                  reference: str | None = "random", alpha: float = 0.05,
+                  title: str | None = None):
+    """The figure of :func:`learning_curves` (not saved)."""
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     strategies = list(family_strategies)
     if reference and reference not in strategies:
@@ -159,10 +171,10 @@ def learning_curves(summary_df: pd.DataFrame, dataset: str, family_strategies: S
         data["strategy"] == reference].empty
     one_budget = data[data["strategy"].isin(strategies)]["n_labels"].nunique() == 1
     band = "error bar" if one_budget else "shaded"
-    fig.suptitle(title or f"{curves_title(dataset, family_strategies, drawn_ref)} "
+    fig.suptitle(title or f"{curves_title(dataset, family_strategies, drawn_ref)}\n"
                  f"(mean over seeds, {band} 95% CI)")
     fig.tight_layout()
-    return _save(fig, out_png, out_pdf)
+    return fig
 
 
 def selection_points(selection: Mapping[str, np.ndarray], strategy: str):

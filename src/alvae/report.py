@@ -60,6 +60,11 @@ def _why_untested(g: pd.DataFrame) -> str:
     return ", ".join(reasons) or "see the note column"
 
 
+def _span(lo: float, hi: float, fmt: str) -> str:
+    return format(lo, fmt) if format(lo, fmt) == format(hi, fmt) else \
+        f"{format(lo, fmt)} to {format(hi, fmt)}"
+
+
 def _power_sentence(g: pd.DataFrame, aulc_row, alpha: float) -> str:
     """What the design could have detected, per budget (range) and on AULC."""
     from .power import DETECT_DIFF, POWER
@@ -71,8 +76,8 @@ def _power_sentence(g: pd.DataFrame, aulc_row, alpha: float) -> str:
             f"of the paired differences, n = {n} seeds)")
     parts = []
     if len(mde):
-        parts.append(f"the smallest detectable difference per budget is {mde.min():.4f} to "
-                     f"{mde.max():.4f}")
+        parts.append("the smallest detectable difference per budget is "
+                     + _span(mde.min(), mde.max(), ".4f"))
     if aulc_row is not None and np.isfinite(getattr(aulc_row, "mde", np.nan)):
         parts.append(f"on AULC {aulc_row.mde:.4f}")
     if not parts:
@@ -81,7 +86,7 @@ def _power_sentence(g: pd.DataFrame, aulc_row, alpha: float) -> str:
     text = f"  Power: {what}, " + "; ".join(parts)
     if len(need):
         text += (f". Detecting a difference of {DETECT_DIFF:g} would need "
-                 f"{int(need.min())} to {int(need.max())} seeds per budget")
+                 + _span(int(need.min()), int(need.max()), "d") + " seeds per budget")
     if aulc_row is not None and np.isfinite(float(getattr(aulc_row, "seeds_needed", np.nan))):
         text += f" ({int(aulc_row.seeds_needed)} on AULC)"
     return text + "."
