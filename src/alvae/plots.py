@@ -255,7 +255,7 @@ def ppm_figure(matrix: pd.DataFrame, metric: str, n_cells: int, alpha: float,
     beaten: lower is better)."""
     names = [NAMES.get(s, s) for s in matrix.columns]
     k = max(len(names), 1)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.75 * k, 1.4 + 0.7 * k))
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.0 + 0.75 * k), max(3.8, 1.4 + 0.7 * k)))
     if matrix.empty or not np.isfinite(matrix.to_numpy(float)).any():
         ax.text(0.5, 0.5, f"no cell with two strategies for {metric}", ha="center", va="center")
         ax.axis("off")
@@ -298,7 +298,7 @@ def cd_figure(mean_ranks: Mapping[str, float], groups: Sequence[Sequence[str]], 
     else:
         lo, hi = 1, max(k, 2)
         ax.set_xlim(lo - 0.5, hi + 0.5)
-        ax.set_ylim(-(k // 2 + 2) - 0.5, 1.6)
+        ax.set_ylim(-((k + 1) // 2 + 0.6) * 0.55, 1.6)
         ax.plot([lo, hi], [0, 0], color="black", linewidth=1)
         for r in range(lo, hi + 1):
             ax.plot([r, r], [0, 0.12], color="black", linewidth=1)
