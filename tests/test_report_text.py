@@ -119,3 +119,12 @@ def test_ranking_sentence():
     text = summary_rst(make_tests((0.5, 0.3, 0.9)), None, rankings=[info])
     assert ("Ranking on test_acc over 6 (dataset, budget) blocks: mean ranks (1 = best) a 1.20, "
             "b 2.00, c 2.80; Friedman test p = 0.0123, significant") in text
+
+
+def test_summary_no_null_claim_without_a_tested_vae_pair():
+    t = make_tests((0.5, 0.3, 0.9))
+    t.loc[t["strategy_b"] == "coreset_vae", ["t", "p", "p_adj"]] = np.nan
+    t.loc[t["strategy_b"] == "coreset_vae", "note"] = "fewer than 2 seeds (n=1): no test"
+    text = summary_rst(t, None)
+    assert NULL_SENTENCE not in text
+    assert "but no strategy could be tested against its VAE variant" in text

@@ -328,3 +328,19 @@ def test_power_columns_in_tests():
         assert t.loc[n, "seeds_needed"] == seeds_needed(0.01, sd, 0.05)
         need = int(t.loc[n, "seeds_needed"])
         assert paired_power(0.01, sd, need, 0.05) >= 0.8 > paired_power(0.01, sd, need - 1, 0.05)
+
+
+def test_stats_keys_in_the_schema():
+    import yaml
+    from alvae.config import ConfigError, validate_config
+    from conftest import REPO
+
+    cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
+    got = validate_config(dict(cfg))["stats"]
+    assert got["correction"] == "holm" and got["metrics"] is None
+    ok = validate_config({**cfg, "stats": {"correction": "bh", "metrics": ["test_auc", "test_ap"]}})
+    assert ok["stats"]["correction"] == "bh"
+    for bad, key in (({"correction": "bonferroni"}, "correction"),
+                     ({"metrics": ["test_f1"]}, "metrics"), ({"metrics": []}, "metrics")):
+        with pytest.raises(ConfigError, match=key):
+            validate_config({**cfg, "stats": bad})

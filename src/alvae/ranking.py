@@ -46,7 +46,7 @@ def pairwise_penalty(runs: pd.DataFrame, metric: str, alpha: float = 0.05,
                 if a == b:
                     continue
                 cells.loc[a, b] += 1
-                r = compare(by[a], by[b], alpha)
+                r = compare(by[a], by[b], alpha, power=False)
                 if r["p"] < alpha and r["mean_diff"] > 0:
                     wins.loc[a, b] += 1
     return wins, cells

@@ -179,10 +179,14 @@ def summary_rst(tests_df: pd.DataFrame, aulc_tests_df: pd.DataFrame | None = Non
         other_b, other_a = len(sig) - vae_b, len(aulc_sig) - vae_a
         n_vae = int(_is_vae_pair(tests_df[tested]).sum())
         n_vae_a = int(_is_vae_pair(aulc_tests_df[aulc_tested]).sum()) if has_aulc else 0
-        if not (vae_b or vae_a or other_b or other_a):
+        if not (vae_b or vae_a or other_b or other_a) and (n_vae or n_vae_a):
             out.append(f"**{NULL_SENTENCE}** No AULC test is significant either "
                        f"({int(tested.sum())} budget test(s) and {int(aulc_tested.sum())} AULC "
                        "test(s) run).\n")
+        elif not (vae_b or vae_a or other_b or other_a):
+            out.append(f"**No test is significant** ({int(tested.sum())} budget test(s) and "
+                       f"{int(aulc_tested.sum())} AULC test(s) run), but no strategy could be "
+                       "tested against its VAE variant.\n")
         elif not (vae_b or vae_a):
             if n_vae or n_vae_a:
                 out.append(f"**No budget (of {n_vae} tested) and no AULC (of {n_vae_a}) differs "

@@ -116,9 +116,10 @@ def default_metrics(task: str) -> list[str]:
     0.5 is dominated by negatives there), accuracy and AUC otherwise."""
     return ["test_auc", "test_ap"] if task == "multi-label" else ["test_acc", "test_auc"]
 
-def compare(a: pd.Series, b: pd.Series, alpha: float = 0.05) -> dict:
+def compare(a: pd.Series, b: pd.Series, alpha: float = 0.05, power: bool = True) -> dict:
     """Paired comparison of two per-seed Series (index: seed). Returns the
-    RESULT_COLUMNS except family, correction, p_adj and significant."""
+    RESULT_COLUMNS except family, correction, p_adj and significant. ``power``:
+    also compute mde and seeds_needed at ``alpha`` (alvae.power)."""
     a, b = a.dropna(), b.dropna()
     for s, name in ((a, "a"), (b, "b")):
         if s.index.has_duplicates:
@@ -157,8 +158,9 @@ def compare(a: pd.Series, b: pd.Series, alpha: float = 0.05) -> dict:
     else:
         res = stats.ttest_rel(x, y)
         row.update(t=float(res.statistic), p=float(res.pvalue), d_z=mean / sd)
-        row.update(mde=minimal_detectable_effect(sd, n, alpha),
-                   seeds_needed=seeds_needed(DETECT_DIFF, sd, alpha))
+        if power:
+            row.update(mde=minimal_detectable_effect(sd, n, alpha, POWER),
+                       seeds_needed=seeds_needed(DETECT_DIFF, sd, alpha, POWER))
     n_zero = int(np.sum(np.abs(d) <= ZERO_TOL))
     try:
         with warnings.catch_warnings():
