@@ -139,7 +139,8 @@ def curves_figure(summary_df: pd.DataFrame, dataset: str, family_strategies: Seq
                     linewidth=1.6, **st)
             ok = d["ci_low"].notna()
             if len(d) == 1 and ok.all():
-                ax.errorbar(d["n_labels"], d["mean"], capsize=4, color=st["color"], linestyle="none",
+                ax.errorbar(d["n_labels"], d["mean"], capsize=4, color=st["color"],
+                            linestyle="none",
                             yerr=[d["mean"] - d["ci_low"], d["ci_high"] - d["mean"]])
             else:
                 ax.fill_between(d["n_labels"][ok], d["ci_low"][ok], d["ci_high"][ok],

@@ -38,7 +38,9 @@ def pairwise_penalty(runs: pd.DataFrame, metric: str, alpha: float = 0.05,
     names = _strategies(runs, strategies)
     wins = pd.DataFrame(0, index=names, columns=names, dtype=int)
     cells = pd.DataFrame(0, index=names, columns=names, dtype=int)
-    data = runs[runs["strategy"].isin(names)].dropna(subset=[metric]) if metric in runs else runs.iloc[:0]
+    if metric not in runs:
+        return wins, cells
+    data = runs[runs["strategy"].isin(names)].dropna(subset=[metric])
     for _, g in data.groupby(CELL, sort=True):
         by = {s: gs.set_index("seed")[metric] for s, gs in g.groupby("strategy")}
         for a in by:
