@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvae.plots import (_significant_budgets, learning_curves, selection_points, tsne_embed,
+from alvae.plots import (_significant_budgets, cd_figure, curves_figure, curves_title,
+                         learning_curves, ppm_figure, selection_points, tsne_embed,
                          tsne_figure, tsne_pair)
 
 
@@ -35,7 +36,7 @@ def summary(metrics=("test_acc", "test_auc")):
 def make_tests_table():
     return pd.DataFrame({"dataset": "chest", "strategy_a": "coreset", "strategy_b": "coreset_vae",
                          "metric": "test_acc", "n_labels": [1000, 2000, 3000, 4000],
-                         "p_holm": [0.5, 0.01, 0.2, 0.04]})
+                         "p_adj": [0.5, 0.01, 0.2, 0.04]})
 
 
 def test_significant_budgets():
@@ -108,3 +109,57 @@ def test_tsne_figures(tmp_path):
     img = check_png(png, 1400, 1850, 650, 900, min_ink=0.015)
     assert img.shape[1] > 1.5 * img.shape[0]
     assert (tmp_path / "p.pdf").stat().st_size > 1000
+
+
+def _texts(fig):
+    legend = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().texts]
+    return fig._suptitle.get_text(), legend
+
+
+def test_titles_for_every_family():
+    assert curves_title("d", ["coreset", "coreset_vae"], True) == \
+        "d: core-set vs its VAE variant and random sampling"
+    assert curves_title("d", ["coreset", "coreset_vae", "coreset_cvae"], False) == \
+        "d: core-set vs its VAE variants"
+    assert curves_title("d", ["entropy"], True) == "d: entropy vs random sampling"
+    assert curves_title("d", ["entropy"], False) == "d: entropy"
+    assert curves_title("d", ["random"], True) == "d: random sampling"
+    assert "random vs random" not in curves_title("d", ["random"], True)
+
+
+def test_one_strategy_one_budget_draws_error_bars():
+    s = summary(["test_acc"])
+    s = s[(s["strategy"] == "random") & (s["n_labels"] == 1000)]
+    fig = curves_figure(s, "chest", ["random"], "test_acc", baseline=0.625,
+                        baseline_name="majority-class")
+    title, legend = _texts(fig)
+    assert title == "chest: random sampling\n(mean over seeds, error bar 95% CI)"
+    assert "majority-class baseline (0.625)" in legend
+    ax = fig.axes[0]
+    # the error bar spans the CI of the single point
+    segs = [c for c in ax.collections if hasattr(c, "get_segments") and c.get_segments()]
+    assert segs and np.allclose(segs[0].get_segments()[0][:, 1], [0.61, 0.65])
+
+
+def test_stars_follow_p_adj_and_name_the_method():
+    fig = curves_figure(summary(), "chest", ["coreset", "coreset_vae"], ["test_acc"],
+                        tests_df=make_tests_table(), correction="bh")
+    _, legend = _texts(fig)
+    assert "BH-adjusted p < 0.05 (plain vs VAE)" in legend
+    stars = [l for l in fig.axes[0].lines if l.get_marker() == "*"]
+    assert list(stars[0].get_xdata()) == [2000, 4000]
+
+
+def test_ppm_and_cd_figures(tmp_path):
+    m = pd.DataFrame([[np.nan, 1.0, 0.5], [0.0, np.nan, 0.0], [0.5, 0.5, np.nan]],
+                     index=list("abc"), columns=list("abc"))
+    png, pdf = ppm_figure(m, "test_acc", 4, 0.05, tmp_path / "p.png", tmp_path / "p.pdf")
+    check_png(png, 250, 900, 250, 900)
+    info = {"n_blocks": 4, "friedman_p": 0.03, "nemenyi_cd": 1.2}
+    png, _ = cd_figure({"a": 1.25, "b": 2.5, "c": 2.25}, [["c", "b"]], "test_acc", info, 0.05,
+                       tmp_path / "c.png", tmp_path / "c.pdf")
+    check_png(png, 700, 1300, 200, 500, min_ink=0.01)
+    # nothing to rank: still a figure that says so
+    png, _ = cd_figure({"a": 1.0}, [], "test_ap", {"n_blocks": 0}, 0.05, tmp_path / "e.png",
+                       tmp_path / "e.pdf")
+    assert mpimg.imread(png).shape[0] > 50

@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvae.results import all_negative_accuracy, aulc, load_runs, summarize
+from alvae.results import (all_negative_accuracy, aulc, dataset_info, load_runs,
+                           majority_class_accuracy, summarize, trivial_baseline)
 
 COLUMNS = ["round", "n_labels", "test_acc", "test_auc", "val_acc", "val_auc", "train_acc",
            "train_loss", "epochs", "train_time_s", "select_time_s", "n_picked"]
@@ -88,3 +89,22 @@ def test_all_negative_accuracy():
     y = np.array([[0, 1], [0, 1], [1, 1], [0, 0]])
     assert all_negative_accuracy(y) == pytest.approx(0.5)
     assert all_negative_accuracy(np.array([0, 0, 0, 1])) == pytest.approx(0.75)
+
+
+def test_trivial_baseline_per_task():
+    # binary, 5 of 8 negatives: the majority class scores 0.625 (not the 0.375 of "positive")
+    y = np.array([0, 1, 0, 0, 1, 0, 1, 0])
+    assert majority_class_accuracy(y) == pytest.approx(0.625)
+    assert trivial_baseline("binary", y) == ("majority-class", pytest.approx(0.625))
+    # binary with a positive majority: still the majority class, not all-negative
+    assert trivial_baseline("binary", 1 - y) == ("majority-class", pytest.approx(0.625))
+    assert all_negative_accuracy(1 - y) == pytest.approx(0.375)
+    assert trivial_baseline("multi-class", np.array([2, 2, 1, 0, 2])) == (
+        "majority-class", pytest.approx(0.6))
+    ml = np.array([[1, 0, 0], [0, 0, 0], [0, 1, 0], [0, 0, 0]])
+    assert trivial_baseline("multi-label", ml) == ("all-negative", pytest.approx(10 / 12))
+    info = dataset_info("chest", "multi-label", ml)
+    assert info == {"dataset": "chest", "task": "multi-label", "n_test": 4,
+                    "primary_metric": "test_auc", "baseline": "all-negative",
+                    "baseline_acc": pytest.approx(10 / 12)}
+    assert dataset_info("pneu", "binary", y)["primary_metric"] == "test_acc"

@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from alvae.stats import (default_pairs, holm, paired_tests, paired_tests_aulc, to_markdown)
+from alvae.power import minimal_detectable_effect, paired_power, seeds_needed
+from alvae.stats import (adjust, benjamini_hochberg, default_metrics, default_pairs, holm,
+                         pair_family, paired_tests, paired_tests_aulc, to_markdown)
 
 A = {0: [0.80, 0.85, 0.90], 1: [0.82, 0.86, 0.91], 2: [0.85, 0.84, 0.93],
      3: [0.81, 0.88, 0.92], 4: [0.84, 0.87, 0.95]}
@@ -51,8 +53,8 @@ def test_against_scipy_per_budget():
     p = acc["p"].to_numpy()
     order = np.argsort(p)
     expect = np.maximum.accumulate(np.minimum(1, (3 - np.arange(3)) * p[order]))
-    assert acc["p_holm"].to_numpy()[order] == pytest.approx(expect)
-    assert (acc["significant"] == (acc["p_holm"] < 0.05)).all()
+    assert acc["p_adj"].to_numpy()[order] == pytest.approx(expect)
+    assert (acc["significant"] == (acc["p_adj"] < 0.05)).all()
 
 
 def test_ci_of_mean_difference_by_hand():
@@ -82,7 +84,7 @@ def test_one_seed():
     row = paired_tests(runs({"x": {0: [0.8]}, "y": {0: [0.7]}}), [("x", "y")]).iloc[0]
     assert row["n_pairs"] == 1
     assert row["mean_diff"] == pytest.approx(0.1)
-    assert np.isnan(row["p"]) and np.isnan(row["p_holm"]) and not row["significant"]
+    assert np.isnan(row["p"]) and np.isnan(row["p_adj"]) and not row["significant"]
     assert "fewer than 2 seeds" in row["note"]
 
 
@@ -91,7 +93,7 @@ def test_identical_values():
     row = paired_tests(runs({"x": same, "y": same}), [("x", "y")]).iloc[0]
     assert "zero variance in differences" in row["note"] and "identical" in row["note"]
     assert row["p"] == 1.0 and row["p_wilcoxon"] == 1.0 and row["d_z"] == 0.0
-    assert row["p_holm"] == 1.0 and not row["significant"]
+    assert row["p_adj"] == 1.0 and not row["significant"]
 
 
 def test_identical_budget_not_counted_in_holm():
@@ -99,10 +101,10 @@ def test_identical_budget_not_counted_in_holm():
     x = {s: [0.5, 0.60 + 0.01 * s, 0.70 + 0.02 * s] for s in range(5)}
     y = {s: [0.5, 0.58 + 0.012 * s, 0.69 + 0.019 * s] for s in range(5)}
     t = paired_tests(runs({"x": x, "y": y}), [("x", "y")]).set_index("n_labels")
-    assert t.loc[1000, "p"] == 1.0 and t.loc[1000, "p_holm"] == 1.0
-    assert "not counted in Holm" in t.loc[1000, "note"]
+    assert t.loc[1000, "p"] == 1.0 and t.loc[1000, "p_adj"] == 1.0
+    assert "not counted in the family" in t.loc[1000, "note"]
     p = t.loc[[2000, 3000], "p"].to_numpy()
-    assert t.loc[[2000, 3000], "p_holm"].to_numpy() == pytest.approx(holm(p))
+    assert t.loc[[2000, 3000], "p_adj"].to_numpy() == pytest.approx(holm(p))
     assert holm(p)[np.argmin(p)] == pytest.approx(2 * p.min())
 
 
@@ -145,7 +147,7 @@ def test_aulc_tests():
     assert len(t) == 1
     row = t.iloc[0]
     ref = sps.ttest_rel([0.8, 0.82, 0.85, 0.81], [0.79, 0.8, 0.83, 0.8])
-    assert row["p"] == pytest.approx(ref.pvalue) and row["p_holm"] == pytest.approx(ref.pvalue)
+    assert row["p"] == pytest.approx(ref.pvalue) and row["p_adj"] == pytest.approx(ref.pvalue)
     assert "label ranges differ for seeds 0" in row["note"]
 
 
@@ -158,3 +160,187 @@ def test_to_markdown():
     assert len(lines) == 2 + len(t)
     assert all(line.count("|") == len(t.columns) + 1 for line in lines)
     assert "| d | x | y | test_acc | 1000 | 5 |" in md
+
+
+# --- multiplicity: Holm and BH against hand values and brute force -----------------------
+
+def _holm_brute(p):
+    """Holm by its definition: reject H_(i) iff p_(j) <= alpha / (m - j + 1) for all j <= i;
+    the adjusted p is the smallest alpha that rejects, searched over a fine grid of candidates."""
+    p = np.asarray(p, float)
+    m = len(p)
+    out = np.empty(m)
+    order = np.argsort(p)
+    for i, idx in enumerate(order):
+        out[idx] = min(1.0, max((m - j) * p[order[j]] for j in range(i + 1)))
+    return out
+
+
+def _bh_brute(p):
+    """BH by its definition: p_adj(i) = min over k with p_(k) >= p_i of m p_(k) / k."""
+    p = np.asarray(p, float)
+    m = len(p)
+    s = np.sort(p)
+    return np.array([min(1.0, min(m * s[k] / (k + 1) for k in range(m) if s[k] >= x)) for x in p])
+
+
+def test_bh_by_hand():
+    # m = 4, sorted 0.01 0.02 0.03 0.2 -> 4*0.01/1 = 0.04, 4*0.02/2 = 0.04, 4*0.03/3 = 0.04, 0.2
+    assert benjamini_hochberg([0.03, 0.01, 0.2, 0.02]) == pytest.approx([0.04, 0.04, 0.2, 0.04])
+    # step-up: 0.04*3/2 = 0.06 is replaced by min(0.06, 0.045*3/3 = 0.045)
+    assert benjamini_hochberg([0.01, 0.04, 0.045]) == pytest.approx([0.03, 0.045, 0.045])
+    got = benjamini_hochberg([0.01, np.nan, 0.04])  # NaN not counted: m = 2
+    assert got[0] == pytest.approx(0.02) and np.isnan(got[1]) and got[2] == pytest.approx(0.04)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_adjust_against_independent_implementations(seed):
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0, 0.2, size=12) ** 2
+    p[3] = p[7]  # a tie
+    assert holm(p) == pytest.approx(_holm_brute(p))
+    assert adjust(p, "holm") == pytest.approx(_holm_brute(p))
+    assert adjust(p, "bh") == pytest.approx(_bh_brute(p))
+    assert adjust(p, "bh") == pytest.approx(sps.false_discovery_control(p, method="bh"))
+
+
+def test_adjust_unknown_method():
+    with pytest.raises(ValueError, match="stats.correction"):
+        adjust([0.1], "bonferroni")
+
+
+# --- families on a constructed runs table ------------------------------------------------
+
+def _family_runs():
+    rng = np.random.default_rng(0)
+    strategies = ["random", "coreset", "coreset_vae", "medal", "medal_cvae", "entropy"]
+    rows = []
+    for d in ("d1", "d2"):
+        for s_i, s in enumerate(strategies):
+            for seed in range(4):
+                for r in range(3):
+                    v = 0.6 + 0.05 * r + 0.004 * s_i + rng.normal(0, 0.01)
+                    rows.append(dict(dataset=d, strategy=s, seed=seed, round=r,
+                                     n_labels=100 * (r + 1), test_acc=v, test_auc=v + 0.1))
+    return pd.DataFrame(rows), strategies
+
+
+def test_pair_family():
+    assert pair_family("coreset", "coreset_vae") == "X vs X_<VAE kind>"
+    assert pair_family("medal_gmvae", "medal") == "X vs X_<VAE kind>"
+    assert pair_family("coreset_vae", "random") == "vs random"
+    assert pair_family("coreset", "entropy") == "other pairs"
+
+
+@pytest.mark.parametrize("method", ["holm", "bh"])
+def test_families_on_constructed_runs(method):
+    df, strategies = _family_runs()
+    pairs = default_pairs(strategies)
+    assert ("coreset", "coreset_vae") in pairs and ("medal", "medal_cvae") in pairs
+    t = paired_tests(df, pairs, ["test_acc", "test_auc"], correction=method)
+    assert (t["correction"] == method).all()
+    # per dataset x metric: the thesis family (2 pairs x 3 budgets) and the random family
+    # (5 pairs x 3 budgets)
+    assert t["family"].nunique() == 2 * 2 * 2
+    thesis = t[t["family"] == "d1 / test_acc / all budgets / X vs X_<VAE kind>"]
+    assert set(zip(thesis["strategy_a"], thesis["strategy_b"])) == {
+        ("coreset", "coreset_vae"), ("medal", "medal_cvae")}
+    assert len(thesis) == 6
+    rand = t[t["family"] == "d2 / test_auc / all budgets / vs random"]
+    assert len(rand) == 15 and (rand["strategy_b"] == "random").all()
+    # p_adj is the adjustment of the raw p within the family, and only within it
+    for _, g in t.groupby("family"):
+        assert g["p_adj"].to_numpy() == pytest.approx(adjust(g["p"].to_numpy(), method))
+    assert (t["significant"] == (t["p_adj"] < 0.05)).all()
+    # AULC: families of the same split, one row per pair
+    from alvae.results import aulc
+    a = paired_tests_aulc(aulc(df, "test_acc"), pairs, correction=method)
+    fam = a[a["family"] == "d1 / test_acc / AULC / X vs X_<VAE kind>"]
+    assert len(fam) == 2
+    assert fam["p_adj"].to_numpy() == pytest.approx(adjust(fam["p"].to_numpy(), method))
+
+
+def test_untestable_rows_left_out_of_the_family():
+    # budget 100 identical in both pairs; the other budgets tested: m = 4 in the family
+    x = {s: [0.5, 0.60 + 0.01 * s, 0.70 + 0.02 * s] for s in range(5)}
+    y = {s: [0.5, 0.58 + 0.012 * s, 0.69 + 0.019 * s] for s in range(5)}
+    z = {s: [0.5, 0.57 + 0.013 * s, 0.66 + 0.021 * s] for s in range(5)}
+    t = paired_tests(runs({"x": x, "x_vae": y, "y": y, "y_gmvae": z}),
+                     [("x", "x_vae"), ("y", "y_gmvae")])
+    assert t["family"].nunique() == 1
+    first = t[t["n_labels"] == 1000]
+    assert (first["p"] == 1.0).all() and (first["p_adj"] == 1.0).all() and first["t"].isna().all()
+    rest = t[t["n_labels"] > 1000]
+    assert rest["p_adj"].to_numpy() == pytest.approx(holm(rest["p"].to_numpy()))
+    assert rest["p_adj"].min() == pytest.approx(min(1, 4 * rest["p"].min()))
+
+
+def test_metrics_per_dataset_and_defaults():
+    assert default_metrics("multi-label") == ["test_auc", "test_ap"]
+    assert default_metrics("binary") == ["test_acc", "test_auc"]
+    df = pd.concat([runs({"x": A, "y": B}, "d1"), runs({"x": A, "y": B}, "d2")])
+    t = paired_tests(df, [("x", "y")], {"d1": ["test_acc"], "d2": ["test_auc"]})
+    assert set(zip(t["dataset"], t["metric"])) == {("d1", "test_acc"), ("d2", "test_auc")}
+
+
+# --- power ---------------------------------------------------------------------------------
+
+def _power_by_integration(delta, sd, n, alpha):
+    """Power of the two-sided paired t-test from the definition of the noncentral t:
+    T = (Z + lam) / sqrt(V / df), V ~ chi2(df); integrate over V (no scipy.stats.nct)."""
+    from scipy import integrate
+    df, lam = n - 1, delta * np.sqrt(n) / sd
+    c = sps.t.ppf(1 - alpha / 2, df)
+
+    def f(v):
+        s = c * np.sqrt(v / df)
+        return sps.chi2.pdf(v, df) * (sps.norm.sf(s - lam) + sps.norm.cdf(-s - lam))
+
+    return integrate.quad(f, 0, np.inf, limit=200)[0]
+
+
+@pytest.mark.parametrize("n", [3, 5, 10])
+def test_power_against_integration(n):
+    for delta in (0.005, 0.02, 0.05):
+        assert paired_power(delta, 0.02, n, 0.05) == pytest.approx(
+            _power_by_integration(delta, 0.02, n, 0.05), abs=1e-6)
+    mde = minimal_detectable_effect(0.02, n, 0.05)
+    assert _power_by_integration(mde, 0.02, n, 0.05) == pytest.approx(0.8, abs=1e-6)
+
+
+def test_power_known_values():
+    # Cohen's d_z = 0.5 at alpha 0.05 two-sided needs 34 pairs for 80% power (G*Power's value)
+    assert seeds_needed(0.5, 1.0, 0.05) == 34
+    assert paired_power(0.5, 1.0, 33, 0.05) < 0.8 <= paired_power(0.5, 1.0, 34, 0.05)
+    # large n: MDE -> (z_{1-alpha/2} + z_{0.8}) sd / sqrt(n) (closed form of the z-test)
+    z = sps.norm.ppf(0.975) + sps.norm.ppf(0.8)
+    assert minimal_detectable_effect(1.0, 20000, 0.05) == pytest.approx(z / np.sqrt(20000),
+                                                                         rel=1e-3)
+    assert np.isnan(minimal_detectable_effect(0.0, 5)) and np.isnan(minimal_detectable_effect(1, 1))
+
+
+def test_power_columns_in_tests():
+    t = paired_tests(runs({"x": A, "y": B}), [("x", "y")]).set_index("n_labels")
+    for r, n in enumerate([1000, 2000, 3000]):
+        d = np.array([A[s][r] - B[s][r] for s in range(5)])
+        sd = d.std(ddof=1)
+        assert t.loc[n, "mde"] == pytest.approx(minimal_detectable_effect(sd, 5, 0.05))
+        assert t.loc[n, "seeds_needed"] == seeds_needed(0.01, sd, 0.05)
+        need = int(t.loc[n, "seeds_needed"])
+        assert paired_power(0.01, sd, need, 0.05) >= 0.8 > paired_power(0.01, sd, need - 1, 0.05)
+
+
+def test_stats_keys_in_the_schema():
+    import yaml
+    from alvae.config import ConfigError, validate_config
+    from conftest import REPO
+
+    cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
+    got = validate_config(dict(cfg))["stats"]
+    assert got["correction"] == "holm" and got["metrics"] is None
+    ok = validate_config({**cfg, "stats": {"correction": "bh", "metrics": ["test_auc", "test_ap"]}})
+    assert ok["stats"]["correction"] == "bh"
+    for bad, key in (({"correction": "bonferroni"}, "correction"),
+                     ({"metrics": ["test_f1"]}, "metrics"), ({"metrics": []}, "metrics")):
+        with pytest.raises(ConfigError, match=key):
+            validate_config({**cfg, "stats": bad})

@@ -48,7 +48,8 @@ def test_thesis_dry_run_plans_every_stage():
     for dataset in ("mnist", "chestmnist"):
         assert f"results/thesis/data/{dataset}/subset.npz" in out
         assert f"results/thesis/runs/{dataset}/lloss_vae/seed4/metrics.csv" in out
-    for rule in ("aggregate", "stats", "plot_curves", "plot_tsne", "report_text"):
+    assert counts["rankings"] == 3  # test_acc, test_auc, test_ap
+    for rule in ("aggregate", "stats", "plot_curves", "plot_tsne", "report_text", "rankings"):
         assert counts.get(rule), f"rule {rule} not planned: {counts}"
     assert counts["plot_curves"] == 2 * 4  # datasets x families (entropy, coreset, medal, lloss)
 
@@ -99,6 +100,36 @@ def test_tiny_run_produces_every_output(tiny_run):
     log = (out / "logs" / "al_run" / "digits" / "coreset" / "seed0.log").read_text()
     assert "device: cpu" in log and "round 2 | labels 120" in log and "epoch 1/" in log
     assert not (out / "state" / "digits" / "coreset" / "seed0").exists()  # cleaned when done
+
+
+def test_tests_recomputed_from_runs_as_the_caption_says(tiny_run):
+    """tests.csv from runs.csv with scipy: ttest_rel per budget, Holm within each family."""
+    import numpy as np
+    import pandas as pd
+    from scipy import stats as sps
+
+    _, out, _ = tiny_run
+    runs = pd.read_csv(out / "results" / "runs.csv")
+    tests = pd.read_csv(out / "results" / "tests.csv")
+    assert set(tests["correction"]) == {"holm"}
+    assert set(tests["metric"]) == {"test_acc", "test_auc"}  # multi-class default
+    for r in tests[tests["t"].notna()].itertuples():
+        g = runs[(runs["dataset"] == r.dataset) & (runs["n_labels"] == r.n_labels)]
+        a = g[g["strategy"] == r.strategy_a].set_index("seed")[r.metric].sort_index()
+        b = g[g["strategy"] == r.strategy_b].set_index("seed")[r.metric].sort_index()
+        assert r.p == pytest.approx(sps.ttest_rel(a, b).pvalue, rel=1e-9)
+    for family, g in tests[tests["t"].notna()].groupby("family"):
+        p = g["p"].to_numpy()
+        order = np.argsort(p)
+        holm = np.minimum(1, np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]))
+        assert g["p_adj"].to_numpy()[order] == pytest.approx(holm), family
+    assert (out / "figures" / "ppm_test_acc.png").stat().st_size > 5_000
+    assert (out / "figures" / "cd_test_auc.pdf").stat().st_size > 1_000
+    info = pd.read_csv(out / "results" / "datasets.csv").iloc[0]
+    assert info["baseline"] == "majority-class" and 0 < info["baseline_acc"] < 0.2
+    assert "test_ap" in runs.columns and runs["test_ap"].between(0, 1).all()
+    summary = (out / "report" / "summary.rst").read_text()
+    assert "Holm's step-down method within families" in summary and "Power:" in summary
 
 
 def test_second_run_does_nothing(tiny_run):
@@ -206,7 +237,8 @@ def test_report_holds_every_figure(tiny_run):
     text = html.read_text(errors="replace")
     assert len(text) > 100_000
     for name in ("curves_digits_coreset.png", "tsne_digits_pair.png", "reconstructions.png",
-                 "tests.csv", "summary.rst", "settings.rst"):
+                 "tests.csv", "summary.rst", "settings.rst", "ppm_test_acc.png", "cd_test_acc.png",
+                 "tests_aulc.csv"):
         assert name in text, f"{name} missing from the report"
 
 

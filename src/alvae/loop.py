@@ -28,7 +28,8 @@ from .runkey import changed_fields, key_hash, run_key
 from .strategies import SelectionContext, get_strategy
 
 METRIC_COLUMNS = ["round", "n_labels", "test_acc", "test_auc", "val_acc", "val_auc", "train_acc",
-                  "train_loss", "epochs", "train_time_s", "select_time_s", "n_picked"]
+                  "train_loss", "epochs", "train_time_s", "select_time_s", "n_picked",
+                  "test_ap", "val_ap"]
 
 
 def initial_labeled(n_pool: int, n_initial: int, seed: int) -> np.ndarray:
@@ -150,8 +151,10 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
         row = {"round": rnd, "n_labels": len(labeled)}
         m = evaluate(model, test, cfg)
         row["test_acc"], row["test_auc"] = m["acc"], m["auc"]
-        mv = evaluate(model, val, cfg) if val is not None else {"acc": math.nan, "auc": math.nan}
+        mv = evaluate(model, val, cfg) if val is not None else {"acc": math.nan, "auc": math.nan,
+                                                                 "ap": math.nan}
         row["val_acc"], row["val_auc"] = mv["acc"], mv["auc"]
+        row["test_ap"], row["val_ap"] = m["ap"], mv["ap"]
         row.update({k: stats[k] for k in ("train_acc", "train_loss", "epochs", "train_time_s")})
         row["select_time_s"], row["n_picked"] = select_s, n_picked
         log(f"{tag}round {rnd} | labels {len(labeled)} | epochs {stats['epochs']} | train_acc "

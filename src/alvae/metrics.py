@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import average_precision_score, roc_auc_score
 
 
 def accuracy(probs: np.ndarray, labels: np.ndarray, task: str, threshold: float = 0.5) -> float:
@@ -31,5 +31,24 @@ def auc(probs: np.ndarray, labels: np.ndarray, task: str) -> float:
     return float(np.mean(aucs))
 
 
+def average_precision(probs: np.ndarray, labels: np.ndarray, task: str) -> float:
+    """Mean per-label average precision (area under the precision-recall
+    curve, scikit-learn's step-wise definition). Multi-label: mean over the
+    labels with at least one positive; binary: AP of the positive class;
+    multi-class: one-vs-rest macro AP over the classes present. NaN when
+    undefined (no positive at all)."""
+    if task == "multi-label":
+        aps = [average_precision_score(labels[:, j], probs[:, j])
+               for j in range(labels.shape[1]) if labels[:, j].sum() > 0]
+        return float(np.mean(aps)) if aps else float("nan")
+    if task == "binary" or probs.shape[1] == 2:
+        if not np.any(labels == 1):
+            return float("nan")
+        return float(average_precision_score(labels == 1, probs[:, 1]))
+    aps = [average_precision_score(labels == c, probs[:, c]) for c in np.unique(labels)]
+    return float(np.mean(aps)) if aps else float("nan")
+
+
 def scores(probs: np.ndarray, labels: np.ndarray, task: str) -> dict:
-    return {"acc": accuracy(probs, labels, task), "auc": auc(probs, labels, task)}
+    return {"acc": accuracy(probs, labels, task), "auc": auc(probs, labels, task),
+            "ap": average_precision(probs, labels, task)}

@@ -22,8 +22,11 @@ NAMES = {"random": "random", "entropy": "entropy", "coreset": "core-set",
 FAMILY_NAMES = {"coreset": "core-set", "medal": "MedAL", "lloss": "loss prediction",
                 "entropy": "entropy", "random": "random"}
 METRIC_NAMES = {"test_acc": "test accuracy", "test_auc": "test ROC-AUC (macro)",
+                "test_ap": "test average precision (macro)",
                 "val_acc": "validation accuracy", "val_auc": "validation ROC-AUC (macro)",
+                "val_ap": "validation average precision (macro)",
                 "train_acc": "train accuracy", "train_loss": "train loss"}
+CORRECTION_NAMES = {"holm": "Holm", "bh": "BH"}
 _EXTRA = [("tab:purple", "v"), ("tab:brown", "P"), ("tab:pink", "h"), ("tab:olive", "<")]
 
 
@@ -51,33 +54,73 @@ def _save(fig, out_png, out_pdf) -> tuple[str, str]:
     return str(out_png), str(out_pdf)
 
 
+def _vae_pair(strategies) -> tuple[str, str] | None:
+    """The first (X, X_<kind>) pair among ``strategies`` (kind in stats.VAE_KINDS)."""
+    from .stats import VAE_KINDS
+
+    for x in strategies:
+        for k in VAE_KINDS:
+            if f"{x}_{k}" in strategies:
+                return x, f"{x}_{k}"
+    return None
+
+
 def _significant_budgets(tests_df, dataset, strategies, metric, alpha) -> list[int]:
-    """Budgets where the family's plain-vs-_vae Holm-adjusted p < alpha."""
+    """Budgets where the family's plain-vs-VAE-variant test has adjusted p_adj < alpha."""
     if tests_df is None or tests_df.empty:
         return []
-    vae = [s for s in strategies if s.endswith("_vae")]
-    plain = [s.removesuffix("_vae") for s in vae if s.removesuffix("_vae") in strategies]
-    if not plain:
+    pair = _vae_pair(list(strategies))
+    if pair is None:
         return []
-    a, b = plain[0], f"{plain[0]}_vae"
+    a, b = pair
     t = tests_df[(tests_df["dataset"] == dataset) & (tests_df["metric"] == metric)
                  & (((tests_df["strategy_a"] == a) & (tests_df["strategy_b"] == b))
                     | ((tests_df["strategy_a"] == b) & (tests_df["strategy_b"] == a)))]
-    return sorted(int(n) for n in t.loc[t["p_holm"] < alpha, "n_labels"])
+    return sorted(int(n) for n in t.loc[t["p_adj"] < alpha, "n_labels"])
+
+
+def curves_title(dataset: str, family_strategies: Sequence[str], with_reference: bool) -> str:
+    """A title that fits any family: one strategy, a plain/VAE pair, random alone."""
+    fam = [s for s in family_strategies if s != "random"]
+    if not fam:
+        return f"{dataset}: random sampling"
+    base = fam[0] if _vae_pair(fam) is None else _vae_pair(fam)[0]
+    name = FAMILY_NAMES.get(base, NAMES.get(base, base))
+    parts = []
+    if _vae_pair(fam) is not None:
+        parts.append("its VAE variant" + ("s" if len(fam) > 2 else ""))
+    if with_reference:
+        parts.append("random sampling")
+    return f"{dataset}: {name}" + (" vs " + " and ".join(parts) if parts else "")
 
 
 def learning_curves(summary_df: pd.DataFrame, dataset: str, family_strategies: Sequence[str],
                     metrics: str | Sequence[str] = "test_acc", tests_df: pd.DataFrame | None = None,
                     baseline: float | Mapping[str, float] | None = None,
+                    baseline_name: str = "all-negative", correction: str = "holm",
                     out_png: str | Path = "curves.png", out_pdf: str | Path = "curves.pdf",
                     reference: str | None = "random", alpha: float = 0.05,
                     title: str | None = None) -> tuple[str, str]:
     """Mean curve and shaded 95% CI per strategy, one panel per metric.
 
     ``reference`` (random) is added as a dashed line when the summary has it.
-    Budgets where the family's plain vs _vae test has Holm-adjusted p < alpha
-    get a star above the curves. ``baseline`` (a float for the accuracy panels,
-    or a dict metric -> value) is drawn as a dotted horizontal line."""
+    Budgets where the family's plain vs VAE-variant test has adjusted p_adj <
+    alpha get a star above the curves. ``baseline`` (a float for the accuracy
+    panels, or a dict metric -> value) is drawn as a dotted horizontal line
+    labelled ``baseline_name`` (majority-class or all-negative). A strategy
+    with one budget is drawn as a point with its CI as an error bar."""
+    fig = curves_figure(summary_df, dataset, family_strategies, metrics, tests_df, baseline,
+                        baseline_name, correction, reference, alpha, title)
+    return _save(fig, out_png, out_pdf)
+
+
+def curves_figure(summary_df: pd.DataFrame, dataset: str, family_strategies: Sequence[str],
+                  metrics: str | Sequence[str] = "test_acc", tests_df: pd.DataFrame | None = None,
+                  baseline: float | Mapping[str, float] | None = None,
+                  baseline_name: str = "all-negative", correction: str = "holm",
+                  reference: str | None = "random", alpha: float = 0.05,
+                  title: str | None = None):
+    """The figure of :func:`learning_curves` (not saved)."""
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     strategies = list(family_strategies)
     if reference and reference not in strategies:
@@ -95,8 +138,13 @@ def learning_curves(summary_df: pd.DataFrame, dataset: str, family_strategies: S
             ax.plot(d["n_labels"], d["mean"], label=f"{NAMES.get(s, s)} (n={n})", markersize=5,
                     linewidth=1.6, **st)
             ok = d["ci_low"].notna()
-            ax.fill_between(d["n_labels"][ok], d["ci_low"][ok], d["ci_high"][ok],
-                            color=st["color"], alpha=0.18, linewidth=0)
+            if len(d) == 1 and ok.all():
+                ax.errorbar(d["n_labels"], d["mean"], capsize=4, color=st["color"],
+                            linestyle="none",
+                            yerr=[d["mean"] - d["ci_low"], d["ci_high"] - d["mean"]])
+            else:
+                ax.fill_between(d["n_labels"][ok], d["ci_low"][ok], d["ci_high"][ok],
+                                color=st["color"], alpha=0.18, linewidth=0)
             for n_l, hi in zip(d["n_labels"], d[["mean", "ci_high"]].max(axis=1)):
                 top[n_l] = max(top.get(n_l, -np.inf), hi)
             drawn += 1
@@ -106,26 +154,28 @@ def learning_curves(summary_df: pd.DataFrame, dataset: str, family_strategies: S
             baseline if metric.endswith("_acc") else None)
         if base is not None:
             ax.axhline(base, color="black", linestyle=":", linewidth=1.2,
-                       label=f"all-negative baseline ({base:.3f})")
+                       label=f"{baseline_name} baseline ({base:.3f})")
         stars = _significant_budgets(tests_df, dataset, family_strategies, metric, alpha)
         if stars:
             lo, hi = ax.get_ylim()
             y = [top.get(n, hi) + 0.05 * (hi - lo) for n in stars]
             ax.plot(stars, y, linestyle="none", marker="*", markersize=11,
-                    color="black", label=f"Holm-adjusted p < {alpha:g} (plain vs VAE)")
+                    color="black", label=f"{CORRECTION_NAMES.get(correction, correction)}"
+                    f"-adjusted p < {alpha:g} (plain vs VAE)")
             ax.set_ylim(lo, max(hi, max(y) + 0.04 * (hi - lo)))
         ax.set_xlabel("number of labels")
         ax.set_ylabel(METRIC_NAMES.get(metric, metric))
         ax.set_title(METRIC_NAMES.get(metric, metric))
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
-    fam = family_strategies[0].removesuffix("_vae") if family_strategies else ""
-    versus = ("its VAE variant" if any(s.endswith("_vae") for s in family_strategies)
-              else "random sampling")
-    fig.suptitle(title or f"{dataset}: {FAMILY_NAMES.get(fam, fam)} vs {versus} "
-                 "(mean over seeds, shaded 95% CI)")
+    drawn_ref = bool(reference) and reference not in family_strategies and not data[
+        data["strategy"] == reference].empty
+    one_budget = data[data["strategy"].isin(strategies)]["n_labels"].nunique() == 1
+    band = "error bar" if one_budget else "shaded"
+    fig.suptitle(title or f"{curves_title(dataset, family_strategies, drawn_ref)}\n"
+                 f"(mean over seeds, {band} 95% CI)")
     fig.tight_layout()
-    return _save(fig, out_png, out_pdf)
+    return fig
 
 
 def selection_points(selection: Mapping[str, np.ndarray], strategy: str):
@@ -195,5 +245,86 @@ def tsne_pair(panels: Sequence[Mapping], seed: int, out_png, out_pdf, title: str
         _draw_tsne(ax, emb, len(p["labeled"]), np.asarray(p["picked"], dtype=int), p["title"])
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, out_png, out_pdf)
+
+
+def ppm_figure(matrix: pd.DataFrame, metric: str, n_cells: int, alpha: float,
+               out_png, out_pdf) -> tuple[str, str]:
+    """Heatmap of the pairwise penalty matrix (row A beats column B, share of
+    cells), with each column's mean below it (how often that strategy is
+    beaten: lower is better)."""
+    names = [NAMES.get(s, s) for s in matrix.columns]
+    k = max(len(names), 1)
+    fig, ax = plt.subplots(figsize=(max(4.5, 1.0 + 0.75 * k), max(3.8, 1.4 + 0.7 * k)))
+    if matrix.empty or not np.isfinite(matrix.to_numpy(float)).any():
+        ax.text(0.5, 0.5, f"no cell with two strategies for {metric}", ha="center", va="center")
+        ax.axis("off")
+    else:
+        vals = matrix.to_numpy(float)
+        col_mean = np.nanmean(np.where(np.eye(k, dtype=bool), np.nan, vals), axis=0) \
+            if k > 1 else np.array([np.nan])
+        full = np.vstack([vals, col_mean])
+        im = ax.imshow(full, cmap="Reds", vmin=0, vmax=1, aspect="auto")
+        for i in range(full.shape[0]):
+            for j in range(k):
+                if np.isfinite(full[i, j]):
+                    ax.text(j, i, f"{full[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                            color="white" if full[i, j] > 0.6 else "black")
+        ax.axhline(k - 0.5, color="black", linewidth=1.2)
+        ax.set_xticks(range(k), names, rotation=45, ha="right")
+        ax.set_yticks(range(k + 1), names + ["column mean"])
+        ax.set_xlabel("B (beaten)")
+        ax.set_ylabel("A (wins)")
+        fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="share of cells A beats B")
+    ax.set_title(f"Pairwise penalty matrix, {METRIC_NAMES.get(metric, metric)}\n"
+                 f"{n_cells} (dataset, budget) cell(s); paired t-test p < {alpha:g}, unadjusted",
+                 fontsize=9)
+    fig.tight_layout()
+    return _save(fig, out_png, out_pdf)
+
+
+def cd_figure(mean_ranks: Mapping[str, float], groups: Sequence[Sequence[str]], metric: str,
+              info: Mapping, alpha: float, out_png, out_pdf) -> tuple[str, str]:
+    """Critical-difference diagram: strategies on an axis of mean rank (1 =
+    best, left), a thick bar joining strategies whose pairwise Wilcoxon-Holm
+    test is not significant; the Nemenyi CD is drawn as a scale for reference."""
+    items = sorted(mean_ranks.items(), key=lambda kv: kv[1])
+    k = len(items)
+    fig, ax = plt.subplots(figsize=(7.5, 1.6 + 0.32 * max(k, 2)))
+    ax.set_axis_off()
+    if k < 2 or not info.get("n_blocks"):
+        ax.text(0.5, 0.5, f"no ranking for {metric}: fewer than 2 strategies or no block with "
+                "every strategy", ha="center", va="center", transform=ax.transAxes)
+    else:
+        lo, hi = 1, max(k, 2)
+        ax.set_xlim(lo - 0.5, hi + 0.5)
+        ax.set_ylim(-((k + 1) // 2 + 0.6) * 0.55, 1.6)
+        ax.plot([lo, hi], [0, 0], color="black", linewidth=1)
+        for r in range(lo, hi + 1):
+            ax.plot([r, r], [0, 0.12], color="black", linewidth=1)
+            ax.text(r, 0.22, str(r), ha="center", va="bottom", fontsize=8)
+        half = (k + 1) // 2
+        for i, (s, r) in enumerate(items):
+            left = i < half
+            y = -(i + 1) * 0.55 if left else -(k - i) * 0.55
+            xe = lo - 0.4 if left else hi + 0.4
+            ax.plot([r, r, xe], [0, y, y], color="0.3", linewidth=0.9)
+            ax.text(xe, y + 0.05, f"{NAMES.get(s, s)} ({r:.2f})", ha="left" if left else "right",
+                    va="bottom", fontsize=8)
+        for j, grp in enumerate(groups):
+            rs = [mean_ranks[s] for s in grp]
+            ax.plot([min(rs) - 0.03, max(rs) + 0.03], [-0.2 - 0.14 * j] * 2, color="black",
+                    linewidth=3.5, solid_capstyle="butt")
+        cd = info.get("nemenyi_cd", np.nan)
+        if np.isfinite(cd):
+            ax.plot([lo, lo + cd], [1.2, 1.2], color="tab:red", linewidth=1.5)
+            ax.text(lo + cd / 2, 1.28, f"Nemenyi CD = {cd:.2f}", ha="center", va="bottom",
+                    fontsize=7, color="tab:red")
+    fp = info.get("friedman_p", np.nan)
+    ax.set_title(f"Mean rank, {METRIC_NAMES.get(metric, metric)} (1 = best): "
+                 f"{info.get('n_blocks', 0)} (dataset, budget) blocks, Friedman p = "
+                 + ("n/a" if not np.isfinite(fp) else f"{fp:.3g}")
+                 + f"\nbars: no significant Wilcoxon-Holm difference at {alpha:g}", fontsize=9)
     fig.tight_layout()
     return _save(fig, out_png, out_pdf)

@@ -12,6 +12,7 @@ import pandas as pd
 import yaml
 
 NULL_SENTENCE = "No budget differs significantly: a null result, as the thesis found."
+CORRECTION_NAMES = {"holm": "Holm's step-down method", "bh": "the Benjamini-Hochberg method"}
 
 
 def _title(text: str, char: str = "=") -> str:
@@ -36,63 +37,172 @@ def _direction(a: str, b: str, diff: float, suffix: str = " on average") -> str:
 
 
 def _is_vae_pair(df: pd.DataFrame) -> pd.Series:
-    return ((df["strategy_b"] == df["strategy_a"] + "_vae")
-            | (df["strategy_a"] == df["strategy_b"] + "_vae"))
+    from .stats import is_thesis_pair
+
+    return pd.Series([is_thesis_pair(a, b) for a, b in zip(df["strategy_a"], df["strategy_b"])],
+                     index=df.index, dtype=bool)
+
+
+def _tested(df: pd.DataFrame) -> pd.Series:
+    """Rows with a defined t-test (the rows counted in their family)."""
+    return df["t"].notna() if "t" in df else df["p_adj"].notna()
+
+
+def _why_untested(g: pd.DataFrame) -> str:
+    """The reasons in the note column of untested rows, shortest form."""
+    notes = [str(n) for n in g["note"] if isinstance(n, str) and n]
+    reasons = []
+    for key, text in (("fewer than 2 seeds", "fewer than 2 seeds"),
+                      ("identical values", "identical values in every seed"),
+                      ("constant difference", "a constant difference in every seed")):
+        if any(key in n for n in notes):
+            reasons.append(text)
+    return ", ".join(reasons) or "see the note column"
+
+
+def _span(lo: float, hi: float, fmt: str) -> str:
+    return format(lo, fmt) if format(lo, fmt) == format(hi, fmt) else \
+        f"{format(lo, fmt)} to {format(hi, fmt)}"
+
+
+def _power_sentence(g: pd.DataFrame, aulc_row, alpha: float) -> str:
+    """What the design could have detected, per budget (range) and on AULC."""
+    from .power import DETECT_DIFF, POWER
+
+    mde = g["mde"].dropna() if "mde" in g else pd.Series(dtype=float)
+    need = g["seeds_needed"].dropna() if "seeds_needed" in g else pd.Series(dtype=float)
+    n = int(g["n_pairs"].max()) if len(g) else 0
+    what = (f"At {POWER:.0%} power (two-sided paired t-test, alpha = {alpha:g}, the observed sd "
+            f"of the paired differences, n = {n} seeds)")
+    parts = []
+    if len(mde):
+        parts.append("the smallest detectable difference per budget is "
+                     + _span(mde.min(), mde.max(), ".4f"))
+    if aulc_row is not None and np.isfinite(getattr(aulc_row, "mde", np.nan)):
+        parts.append(f"on AULC {aulc_row.mde:.4f}")
+    if not parts:
+        return (f"  Power: not computable (no budget with a t-test: "
+                f"{_why_untested(g)}).")
+    text = f"  Power: {what}, " + "; ".join(parts)
+    if len(need):
+        text += (f". Detecting a difference of {DETECT_DIFF:g} would need "
+                 + _span(int(need.min()), int(need.max()), "d") + " seeds per budget")
+    if aulc_row is not None and np.isfinite(float(getattr(aulc_row, "seeds_needed", np.nan))):
+        text += f" ({int(aulc_row.seeds_needed)} on AULC)"
+    return text + "."
 
 
 def _pair_lines(g: pd.DataFrame, aulc_row, alpha: float) -> list[str]:
     a, b, metric = g["strategy_a"].iloc[0], g["strategy_b"].iloc[0], g["metric"].iloc[0]
-    tested = g["p_holm"].notna()
-    sig = g[g["p_holm"] < alpha].sort_values("n_labels")
-    line = (f"- **{a} vs {b}**, {metric}: {len(sig)} of {int(tested.sum())} budgets with "
-            f"Holm-adjusted p < {alpha:g}; {_direction(a, b, g['mean_diff'].mean())} "
-            f"(mean of the per-budget differences)")
+    tested = _tested(g)
+    sig = g[tested & (g["p_adj"] < alpha)].sort_values("n_labels")
+    family = g["family"].iloc[0] if "family" in g else ""
+    if not tested.any():
+        line = (f"- **{a} vs {b}**, {metric}: no budget could be tested "
+                f"({_why_untested(g)}); {_direction(a, b, g['mean_diff'].mean())} "
+                f"(mean of the per-budget differences)")
+    else:
+        line = (f"- **{a} vs {b}**, {metric}: {len(sig)} of {int(tested.sum())} tested budgets "
+                f"with adjusted p < {alpha:g} (family: {family}); "
+                f"{_direction(a, b, g['mean_diff'].mean())} (mean of the per-budget differences)")
     if len(sig):
         parts = [f"{int(r.n_labels)} labels ({_direction(a, b, r.mean_diff, '')}, "
-                 f"p_holm = {_p(r.p_holm)})" for r in sig.itertuples()]
+                 f"p_adj = {_p(r.p_adj)})" for r in sig.itertuples()]
         line += ". Significant at " + "; ".join(parts)
     untested = int((~tested).sum())
-    if untested:
-        line += f". {untested} budget(s) not testable (see the note column of the tests table)"
+    if untested and tested.any():
+        line += (f". {untested} budget(s) not testable ({_why_untested(g[~tested])}; not counted "
+                 "in the family)")
     lines = [line + "."]
     if aulc_row is not None:
         r = aulc_row
+        if not np.isfinite(r.t):
+            verdict = " (no test possible: " + _why_untested(pd.DataFrame([r._asdict()])) + ")."
+        else:
+            verdict = (f", p_adj = {_p(r.p_adj)}"
+                       + (" (significant)." if r.p_adj < alpha else " (not significant)."))
         lines.append(
             f"\n  AULC: {a} {_fmt(r.mean_a)} vs {b} {_fmt(r.mean_b)}, "
             f"difference {_fmt(r.mean_diff)} "
             f"(95% CI {_fmt(r.ci_low)} to {_fmt(r.ci_high)}), paired t p = {_p(r.p)}, "
-            f"Wilcoxon p = {_p(r.p_wilcoxon)}, n = {int(r.n_pairs)} seeds"
-            + (" (significant)." if r.p_holm < alpha else " (not significant).")
+            f"Wilcoxon p = {_p(r.p_wilcoxon)}, n = {int(r.n_pairs)} seeds" + verdict
             + (f" Note: {r.note}." if isinstance(r.note, str) and r.note else ""))
+    lines.append("\n" + _power_sentence(g, aulc_row, alpha))
     return lines
 
 
+def _method_paragraph(tests_df: pd.DataFrame, aulc_tests_df, alpha: float) -> str:
+    method = (tests_df["correction"].iloc[0] if "correction" in tests_df and len(tests_df)
+              else "holm")
+    fams = list(dict.fromkeys(tests_df["family"])) if "family" in tests_df else []
+    if aulc_tests_df is not None and "family" in aulc_tests_df:
+        fams += list(dict.fromkeys(aulc_tests_df["family"]))
+    tested = int(_tested(tests_df).sum())
+    untested = len(tests_df) - tested
+    text = (f"Multiple testing: the raw paired t-test p-values are adjusted by "
+            f"{CORRECTION_NAMES.get(method, method)} within families (column ``family``), one per "
+            "dataset x metric x question: the thesis's question, each strategy X against its "
+            "VAE variant X_vae (X_cvae, X_gmvae) over all those pairs and all budgets, and, as "
+            "a second family, the comparisons with random; the AULC tests form the same "
+            f"families on their own. Significant means p_adj < {alpha:g}; every count and "
+            f"sentence below follows p_adj. {tested} per-budget test(s) were run; {untested} "
+            "row(s) had no defined test (identical values in every seed, a constant "
+            "difference, or fewer than 2 seeds: see ``note``) and are left out of the "
+            "families' counts and of the adjustment.")
+    if fams:
+        text += " Families: " + "; ".join(f"*{f}*" for f in fams) + "."
+    return text + "\n"
+
+
 def summary_rst(tests_df: pd.DataFrame, aulc_tests_df: pd.DataFrame | None = None,
-                alpha: float = 0.05) -> str:
+                alpha: float = 0.05, rankings: list[dict] | None = None) -> str:
     """The opening summary of the report, in reStructuredText."""
     out = [_title("Summary of the paired tests"),
            "Paired over seeds (shared initial labels): t-test and Wilcoxon signed-rank test per "
-           "label budget, Holm-adjusted over the budgets of each dataset, pair and metric (not "
-           "across pairs, metrics or datasets); "
-           "differences are first minus second strategy. AULC is the area under each run's "
-           "learning curve divided by the label range.\n"]
+           "label budget and on the AULC (area under each run's learning curve divided by the "
+           "label range); differences are first minus second strategy.\n"]
     if tests_df is None or tests_df.empty:
         return "\n".join(out + ["No tests were run (no pairs of strategies with results).\n"])
-    sig = tests_df[tests_df["p_holm"] < alpha]
-    aulc_sig = (aulc_tests_df[aulc_tests_df["p_holm"] < alpha]
-                if aulc_tests_df is not None and not aulc_tests_df.empty else tests_df.iloc[:0])
-    vae_b, vae_a = int(_is_vae_pair(sig).sum()), int(_is_vae_pair(aulc_sig).sum())
-    other_b, other_a = len(sig) - vae_b, len(aulc_sig) - vae_a
-    if not (vae_b or vae_a or other_b or other_a):
-        out.append(f"**{NULL_SENTENCE}** No AULC test is significant either.\n")
-    elif not (vae_b or vae_a):
-        out.append("**No budget and no AULC differs significantly between a strategy and its VAE "
-                   "variant: a null result, as the thesis found.** Against random, "
-                   f"{other_b} budget(s) and {other_a} AULC test(s) are significant.\n")
+    out.append(_method_paragraph(tests_df, aulc_tests_df, alpha))
+    has_aulc = aulc_tests_df is not None and not aulc_tests_df.empty
+    tested = _tested(tests_df)
+    aulc_tested = _tested(aulc_tests_df) if has_aulc else pd.Series(dtype=bool)
+    if not tested.any() and not aulc_tested.any():
+        out.append("**No test was possible**: no budget and no AULC had a defined paired test "
+                   f"({_why_untested(tests_df)}). Nothing can be concluded about differences "
+                   "between strategies from this run.\n")
     else:
-        out.append(f"**Between a strategy and its VAE variant, {vae_b} budget(s) and {vae_a} AULC "
-                   f"test(s) differ significantly** (see below for which and in which direction); "
-                   f"against random, {other_b} budget(s) and {other_a} AULC test(s).\n")
+        sig = tests_df[tested & (tests_df["p_adj"] < alpha)]
+        aulc_sig = (aulc_tests_df[aulc_tested & (aulc_tests_df["p_adj"] < alpha)]
+                    if has_aulc else tests_df.iloc[:0])
+        vae_b, vae_a = int(_is_vae_pair(sig).sum()), int(_is_vae_pair(aulc_sig).sum())
+        other_b, other_a = len(sig) - vae_b, len(aulc_sig) - vae_a
+        n_vae = int(_is_vae_pair(tests_df[tested]).sum())
+        n_vae_a = int(_is_vae_pair(aulc_tests_df[aulc_tested]).sum()) if has_aulc else 0
+        if not (vae_b or vae_a or other_b or other_a) and (n_vae or n_vae_a):
+            out.append(f"**{NULL_SENTENCE}** No AULC test is significant either "
+                       f"({int(tested.sum())} budget test(s) and {int(aulc_tested.sum())} AULC "
+                       "test(s) run).\n")
+        elif not (vae_b or vae_a or other_b or other_a):
+            out.append(f"**No test is significant** ({int(tested.sum())} budget test(s) and "
+                       f"{int(aulc_tested.sum())} AULC test(s) run), but no strategy could be "
+                       "tested against its VAE variant.\n")
+        elif not (vae_b or vae_a):
+            if n_vae or n_vae_a:
+                out.append(f"**No budget (of {n_vae} tested) and no AULC (of {n_vae_a}) differs "
+                           "significantly between a strategy and its VAE variant: a null result, "
+                           "as the thesis found.** ")
+            else:
+                out.append("**No strategy could be tested against its VAE variant.** ")
+            out[-1] += (f"Against random, {other_b} budget(s) and {other_a} AULC test(s) are "
+                        "significant.\n")
+        else:
+            out.append(f"**Between a strategy and its VAE variant, {vae_b} budget(s) and {vae_a} "
+                       "AULC test(s) differ significantly** (see below for which and in which "
+                       f"direction); against random, {other_b} budget(s) and {other_a} AULC "
+                       "test(s).\n")
+    for r in rankings or []:
+        out.append(_ranking_sentence(r, alpha))
     for dataset, gd in tests_df.groupby("dataset", sort=True):
         out.append(_title(str(dataset), "-"))
         pairs = list(dict.fromkeys(zip(gd["strategy_a"], gd["strategy_b"])))
@@ -101,7 +211,7 @@ def summary_rst(tests_df: pd.DataFrame, aulc_tests_df: pd.DataFrame | None = Non
         for key in [(a, b, m) for a, b in pairs for m in metrics if (a, b, m) in groups.groups]:
             g = groups.get_group(key)
             row = None
-            if aulc_tests_df is not None and not aulc_tests_df.empty:
+            if has_aulc:
                 m = aulc_tests_df[(aulc_tests_df["dataset"] == dataset)
                                   & (aulc_tests_df["strategy_a"] == key[0])
                                   & (aulc_tests_df["strategy_b"] == key[1])
@@ -110,6 +220,21 @@ def summary_rst(tests_df: pd.DataFrame, aulc_tests_df: pd.DataFrame | None = Non
             out.extend(_pair_lines(g.sort_values("n_labels"), row, alpha) + [""])
         out.append("")
     return "\n".join(out)
+
+
+def _ranking_sentence(info: dict, alpha: float) -> str:
+    """One paragraph on the mean ranks of one metric (see alvae.ranking)."""
+    ranks = info.get("mean_ranks") or {}
+    if len(ranks) < 2 or not info.get("n_blocks"):
+        return (f"Ranking on {info.get('metric')}: not computable (fewer than 2 strategies or no "
+                "(dataset, budget) block with every strategy).\n")
+    order = ", ".join(f"{s} {r:.2f}" for s, r in ranks.items())
+    fp = info.get("friedman_p", np.nan)
+    verdict = ("n/a" if not np.isfinite(fp) else
+               f"{fp:.3g}, " + ("significant" if fp < alpha else "not significant"))
+    return (f"Ranking on {info['metric']} over {info['n_blocks']} (dataset, budget) blocks: "
+            f"mean ranks (1 = best) {order}; Friedman test p = {verdict} (see the CD diagram "
+            "and the pairwise penalty matrix).\n")
 
 
 def settings_rst(config: dict, versions: dict) -> str:

@@ -14,8 +14,9 @@ from scipy import stats
 from scipy.integrate import trapezoid
 
 KEYS = ["dataset", "strategy", "seed"]
-METRICS = ["test_acc", "test_auc", "val_acc", "val_auc", "train_acc", "train_loss",
-           "epochs", "train_time_s", "select_time_s", "n_picked"]
+METRICS = ["test_acc", "test_auc", "test_ap", "val_acc", "val_auc", "val_ap", "train_acc",
+           "train_loss", "epochs", "train_time_s", "select_time_s", "n_picked"]
+PRIMARY = {"multi-label": "test_auc", "binary": "test_acc", "multi-class": "test_acc"}
 
 
 def load_runs(records: Iterable[tuple]) -> pd.DataFrame:
@@ -104,3 +105,30 @@ def all_negative_accuracy(test_labels: np.ndarray) -> float:
     if y.ndim == 1:
         y = y[:, None]
     return float(np.mean(y == 0))
+
+
+def majority_class_accuracy(test_labels: np.ndarray) -> float:
+    """Accuracy of always predicting the most frequent class of the test split
+    (binary and multi-class tasks, labels as class indices)."""
+    y = np.asarray(test_labels).reshape(-1)
+    if y.size == 0:
+        return float("nan")
+    return float(np.bincount(y.astype(np.int64)).max() / y.size)
+
+
+def trivial_baseline(task: str, test_labels: np.ndarray) -> tuple[str, float]:
+    """(name, accuracy) of the trivial classifier of a task: all-negative for
+    multi-label tasks (MedMNIST's per-label accuracy), the majority class of
+    the test split for binary and multi-class tasks."""
+    if task == "multi-label":
+        return "all-negative", all_negative_accuracy(test_labels)
+    return "majority-class", majority_class_accuracy(test_labels)
+
+
+def dataset_info(dataset: str, task: str, test_labels: np.ndarray) -> dict:
+    """One row of results/datasets.csv: task, test size, primary metric and the
+    trivial baseline's accuracy on the test split."""
+    name, value = trivial_baseline(task, test_labels)
+    return {"dataset": dataset, "task": task, "n_test": int(len(test_labels)),
+            "primary_metric": PRIMARY.get(task, "test_acc"), "baseline": name,
+            "baseline_acc": value}

@@ -2,37 +2,75 @@
 
 Runs with the same seed share their initial labels, so strategies are
 compared seed by seed: paired t-test and Wilcoxon signed-rank test on the
-per-seed differences at each label budget, Holm-adjusted over the budgets of
-one dataset x pair x metric. Edge cases are stated in a ``note`` column
-rather than raised or left as silent NaN.
+per-seed differences at each label budget (and on each run's AULC). The raw
+t-test p-values are adjusted for multiplicity (Holm or Benjamini-Hochberg)
+within explicit families, one per dataset x metric x kind of question (see
+:func:`pair_family`). Each row also says what the design could have detected:
+the minimal detectable effect at 80% power and the seeds needed for a
+0.01 difference (:mod:`alvae.power`). Edge cases are stated in a ``note``
+column rather than raised or left as silent NaN.
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .power import DETECT_DIFF, POWER, minimal_detectable_effect, seeds_needed
 from .results import t_interval
 
 GROUP = ["dataset", "strategy_a", "strategy_b", "metric"]
 RESULT_COLUMNS = ["n_pairs", "mean_a", "mean_b", "mean_diff", "sd_diff", "ci_low", "ci_high",
-                  "t", "p", "p_wilcoxon", "d_z", "p_holm", "significant", "note"]
+                  "t", "p", "p_wilcoxon", "d_z", "family", "correction", "p_adj", "significant",
+                  "mde", "seeds_needed", "note"]
 TEST_COLUMNS = GROUP + ["n_labels"] + RESULT_COLUMNS
 AULC_TEST_COLUMNS = GROUP + RESULT_COLUMNS
 ZERO_TOL = 1e-12  # differences this close are "equal" (float noise in the CSVs)
+VAE_KINDS = ("vae", "cvae", "gmvae")  # X vs X_<kind>: the thesis's question
+CORRECTIONS = ("holm", "bh")
+THESIS_FAMILY = "X vs X_<VAE kind>"
+RANDOM_FAMILY = "vs random"
+OTHER_FAMILY = "other pairs"
 
 
 def default_pairs(strategies: Iterable[str]) -> list[tuple[str, str]]:
-    """Each X vs X_vae where both exist, then each non-random strategy vs random."""
+    """Each X vs X_<kind> (kind in VAE_KINDS) where both exist, then each
+    non-random strategy vs random."""
     s = list(strategies)
-    pairs = [(x, f"{x}_vae") for x in s if not x.endswith("_vae") and f"{x}_vae" in s]
+    pairs = [(x, f"{x}_{k}") for x in s if not is_vae_variant(x) for k in VAE_KINDS
+             if f"{x}_{k}" in s]
     if "random" in s:
         pairs += [(x, "random") for x in s if x != "random"]
     return pairs
+
+
+def is_vae_variant(strategy: str) -> bool:
+    return any(strategy.endswith(f"_{k}") for k in VAE_KINDS)
+
+
+def is_thesis_pair(a: str, b: str) -> bool:
+    """X vs X_<kind> (either order), kind in VAE_KINDS."""
+    return any(b == f"{a}_{k}" or a == f"{b}_{k}" for k in VAE_KINDS)
+
+
+def pair_family(a: str, b: str) -> str:
+    """Which kind of question a pair answers: the thesis's (X vs X_<kind>),
+    a comparison with random, or another pair."""
+    if is_thesis_pair(a, b):
+        return THESIS_FAMILY
+    if "random" in (a, b):
+        return RANDOM_FAMILY
+    return OTHER_FAMILY
+
+
+def family_name(dataset: str, metric: str, a: str, b: str, aulc: bool = False) -> str:
+    """Readable family of one test: dataset, metric, per budget or AULC, question."""
+    where = "AULC" if aulc else "all budgets"
+    return f"{dataset} / {metric} / {where} / {pair_family(a, b)}"
 
 
 def holm(pvalues: Sequence[float]) -> np.ndarray:
@@ -48,9 +86,40 @@ def holm(pvalues: Sequence[float]) -> np.ndarray:
     return out
 
 
-def compare(a: pd.Series, b: pd.Series) -> dict:
+def benjamini_hochberg(pvalues: Sequence[float]) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (step-up, min over larger ranks of
+    m p_(k) / k, capped at 1); NaN entries stay NaN and are not counted."""
+    p = np.asarray(pvalues, dtype=float)
+    out = np.full_like(p, np.nan)
+    ok = np.flatnonzero(~np.isnan(p))
+    m = len(ok)
+    running = 1.0
+    order = ok[np.argsort(p[ok], kind="stable")]
+    for rank in range(m - 1, -1, -1):
+        i = order[rank]
+        running = min(running, m * p[i] / (rank + 1))
+        out[i] = running
+    return out
+
+
+def adjust(pvalues: Sequence[float], method: str = "holm") -> np.ndarray:
+    """Adjusted p-values by ``method`` (holm or bh); NaN entries are not counted."""
+    if method == "holm":
+        return holm(pvalues)
+    if method == "bh":
+        return benjamini_hochberg(pvalues)
+    raise ValueError(f"stats.correction: unknown method {method!r} (expected one of {CORRECTIONS})")
+
+
+def default_metrics(task: str) -> list[str]:
+    """Metrics tested by default: AUC and AP for multi-label tasks (accuracy at
+    0.5 is dominated by negatives there), accuracy and AUC otherwise."""
+    return ["test_auc", "test_ap"] if task == "multi-label" else ["test_acc", "test_auc"]
+
+def compare(a: pd.Series, b: pd.Series, alpha: float = 0.05, power: bool = True) -> dict:
     """Paired comparison of two per-seed Series (index: seed). Returns the
-    RESULT_COLUMNS except p_holm / significant."""
+    RESULT_COLUMNS except family, correction, p_adj and significant. ``power``:
+    also compute mde and seeds_needed at ``alpha`` (alvae.power)."""
     a, b = a.dropna(), b.dropna()
     for s, name in ((a, "a"), (b, "b")):
         if s.index.has_duplicates:
@@ -66,7 +135,8 @@ def compare(a: pd.Series, b: pd.Series) -> dict:
     d = x - y
     n = len(d)
     row = dict(n_pairs=n, mean_a=np.nan, mean_b=np.nan, mean_diff=np.nan, sd_diff=np.nan,
-               ci_low=np.nan, ci_high=np.nan, t=np.nan, p=np.nan, p_wilcoxon=np.nan, d_z=np.nan)
+               ci_low=np.nan, ci_high=np.nan, t=np.nan, p=np.nan, p_wilcoxon=np.nan, d_z=np.nan,
+               mde=np.nan, seeds_needed=np.nan)
     if n:
         row.update(mean_a=float(x.mean()), mean_b=float(y.mean()), mean_diff=float(d.mean()))
     if n < 2:
@@ -76,7 +146,8 @@ def compare(a: pd.Series, b: pd.Series) -> dict:
     row.update(sd_diff=sd, ci_low=lo, ci_high=hi)
     if np.all(np.abs(d) <= ZERO_TOL):
         notes.append("zero variance in differences: identical values in every seed "
-                     "(t undefined; p = 1 for both tests, d_z = 0; not counted in Holm)")
+                     "(t undefined; p = 1 for both tests, d_z = 0; no test: not counted in the "
+                     "family's adjustment)")
         row.update(mean_diff=0.0, sd_diff=0.0, ci_low=0.0, ci_high=0.0, p=1.0, p_wilcoxon=1.0,
                    d_z=0.0)
         return {**row, "note": "; ".join(notes)}
@@ -87,6 +158,9 @@ def compare(a: pd.Series, b: pd.Series) -> dict:
     else:
         res = stats.ttest_rel(x, y)
         row.update(t=float(res.statistic), p=float(res.pvalue), d_z=mean / sd)
+        if power:
+            row.update(mde=minimal_detectable_effect(sd, n, alpha, POWER),
+                       seeds_needed=seeds_needed(DETECT_DIFF, sd, alpha, POWER))
     n_zero = int(np.sum(np.abs(d) <= ZERO_TOL))
     try:
         with warnings.catch_warnings():
@@ -101,18 +175,26 @@ def compare(a: pd.Series, b: pd.Series) -> dict:
     return {**row, "note": "; ".join(notes)}
 
 
-def _finish(rows: list[dict], columns: list[str], alpha: float) -> pd.DataFrame:
+def _finish(rows: list[dict], columns: list[str], alpha: float, method: str,
+            aulc: bool) -> pd.DataFrame:
+    """Add family, correction, p_adj and significant. Only rows with a t-test
+    (t defined) count in their family's adjustment; identical-value rows (p = 1
+    by convention, e.g. the first budget from shared initial labels) keep
+    p_adj = 1, other untestable rows NaN."""
+    adjust([], method)  # a clear error for an unknown method before any work
     out = pd.DataFrame(rows, columns=columns)
     if out.empty:
         return out
-    # Holm over the budgets actually tested; identical-value rows (p = 1 by
-    # convention, e.g. round 0 from shared initial labels) keep p_holm = 1.
+    out["family"] = [family_name(d, m, a, b, aulc) for d, m, a, b in
+                     zip(out["dataset"], out["metric"], out["strategy_a"], out["strategy_b"])]
+    out["correction"] = method
     tested = out["t"].notna()
-    out["p_holm"] = np.where(out["p"] == 1.0, 1.0, np.nan)
-    for _, idx in out[tested].groupby(GROUP, sort=False).groups.items():
-        out.loc[idx, "p_holm"] = holm(out.loc[idx, "p"].to_numpy(dtype=float))
-    out["significant"] = (out["p_holm"] < alpha).astype(bool)
+    out["p_adj"] = np.where(out["p"] == 1.0, 1.0, np.nan)
+    for _, idx in out[tested].groupby("family", sort=False).groups.items():
+        out.loc[idx, "p_adj"] = adjust(out.loc[idx, "p"].to_numpy(dtype=float), method)
+    out["significant"] = (out["p_adj"] < alpha).astype(bool)
     out["n_pairs"] = out["n_pairs"].astype(int)
+    out["seeds_needed"] = out["seeds_needed"].astype("Int64")
     return out
 
 
@@ -120,17 +202,29 @@ def _as_list(metric) -> list[str]:
     return [metric] if isinstance(metric, str) else list(metric)
 
 
+def _metrics_of(metric, dataset: str) -> list[str]:
+    """``metric``: one name, a list for every dataset, or {dataset: list}."""
+    if isinstance(metric, Mapping):
+        return _as_list(metric.get(dataset, []))
+    return _as_list(metric)
+
+
 def paired_tests(df: pd.DataFrame, pairs: Sequence[tuple[str, str]],
-                 metric: str | Sequence[str] = "test_acc", alpha: float = 0.05) -> pd.DataFrame:
+                 metric: str | Sequence[str] | Mapping[str, Sequence[str]] = "test_acc",
+                 alpha: float = 0.05, correction: str = "holm") -> pd.DataFrame:
     """One row per dataset x pair x metric x n_labels of the tidy runs table
-    (see results.load_runs). mean_diff is a - b. p_holm adjusts p over the
-    budgets of one dataset x pair x metric that had a t-test; raw p is kept. A pair with a
-    strategy absent from a dataset, or a metric that is all NaN there, is
-    skipped."""
+    (see results.load_runs). mean_diff is a - b. p_adj adjusts the t-test p by
+    ``correction`` within the row's family (dataset x metric x kind of pair,
+    over all its pairs and budgets; see pair_family), counting only rows with
+    a t-test; raw p is kept. ``metric`` may map each dataset to its metrics.
+    A pair with a strategy absent from a dataset, or a metric that is all NaN
+    or absent there, is skipped."""
     rows = []
-    for m in _as_list(metric):
-        for dataset, g in df.groupby("dataset", sort=True):
-            present = set(g["strategy"])
+    for dataset, g in df.groupby("dataset", sort=True):
+        present = set(g["strategy"])
+        for m in _metrics_of(metric, dataset):
+            if m not in g.columns:
+                continue
             for a, b in pairs:
                 if a not in present or b not in present:
                     continue
@@ -141,23 +235,36 @@ def paired_tests(df: pd.DataFrame, pairs: Sequence[tuple[str, str]],
                     va = ga[ga["n_labels"] == n_labels].set_index("seed")[m]
                     vb = gb[gb["n_labels"] == n_labels].set_index("seed")[m]
                     rows.append({"dataset": dataset, "strategy_a": a, "strategy_b": b, "metric": m,
-                                 "n_labels": int(n_labels), **compare(va, vb)})
-    return _finish(rows, TEST_COLUMNS, alpha)
+                                 "n_labels": int(n_labels), **compare(va, vb, alpha)})
+    out = _finish(rows, TEST_COLUMNS, alpha, correction, aulc=False)
+    if out.empty:
+        return out
+    order = {m: i for i, m in enumerate(dict.fromkeys(
+        x for d in out["dataset"].unique() for x in _metrics_of(metric, d)))}
+    key = out["metric"].map(order)
+    return (out.assign(_k=key).sort_values(["_k", "dataset"], kind="stable")
+            .drop(columns="_k").reset_index(drop=True))
 
 
 def paired_tests_aulc(aulc_df: pd.DataFrame, pairs: Sequence[tuple[str, str]],
-                      alpha: float = 0.05) -> pd.DataFrame:
-    """The same tests on per-run AULC (results.aulc, any number of metrics):
-    one row per dataset x pair x metric, so p_holm equals p."""
+                      alpha: float = 0.05, correction: str = "holm",
+                      metric: str | Sequence[str] | Mapping[str, Sequence[str]] | None = None
+                      ) -> pd.DataFrame:
+    """The same tests on per-run AULC (results.aulc): one row per dataset x
+    pair x metric, p adjusted within families dataset x metric x kind of pair
+    (over its pairs). ``metric`` (as in paired_tests) limits the metrics;
+    None tests every metric of ``aulc_df``."""
     rows = []
     for (dataset, m), g in aulc_df.groupby(["dataset", "metric"], sort=True):
+        if metric is not None and m not in _metrics_of(metric, dataset):
+            continue
         present = set(g["strategy"])
         for a, b in pairs:
             if a not in present or b not in present:
                 continue
             ga = g[g["strategy"] == a].set_index("seed")
             gb = g[g["strategy"] == b].set_index("seed")
-            row = compare(ga["aulc"], gb["aulc"])
+            row = compare(ga["aulc"], gb["aulc"], alpha)
             both = sorted(set(ga.index) & set(gb.index))
             cols = ["n_labels_min", "n_labels_max"]
             differ = [s for s in both if tuple(ga.loc[s, cols]) != tuple(gb.loc[s, cols])]
@@ -165,7 +272,7 @@ def paired_tests_aulc(aulc_df: pd.DataFrame, pairs: Sequence[tuple[str, str]],
                 extra = f"label ranges differ for seeds {', '.join(map(str, differ))}"
                 row["note"] = "; ".join(x for x in (row["note"], extra) if x)
             rows.append({"dataset": dataset, "strategy_a": a, "strategy_b": b, "metric": m, **row})
-    return _finish(rows, AULC_TEST_COLUMNS, alpha)
+    return _finish(rows, AULC_TEST_COLUMNS, alpha, correction, aulc=True)
 
 
 def _cell(v) -> str:
@@ -173,6 +280,8 @@ def _cell(v) -> str:
         return "yes" if v else "no"
     if isinstance(v, (int, np.integer)):
         return str(int(v))
+    if v is pd.NA:
+        return ""
     if isinstance(v, (float, np.floating)):
         return "" if np.isnan(v) else f"{v:.4g}"
     return str(v).replace("|", "\\|").replace("\n", " ")

@@ -139,7 +139,9 @@ def tsne_inputs(wildcards):
 
 
 # Metrics tested per budget and as AULC (results stage).
-TEST_METRICS = ["test_acc", "test_auc"]  # tested per budget and as AULC
+TEST_METRICS = ["test_acc", "test_auc", "test_ap"]  # AULC computed for these (when recorded)
+# Metrics ranked (PPM, CD diagram): stats.metrics, else all three.
+RANK_METRICS = list(config.get("stats", {}).get("metrics") or TEST_METRICS)
 
 
 def stats_pairs():
@@ -154,6 +156,11 @@ def stats_pairs():
 
 def stats_alpha():
     return config.get("stats", {}).get("alpha", 0.05)
+
+
+def stats_correction():
+    """config stats.correction: holm (default) or bh, within each family."""
+    return config.get("stats", {}).get("correction", "holm")
 
 
 def family_members(family):
@@ -176,6 +183,8 @@ def final_targets():
         f"{OUT}/report/summary.rst",
         f"{OUT}/report/settings.rst",
     ]
+    targets += expand(f"{OUT}/figures/{{kind}}_{{metric}}.{{ext}}", kind=["ppm", "cd"],
+                      metric=RANK_METRICS, ext=["png", "pdf"])
     targets += expand(
         f"{OUT}/figures/curves_{{dataset}}_{{family}}.{{ext}}",
         dataset=DATASETS, family=FAMILIES, ext=["png", "pdf"],

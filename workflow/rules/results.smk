@@ -3,14 +3,18 @@
 
 rule aggregate:
     input:
-        [r[3] for r in run_records()],
+        runs=[r[3] for r in run_records()],
+        # the test labels, for each dataset's task and trivial baseline
+        subsets=[f"{OUT}/data/{d}/subset.npz" for d in DATASETS],
     output:
         runs=f"{OUT}/results/runs.csv",
         summary=f"{OUT}/results/summary.csv",
         aulc=f"{OUT}/results/aulc.csv",
+        datasets=f"{OUT}/results/datasets.csv",
     params:
         records=[list(r) for r in run_records()],
         metrics=TEST_METRICS,
+        datasets=DATASETS,
     conda:
         "../../envs/alvae.yaml"
     log:
@@ -26,6 +30,7 @@ rule stats:
     input:
         runs=f"{OUT}/results/runs.csv",
         aulc=f"{OUT}/results/aulc.csv",
+        datasets=f"{OUT}/results/datasets.csv",
     output:
         tests=report(
             f"{OUT}/results/tests.csv",
@@ -43,7 +48,8 @@ rule stats:
     params:
         pairs=stats_pairs(),
         alpha=stats_alpha(),
-        metrics=TEST_METRICS,
+        metrics=config.get("stats", {}).get("metrics"),  # null: by task
+        correction=stats_correction(),
     conda:
         "../../envs/alvae.yaml"
     log:
@@ -71,6 +77,7 @@ rule plot_curves:
     params:
         strategies=lambda wc: family_members(wc.family),
         alpha=stats_alpha(),
+        correction=stats_correction(),
     wildcard_constraints:
         family="|".join(FAMILIES),
     conda:
@@ -82,6 +89,43 @@ rule plot_curves:
     localrule: True
     script:
         "../scripts/plot_curves.py"
+
+
+rule rankings:
+    input:
+        runs=f"{OUT}/results/runs.csv",
+    output:
+        ppm_png=report(
+            f"{OUT}/figures/ppm_{{metric}}.png",
+            caption="../report/ppm.rst",
+            category="Rankings",
+            labels={"figure": "pairwise penalty matrix", "metric": "{metric}"},
+        ),
+        ppm_pdf=f"{OUT}/figures/ppm_{{metric}}.pdf",
+        ppm_csv=f"{OUT}/results/ppm_{{metric}}.csv",
+        cd_png=report(
+            f"{OUT}/figures/cd_{{metric}}.png",
+            caption="../report/cd.rst",
+            category="Rankings",
+            labels={"figure": "critical-difference diagram", "metric": "{metric}"},
+        ),
+        cd_pdf=f"{OUT}/figures/cd_{{metric}}.pdf",
+        ranks_csv=f"{OUT}/results/ranks_{{metric}}.csv",
+        friedman=f"{OUT}/results/friedman_{{metric}}.json",
+    params:
+        strategies=STRATEGIES,
+        alpha=stats_alpha(),
+    wildcard_constraints:
+        metric="|".join(RANK_METRICS),
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("rankings", "{metric}"),
+    benchmark:
+        bench_path("rankings", "{metric}")
+    localrule: True
+    script:
+        "../scripts/rankings.py"
 
 
 rule plot_tsne:
@@ -118,6 +162,7 @@ rule report_text:
     input:
         tests=f"{OUT}/results/tests.csv",
         aulc_tests=f"{OUT}/results/tests_aulc.csv",
+        rankings=expand(f"{OUT}/results/friedman_{{metric}}.json", metric=RANK_METRICS),
     output:
         summary=report(
             f"{OUT}/report/summary.rst",

@@ -1,10 +1,11 @@
 """Snakemake adapter: collect every run's metrics.csv (rule aggregate)."""
 
+import numpy as np
 import pandas as pd
 
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
-from alvae.results import METRICS, aulc, load_runs, summarize
+from alvae.results import METRICS, aulc, dataset_info, load_runs, summarize
 
 log = job_logger(snakemake.log[0])
 p = snakemake.params
@@ -12,8 +13,14 @@ records = [tuple(r) for r in p.records]
 runs = load_runs(records)
 log(f"{len(records)} runs, {len(runs)} rows")
 summary = summarize(runs, [m for m in METRICS if m in runs.columns])
-areas = pd.concat([aulc(runs, m) for m in p.metrics], ignore_index=True)
+areas = pd.concat([aulc(runs, m) for m in p.metrics if m in runs.columns], ignore_index=True)
+infos = []
+for dataset, path in zip(p.datasets, snakemake.input.subsets):
+    with np.load(path) as sub:
+        infos.append(dataset_info(dataset, str(sub["task"]), sub["test_labels"]))
+    log(f"{dataset}: {infos[-1]}")
 write_text_atomic(snakemake.output.runs, runs.to_csv(index=False))
 write_text_atomic(snakemake.output.summary, summary.to_csv(index=False))
 write_text_atomic(snakemake.output.aulc, areas.to_csv(index=False))
+write_text_atomic(snakemake.output.datasets, pd.DataFrame(infos).to_csv(index=False))
 log("done")

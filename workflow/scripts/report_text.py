@@ -1,5 +1,7 @@
 """Snakemake adapter: the report's summary and settings pages (rule report_text)."""
 
+import json
+
 import pandas as pd
 
 from alvae.io import write_text_atomic
@@ -10,7 +12,12 @@ log = job_logger(snakemake.log[0])
 p = snakemake.params
 tests = pd.read_csv(snakemake.input.tests)
 aulc_tests = pd.read_csv(snakemake.input.aulc_tests)
-write_text_atomic(snakemake.output.summary, summary_rst(tests, aulc_tests, alpha=p.alpha))
+rankings = []
+for path in snakemake.input.rankings:
+    with open(path) as fh:
+        rankings.append(json.load(fh))
+write_text_atomic(snakemake.output.summary,
+                  summary_rst(tests, aulc_tests, alpha=p.alpha, rankings=rankings))
 versions = software_versions()
 log(f"versions: {versions}")
 write_text_atomic(snakemake.output.settings, settings_rst(p.config, versions))
