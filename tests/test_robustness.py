@@ -331,3 +331,39 @@ def test_no_build_artifacts_or_data_in_the_tree():
     bad = [f for f in files if f.endswith(ARTIFACT_SUFFIXES) or any(n in f for n in IDX_NAMES)]
     big = [f for f in files if (REPO / f).is_file() and (REPO / f).stat().st_size > 1 << 20]
     assert not bad and not big, (bad, big)
+
+
+# ------------------------------------------------- 10. make test sets up the system
+def _fake_bin(tmp_path, uid: int, installed: bool):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "id").write_text(f"#!/bin/sh\necho {uid}\n")
+    status = "install ok installed" if installed else ""
+    (fake / "dpkg-query").write_text(f"#!/bin/sh\nprintf '{status}'\n")
+    (fake / "apt-get").write_text("#!/bin/sh\necho apt-get must not run >&2\nexit 3\n")
+    for f in fake.iterdir():
+        f.chmod(0o755)
+    return dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}")
+
+
+def test_sysdeps_as_a_user_stops_with_the_command_to_run(tmp_path):
+    env = _fake_bin(tmp_path, 1000, installed=False)
+    proc = subprocess.run(["bash", ".ci/setup-system.sh", ".venv"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 1
+    assert "dataset-fashion-mnist" in proc.stderr and "sudo make sysdeps" in proc.stderr
+    assert "apt-get must not run" not in proc.stderr
+
+
+def test_sysdeps_does_nothing_when_installed(tmp_path):
+    env = _fake_bin(tmp_path, 0, installed=True)
+    proc = subprocess.run(["bash", ".ci/setup-system.sh", ".venv"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout == "" and proc.stderr == ""
+
+
+def test_make_test_and_ci_share_the_system_setup():
+    dry = subprocess.run(["make", "-n", "test"], cwd=REPO, capture_output=True, text=True).stdout
+    assert "bash .ci/setup-system.sh" in dry and dry.index("setup-system.sh") < dry.index("pytest")
+    ci = (REPO / ".ci" / "run").read_text()
+    assert "make test" in ci and "apt-get" not in ci  # one place: .ci/setup-system.sh
