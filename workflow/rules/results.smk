@@ -5,7 +5,7 @@ rule aggregate:
     input:
         runs=[r[3] for r in run_records()],
         # the test labels, for each dataset's task and trivial baseline
-        subsets=[f"{OUT}/data/{d}/subset.npz" for d in DATASETS],
+        evaluations=[eval_file(d) for d in DATASETS],
     output:
         runs=f"{OUT}/results/runs.csv",
         summary=f"{OUT}/results/summary.csv",

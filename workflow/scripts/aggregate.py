@@ -15,7 +15,7 @@ log(f"{len(records)} runs, {len(runs)} rows")
 summary = summarize(runs, [m for m in METRICS if m in runs.columns])
 areas = pd.concat([aulc(runs, m) for m in p.metrics if m in runs.columns], ignore_index=True)
 infos = []
-for dataset, path in zip(p.datasets, snakemake.input.subsets):
+for dataset, path in zip(p.datasets, snakemake.input.evaluations):
     with np.load(path) as sub:
         infos.append(dataset_info(dataset, str(sub["task"]), sub["test_labels"]))
     log(f"{dataset}: {infos[-1]}")
