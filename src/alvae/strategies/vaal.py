@@ -171,8 +171,9 @@ def train_vaal(images: torch.Tensor, labeled: np.ndarray, unlabeled: np.ndarray,
             d_loss.backward()
             opt_d.step()
         if it == n_iter - 1 or (it + 1) % max(1, n_iter // 5) == 0:
-            history.append({"iteration": it + 1, "vae_loss": float(v_loss), "disc_loss": float(d_loss)})
-            log(f"vaal iteration {it + 1}/{n_iter} vae_loss {float(v_loss):.4f} "
+            history.append({"iteration": it + 1, "vae_loss": float(v_loss.detach()),
+                            "disc_loss": float(d_loss.detach())})
+            log(f"vaal iteration {it + 1}/{n_iter} vae_loss {float(v_loss.detach()):.4f} "
                 f"disc_loss {float(d_loss):.4f}")
     vae.eval()
     disc.eval()
