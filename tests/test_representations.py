@@ -63,3 +63,74 @@ def test_bad_input_is_named(digits):
     with pytest.raises(ValueError, match="latent_dim"):
         fit("vae", images, labels, cfg={**CFG, "latent_dim": 5}, init_state=first.state)
     assert "vae" in REPRESENTATION_KINDS
+
+
+def test_cvae_learns_uses_labels_only_where_given_and_conditions_on_them(digits):
+    images, labels = digits[0][:400], digits[1][:400]
+    labeled = np.arange(0, 400, 5)
+    res = fit("cvae", images, labels, labeled, cfg={**CFG, "epochs": 3})
+    losses = [h["loss"] for h in res.losses]
+    assert losses[-1] < losses[0] and res.losses[-1]["class_loss"] < res.losses[0]["class_loss"]
+    assert res.latents.shape == (400, 4) and res.latents.dtype == np.float32
+    # the decoder's output depends on the label it is given
+    model = res.model
+    z = torch.zeros(8, 4)
+    with torch.no_grad():
+        a = torch.sigmoid(model.decode(z, torch.eye(10)[torch.full((8,), 1)]))
+        b = torch.sigmoid(model.decode(z, torch.eye(10)[torch.full((8,), 7)]))
+    assert float((a - b).abs().mean()) > 0.01
+    # labels outside `labeled` are never read
+    scrambled = labels.copy()
+    rest = np.setdiff1d(np.arange(400), labeled)
+    scrambled[rest] = (scrambled[rest] + 3) % 10
+    again = fit("cvae", images, scrambled, labeled, cfg={**CFG, "epochs": 3})
+    assert np.array_equal(again.latents, res.latents)  # also: deterministic for a seed
+    other = fit("cvae", images, labels, labeled, cfg={**CFG, "epochs": 3}, seed=4)
+    assert not np.array_equal(other.latents, res.latents)
+
+
+def test_cvae_soft_labels_multilabel_and_warm_start(digits):
+    images = digits[0][:120]
+    rng = np.random.default_rng(0)
+    multi = (rng.random((120, 3)) < 0.4).astype(np.uint8)
+    cfg = {**CFG, "epochs": 1, "cvae": {"append_soft_labels": True}}
+    res = train_representation("cvae", images, multi, np.arange(30), task="multi-label",
+                               n_classes=3, vae_cfg=cfg, seed=0, **quiet)
+    assert res.latents.shape == (120, 4 + 3)
+    soft = res.latents[:, 4:]
+    assert soft.min() >= 0 and soft.max() <= 1
+    more = train_representation("cvae", images, multi, np.arange(60), task="multi-label",
+                                n_classes=3, vae_cfg=cfg, seed=0, init_state=res.state, epochs=1,
+                                **quiet)
+    assert more.losses[0]["recon"] < res.losses[0]["recon"]  # continues from trained weights
+    assert more.losses[0]["n_labeled"] == 60
+    single = fit("cvae", images, digits[1][:120], None, cfg={**CFG, "epochs": 1})  # unsupervised
+    assert np.isfinite(single.latents).all() and single.losses[0]["n_labeled"] == 0
+
+
+def test_gmvae_fits_without_collapse_and_warm_starts(digits):
+    from alvae.representations.gmvae import VAR_FLOOR
+
+    images, labels = digits[0][:600], digits[1][:600]
+    cfg = {**CFG, "latent_dim": 8, "epochs": 3, "batch_size": 32,
+           "gmvae": {"pretrain_epochs": 6, "append_responsibilities": True}}
+    res = fit("gmvae", images, labels, None, cfg=cfg)
+    gmm = [h for h in res.losses if h["phase"] == "gmm"]
+    assert len(gmm) == 3 and len(res.losses) == 9
+    assert gmm[-1]["loss"] < gmm[0]["loss"]
+    assert res.latents.shape == (600, 8 + 10)
+    gamma = res.latents[:, 8:]
+    assert np.allclose(gamma.sum(1), 1, atol=1e-4)
+    owned = np.bincount(gamma.argmax(1), minlength=10)
+    assert owned.min() >= 6, owned  # no collapsed component: each owns points
+    assert gamma.max(1).mean() > 0.3  # and the responsibilities are not uniform
+    _, _, var_c = res.model.prior()
+    assert float(var_c.detach().min()) >= VAR_FLOOR
+    more = fit("gmvae", images, labels, None, cfg=cfg, init_state=res.state, epochs=1)
+    assert [h["phase"] for h in more.losses] == ["gmm"]  # no second pretraining
+    assert more.losses[0]["loss"] < gmm[0]["loss"]
+    again = fit("gmvae", images, labels, None, cfg=cfg, init_state=res.state, epochs=1)
+    assert np.array_equal(again.latents, more.latents)
+    k3 = fit("gmvae", images[:200], labels[:200], None,
+             cfg={**cfg, "epochs": 1, "gmvae": {"components": 3, "pretrain_epochs": 1}})
+    assert k3.state["config"]["components"] == 3 and k3.latents.shape == (200, 8)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import vae
+from . import cvae, gmvae, vae
 from .base import RepresentationResult
 
 REPRESENTATION_KINDS = {
     "vae": vae.fit,
+    "cvae": cvae.fit,
+    "gmvae": gmvae.fit,
 }
 
 
