@@ -13,6 +13,8 @@ wildcard_constraints:
     dataset="|".join(DATASETS),
     strategy="|".join(STRATEGIES),
     seed=r"\d+",
+    kind="vae|cvae|gmvae",
+    scope=r"shared|seed\d+",
 
 
 def family_of(strategy):
@@ -23,15 +25,22 @@ def family_of(strategy):
 FAMILIES = sorted({family_of(s) for s in STRATEGIES if s != "random"}) or ["random"]
 
 
+# Representation kinds (alvae.representations.REPRESENTATION_KINDS; a test keeps
+# these in step) and those that learn from the AL seed's initial labels.
+VAE_KINDS = ("vae", "cvae", "gmvae")
+LABELED_VAE_KINDS = ("cvae",)
+
+
+def vae_kind_of(strategy):
+    """The representation kind a strategy reads: coreset_vae -> vae,
+    lloss_gmvae -> gmvae; random, entropy, vaal -> None."""
+    base, _, kind = strategy.rpartition("_")
+    return kind if base and kind in VAE_KINDS else None
+
+
 def uses_vae(strategy):
-    """The *_vae strategies read the VAE latents."""
-    return strategy.endswith("_vae")
-
-
-def needs_vae(dataset):
-    """Whether any job of this dataset reads the VAE latents."""
-    tsne_vae = dataset in TSNE_DATASETS and any(uses_vae(s) for s in TSNE_STRATEGIES)
-    return tsne_vae or any(uses_vae(s) for s in STRATEGIES)
+    """The <base>_<kind> strategies read the latents of a representation (any kind)."""
+    return vae_kind_of(strategy) is not None
 
 
 def log_path(rule_name, *parts):
@@ -46,8 +55,65 @@ def subset_file(wildcards):
     return f"{OUT}/data/{wildcards.dataset}/subset.npz"
 
 
-def latents_file(dataset):
-    return f"{OUT}/vae/{dataset}/latents.npy"
+def vae_per_seed(dataset, kind):
+    """Whether ``kind`` is trained once per AL seed on ``dataset``: always for the
+    kinds that use labels (the seed's initial labeled set), for every kind under
+    vae.per_seed, and when the pool itself is drawn per seed."""
+    return (kind in LABELED_VAE_KINDS or bool(config["vae"].get("per_seed", False))
+            or bool(config["datasets"][dataset].get("pool_per_seed", False)))
+
+
+def vae_file(dataset, kind, seed, name):
+    """A file of the train_vae job that serves (dataset, kind, AL seed)."""
+    if vae_per_seed(dataset, kind):
+        if seed is None:
+            raise ValueError(f"the {kind} representation of {dataset} is per seed: give a seed")
+        return f"{OUT}/vae/{dataset}/{kind}/seed{seed}/{name}"
+    return f"{OUT}/vae/{dataset}/{kind}/shared/{name}"
+
+
+def latents_file(dataset, kind, seed):
+    """The latents the <base>_<kind> strategies read in AL seed ``seed``'s run."""
+    return vae_file(dataset, kind, seed, "latents.npy")
+
+
+def vae_seed(dataset, scope):
+    """Training seed: the AL seed for a per-seed job, else the pool's subset_seed."""
+    if scope.startswith("seed"):
+        return int(scope[len("seed"):])
+    return config["datasets"][dataset]["subset_seed"]
+
+
+def vae_params(kind):
+    """The vae settings a kind's training depends on (not vae.retrain etc.)."""
+    keep = ("latent_dim", "epochs", "lr", "weight_decay", "batch_size")
+    params = {k: config["vae"][k] for k in keep}
+    if kind in ("cvae", "gmvae"):
+        params[kind] = dict(config["vae"].get(kind, {}))
+    return params
+
+
+def vae_inputs(wildcards):
+    return {"subset": subset_file(wildcards)}
+
+
+def tsne_vae_seed():
+    """The t-SNE experiment reads the vae kind of its own seed (tsne.seed) when per seed."""
+    return config["tsne"]["seed"]
+
+
+def vae_jobs():
+    """(dataset, kind, seed or None) of every train_vae job the study needs."""
+    jobs = []
+    for d in DATASETS:
+        wanted = [(vae_kind_of(s), seed) for s in STRATEGIES if uses_vae(s) for seed in SEEDS]
+        if d in TSNE_DATASETS and any(uses_vae(s) for s in TSNE_STRATEGIES):
+            wanted.append(("vae", tsne_vae_seed()))
+        for kind, seed in wanted:
+            job = (d, kind, seed if vae_per_seed(d, kind) else None)
+            if job not in jobs:
+                jobs.append(job)
+    return jobs
 
 
 def run_records():
@@ -63,7 +129,8 @@ def run_records():
 def al_inputs(wildcards):
     inputs = {"subset": subset_file(wildcards)}
     if uses_vae(wildcards.strategy):
-        inputs["latents"] = latents_file(wildcards.dataset)
+        inputs["latents"] = latents_file(wildcards.dataset, vae_kind_of(wildcards.strategy),
+                                         wildcards.seed)
     return inputs
 
 
@@ -75,7 +142,7 @@ def al_settings():
 def tsne_inputs(wildcards):
     inputs = {"subset": subset_file(wildcards)}
     if any(uses_vae(s) for s in TSNE_STRATEGIES):
-        inputs["latents"] = latents_file(wildcards.dataset)
+        inputs["latents"] = latents_file(wildcards.dataset, "vae", tsne_vae_seed())
     return inputs
 
 
@@ -121,6 +188,9 @@ def final_targets():
         f"{OUT}/figures/curves_{{dataset}}_{{family}}.{{ext}}",
         dataset=DATASETS, family=FAMILIES, ext=["png", "pdf"],
     )
-    targets += [f"{OUT}/vae/{d}/reconstructions.png" for d in DATASETS if needs_vae(d)]
+    targets += [vae_file(d, k, s, f) for d, k, s in vae_jobs()
+                for f in ("reconstructions.png", "tsne.png")]
+    if vae_jobs():
+        targets.append(f"{OUT}/results/latent_knn.csv")
     targets += expand(f"{OUT}/figures/tsne_{{dataset}}_pair.png", dataset=TSNE_DATASETS)
     return targets
