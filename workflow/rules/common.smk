@@ -1,6 +1,8 @@
 # Shared names and helpers of the rule files. Only this file reads `config`
 # broadly; rules pass on just the slice of it they use, in `params:`.
 
+import re
+
 OUT = config["out_dir"].rstrip("/")
 DATASETS = list(config["datasets"])
 STRATEGIES = list(config["strategies"])
@@ -11,15 +13,16 @@ TSNE_STRATEGIES = list(config["tsne"]["strategies"])
 
 wildcard_constraints:
     dataset="|".join(DATASETS),
-    strategy="|".join(STRATEGIES),
+    strategy="|".join(re.escape(s) for s in STRATEGIES),  # labels may hold "@0.5"
     seed=r"\d+",
     kind="vae|cvae|gmvae",
     scope=r"shared|seed\d+",
 
 
 def family_of(strategy):
-    """coreset_vae -> coreset; random stays random (drawn in every panel)."""
-    return strategy.removesuffix("_vae")
+    """coreset_vae, coreset_cvae, coreset_vae@0.5 -> coreset; random stays random
+    (drawn in every panel)."""
+    return re.sub(r"_(vae|cvae|gmvae)$", "", strategy.split("@")[0])
 
 
 FAMILIES = sorted({family_of(s) for s in STRATEGIES if s != "random"}) or ["random"]
@@ -34,7 +37,7 @@ LABELED_VAE_KINDS = ("cvae",)
 def vae_kind_of(strategy):
     """The representation kind a strategy reads: coreset_vae -> vae,
     lloss_gmvae -> gmvae; random, entropy, vaal -> None."""
-    base, _, kind = strategy.rpartition("_")
+    base, _, kind = strategy.split("@")[0].rpartition("_")  # an alpha-sweep label: coreset_vae@0.5
     return kind if base and kind in VAE_KINDS else None
 
 
@@ -131,7 +134,32 @@ def al_inputs(wildcards):
     if uses_vae(wildcards.strategy):
         inputs["latents"] = latents_file(wildcards.dataset, vae_kind_of(wildcards.strategy),
                                          wildcards.seed)
+        if PER_ROUND:  # round 0 continues from the trained model
+            inputs["model"] = vae_file(wildcards.dataset, vae_kind_of(wildcards.strategy),
+                                       wildcards.seed, "model.pt")
     return inputs
+
+
+# vae.retrain: per_round: the AL job retrains the representation after every round
+PER_ROUND = config["vae"].get("retrain", "once") == "per_round"
+
+
+def retrain_params(wildcards):
+    """What the per-round retraining of a run needs (None: the latents stay fixed)."""
+    kind = vae_kind_of(wildcards.strategy)
+    if not PER_ROUND or kind is None:
+        return None
+    return {"kind": kind, "vae": vae_params(kind), "epochs": config["vae"]["retrain_epochs"]}
+
+
+def strategy_options(wildcards):
+    """A strategy's own config section (vaal), or None."""
+    return config["vaal"] if wildcards.strategy == "vaal" else None
+
+
+def latent_share_runs():
+    """Labels of the runs whose rows carry latent_share (distance strategies with latents)."""
+    return [s for s in STRATEGIES if uses_vae(s) and not s.startswith("lloss")]
 
 
 def al_settings():

@@ -174,7 +174,7 @@ def train_vaal(images: torch.Tensor, labeled: np.ndarray, unlabeled: np.ndarray,
             history.append({"iteration": it + 1, "vae_loss": float(v_loss.detach()),
                             "disc_loss": float(d_loss.detach())})
             log(f"vaal iteration {it + 1}/{n_iter} vae_loss {float(v_loss.detach()):.4f} "
-                f"disc_loss {float(d_loss):.4f}")
+                f"disc_loss {float(d_loss.detach()):.4f}")
     vae.eval()
     disc.eval()
     return vae, disc, history
