@@ -62,3 +62,10 @@ def test_vaal_warm_start_carries_the_nets():
     warm = vaal.select(_ctx(sub, labeled, cand, opts, rnd=2), 10, np.random.default_rng(0))
     assert not all(torch.equal(first["disc"][k], vaal.get_state()["disc"][k]) for k in first["disc"])
     assert not np.array_equal(cold, warm)
+
+
+def test_vaal_defaults_are_the_schema_defaults():
+    from alvae.config import _schema
+
+    props = _schema()["properties"]["vaal"]["properties"]
+    assert {k: v["default"] for k, v in props.items()} == DEFAULTS

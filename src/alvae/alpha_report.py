@@ -82,7 +82,7 @@ def plot_latent_share(table: pd.DataFrame, out_png, out_pdf) -> tuple[str, str]:
             ax.fill_between(g["n_labels"], g["ci_low"], g["ci_high"], alpha=0.15)
         ax.axhline(0.5, color="0.5", linestyle=":", linewidth=1)
         ax.set_ylim(0, 1)
-        ax.set_xlabel("labels when picking")
+        ax.set_xlabel("labels after the round")
         ax.set_ylabel("latent share of the mean sq. distance")
         ax.set_title(dataset)
         if len(d):

@@ -27,9 +27,11 @@ ZERO_TOL = 1e-12  # differences this close are "equal" (float noise in the CSVs)
 
 
 def default_pairs(strategies: Iterable[str]) -> list[tuple[str, str]]:
-    """Each X vs X_vae where both exist, then each non-random strategy vs random."""
+    """Each X vs X_vae (then X_cvae, X_gmvae) where both exist, then each
+    non-random strategy vs random."""
     s = list(strategies)
-    pairs = [(x, f"{x}_vae") for x in s if not x.endswith("_vae") and f"{x}_vae" in s]
+    pairs = [(x, f"{x}_{kind}") for x in s for kind in ("vae", "cvae", "gmvae")
+             if f"{x}_{kind}" in s]
     if "random" in s:
         pairs += [(x, "random") for x in s if x != "random"]
     return pairs
