@@ -104,6 +104,10 @@ def test_cvae_soft_labels_multilabel_and_warm_start(digits):
                                 **quiet)
     assert more.losses[0]["recon"] < res.losses[0]["recon"]  # continues from trained weights
     assert more.losses[0]["n_labeled"] == 60
+    again = train_representation("cvae", images, multi, np.arange(60), task="multi-label",
+                                 n_classes=3, vae_cfg=cfg, seed=0, init_state=res.state, epochs=1,
+                                 **quiet)
+    assert np.array_equal(again.latents, more.latents)  # per-round retraining is deterministic
     single = fit("cvae", images, digits[1][:120], None, cfg={**CFG, "epochs": 1})  # unsupervised
     assert np.isfinite(single.latents).all() and single.losses[0]["n_labeled"] == 0
 
