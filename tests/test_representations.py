@@ -104,6 +104,10 @@ def test_cvae_soft_labels_multilabel_and_warm_start(digits):
                                 **quiet)
     assert more.losses[0]["recon"] < res.losses[0]["recon"]  # continues from trained weights
     assert more.losses[0]["n_labeled"] == 60
+    again = train_representation("cvae", images, multi, np.arange(60), task="multi-label",
+                                 n_classes=3, vae_cfg=cfg, seed=0, init_state=res.state, epochs=1,
+                                 **quiet)
+    assert np.array_equal(again.latents, more.latents)  # per-round retraining is deterministic
     single = fit("cvae", images, digits[1][:120], None, cfg={**CFG, "epochs": 1})  # unsupervised
     assert np.isfinite(single.latents).all() and single.losses[0]["n_labeled"] == 0
 
@@ -134,3 +138,17 @@ def test_gmvae_fits_without_collapse_and_warm_starts(digits):
     k3 = fit("gmvae", images[:200], labels[:200], None,
              cfg={**cfg, "epochs": 1, "gmvae": {"components": 3, "pretrain_epochs": 1}})
     assert k3.state["config"]["components"] == 3 and k3.latents.shape == (200, 8)
+
+
+def test_library_defaults_match_the_schema():
+    import yaml
+
+    from alvae.config import SCHEMA_PATH
+    from alvae.representations import cvae, gmvae
+
+    vae = yaml.safe_load(SCHEMA_PATH.read_text())["properties"]["vae"]["properties"]
+    for kind, module in (("cvae", cvae), ("gmvae", gmvae)):
+        schema = {k: v["default"] for k, v in vae[kind]["properties"].items()}
+        assert schema == module.DEFAULTS
+    with pytest.raises(ValueError, match=r"vae\.gmvae\.\['componets'\]"):
+        fit("gmvae", np.zeros((20, 1, 8, 8), np.uint8), None, cfg={**CFG, "gmvae": {"componets": 3}})

@@ -97,6 +97,8 @@ def vae_params(kind):
 
 
 def vae_inputs(wildcards):
+    """The pool a representation trains on (with a per-seed pool, that seed's:
+    vae_seed(wildcards.dataset, wildcards.scope) is the AL seed of a seed<n> scope)."""
     return {"subset": subset_file(wildcards)}
 
 
