@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -119,3 +120,22 @@ def test_latent_share_matches_the_candidates_by_hand(small):
     get_strategy("coreset_vae").select(ctx, 5, rng)
     expect = latent_share(feats[cand].numpy(), latents[cand], 1.7)
     assert ctx.diagnostics["latent_share"] == pytest.approx(expect, rel=1e-12)
+
+
+def test_schema_accepts_alpha_labels_and_names_bad_ones():
+    import copy
+
+    import yaml
+
+    from alvae.config import ConfigError, validate_config
+    from conftest import REPO
+
+    base = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
+    ok = copy.deepcopy(base)
+    ok.update(strategies=["coreset_vae@0.25", "lloss_gmvae@2", "vaal"], alpha="auto_norm")
+    assert validate_config(ok)["strategies"][0] == "coreset_vae@0.25"
+    for bad in ("coreset@0.5", "coreset_vae@-1", "coreset_vae@x"):
+        cfg = copy.deepcopy(base)
+        cfg["strategies"] = ["random", bad]
+        with pytest.raises(ConfigError, match=rf"strategies\.1: '{re.escape(bad)}' is not one of"):
+            validate_config(cfg)

@@ -67,6 +67,8 @@ def validate_config(config: dict) -> dict:
             msg = err.message
             if err.validator == "additionalProperties":
                 msg = f"unknown key: {msg}"
+            elif err.validator == "anyOf" and err.context:  # say what each option wanted
+                msg = "; or ".join(e.message for e in err.context)
             lines.append(f"  {_key_path(err)}: {msg}")
         raise ConfigError("invalid configuration:\n" + "\n".join(lines))
     check_config(config)
