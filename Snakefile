@@ -42,9 +42,11 @@ include: "workflow/rules/vae.smk"
 include: "workflow/rules/al.smk"
 include: "workflow/rules/tsne.smk"
 include: "workflow/rules/results.smk"
+include: "workflow/rules/diagnostics.smk"
 
 
 rule all:
     input:
         final_targets(),
+        diagnostics_targets(),
     default_target: True

@@ -163,6 +163,11 @@ def test_alpha_zero_reproduces_the_plain_strategy_in_the_loop(small, plain):
     a = run_loop(sub, plain, 2, SMALL_AL, SMALL_TM, LLOSS, log=QUIET)
     b = run_loop(sub, f"{plain}_vae", 2, SMALL_AL, SMALL_TM, LLOSS, alpha=0.0, latents=latents,
                  log=QUIET)
+    # latent_share: NaN without a latent block; 0 for a distance strategy's zero block
+    shares = [r.pop("latent_share") for r in b[0]]
+    assert all(np.isnan(r.pop("latent_share")) for r in a[0])
+    assert np.isnan(shares[0]) and all((s == 0.0) if plain != "lloss" else np.isnan(s)
+                                       for s in shares[1:])
     assert _strip(a[0]) == _strip(b[0])
     for key in a[1]:
         np.testing.assert_array_equal(a[1][key], b[1][key])

@@ -30,6 +30,8 @@ def test_default_pairs():
     assert got == [("coreset", "coreset_vae"), ("entropy", "random"), ("coreset", "random"),
                    ("coreset_vae", "random"), ("lloss", "random")]
     assert default_pairs(["coreset", "coreset_vae"]) == [("coreset", "coreset_vae")]
+    assert default_pairs(["coreset", "coreset_gmvae", "coreset_cvae", "coreset_vae@0.5"]) == [
+        ("coreset", "coreset_cvae"), ("coreset", "coreset_gmvae")]
 
 
 def test_against_scipy_per_budget():

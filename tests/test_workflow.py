@@ -94,7 +94,11 @@ def test_tiny_run_produces_every_output(tiny_run):
     assert set(runs["strategy"]) == {"random", "coreset", "coreset_vae"}
     assert sorted(runs["n_labels"].unique()) == [40, 80, 120]
     assert len(runs) == 3 * 2 * 3
-    assert (out / "vae" / "digits" / "latents.npy").stat().st_size > 0
+    assert (out / "vae" / "digits" / "vae" / "shared" / "latents.npy").stat().st_size > 0
+    knn = pd.read_csv(out / "results" / "latent_knn.csv")
+    assert list(knn["kind"]) == ["vae"] and list(knn["scope"]) == ["shared"]
+    assert 0.2 < knn["knn_acc"][0] <= 1 and knn["knn_acc_pixels"][0] > 0.8  # chance: 0.1
+    assert (out / "vae" / "digits" / "vae" / "shared" / "tsne.png").stat().st_size > 10_000
     assert (out / "figures" / "tsne_digits_pair.png").stat().st_size > 10_000
     assert (out / "results" / "tests.md").read_text().count("|") > 10
     log = (out / "logs" / "al_run" / "digits" / "coreset" / "seed0.log").read_text()
@@ -238,7 +242,7 @@ def test_report_holds_every_figure(tiny_run):
     assert len(text) > 100_000
     for name in ("curves_digits_coreset.png", "tsne_digits_pair.png", "reconstructions.png",
                  "tests.csv", "summary.rst", "settings.rst", "ppm_test_acc.png", "cd_test_acc.png",
-                 "tests_aulc.csv"):
+                 "tests_aulc.csv", "latent_knn.csv"):
         assert name in text, f"{name} missing from the report"
 
 

@@ -20,6 +20,7 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
+from .alpha import AUTO_MODES, measured_alpha, split_label
 from .data import Subset
 from .engine import (DevicePool, TrainConfig, build_loss_module, build_model, evaluate, infer,
                      train_model)
@@ -29,7 +30,7 @@ from .strategies import SelectionContext, get_strategy
 
 METRIC_COLUMNS = ["round", "n_labels", "test_acc", "test_auc", "val_acc", "val_auc", "train_acc",
                   "train_loss", "epochs", "train_time_s", "select_time_s", "n_picked",
-                  "test_ap", "val_ap"]
+                  "test_ap", "val_ap", "latent_share"]
 
 
 def initial_labeled(n_pool: int, n_initial: int, seed: int) -> np.ndarray:
@@ -44,23 +45,15 @@ def round_seed(seed: int, rnd: int) -> int:
 
 
 def initial_alpha(alpha, strategy) -> Optional[float]:
-    """The α a run uses, or None when it must be measured (``auto`` for core-set
-    and MedAL). Strategies without VAE latents get 0 (unused)."""
+    """The α a run uses, or None when it must be measured (``auto``/``auto_norm``
+    for core-set and MedAL, see :mod:`alvae.alpha`). Strategies without VAE
+    latents get 0 (unused)."""
     if not strategy.uses_vae:
         return 0.0
-    if alpha != "auto":
+    if alpha not in AUTO_MODES:
         return float(alpha)
     # the loss module learns its own weights on the concatenation: no rescaling needed
     return 1.0 if strategy.needs_loss_module else None
-
-
-def auto_alpha(features: torch.Tensor, latents: np.ndarray) -> float:
-    """``alpha: auto`` for distance strategies: mean L2 norm of the task features
-    (on the initial labeled set) over that of the VAE means (whole pool), so that
-    both blocks weigh alike in the squared distance."""
-    f = float(features.norm(dim=1).mean())
-    z = float(np.linalg.norm(latents, axis=1).mean())
-    return f / z if z > 0 else 1.0
 
 
 def _state_file(state_dir: Path) -> Path:
@@ -96,13 +89,19 @@ def load_state(state_dir: Path, expected_hash: str, log: Callable[[str], None],
 def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model: dict,
              lloss: dict, alpha="auto", latents: Optional[np.ndarray] = None,
              state_dir: str | Path | None = None, device: str = "cpu",
-             log: Callable[[str], None] = print) -> tuple[list[dict], dict]:
+             log: Callable[[str], None] = print, retrainer=None,
+             strategy_cfg: Optional[dict] = None) -> tuple[list[dict], dict]:
     """Run Algorithm 1 and return ``(metric rows, picks)``.
 
     ``picks`` maps ``"initial"`` and ``"round_<r>"`` to pool indices. With a
     ``state_dir`` the run checkpoints after every round and resumes from it.
+    ``strategy_name`` may carry an α scale, ``coreset_vae@0.5`` (:mod:`alvae.alpha`).
+    ``retrainer``: a :class:`alvae.retrain.RoundRetrainer` for ``vae.retrain:
+    per_round`` (its ``history`` then holds each round's latents).
+    ``strategy_cfg``: the strategy's own config section (``vaal``).
     """
-    strategy = get_strategy(strategy_name)
+    base_name, alpha_scale = split_label(strategy_name)
+    strategy = get_strategy(base_name)
     if strategy.uses_vae and latents is None:
         raise ValueError(f"strategy {strategy_name} needs VAE latents")
     if latents is not None and len(latents) != len(subset):
@@ -116,6 +115,10 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
                 "lloss": lloss if strategy.needs_loss_module else None,
                 "alpha": alpha if strategy.uses_vae else None, "n_pool": n_pool,
                 "subset": subset.name}
+    if retrainer is not None:
+        settings["retrain"] = retrainer.settings()
+    if strategy_cfg:
+        settings["strategy_cfg"] = strategy_cfg
     rkey = run_key(settings, subset, latents if strategy.uses_vae else None)
     chash = key_hash(rkey)
     dev = torch.device(device)
@@ -147,8 +150,8 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
                             f"{tag}round {rnd} labels {len(labeled)} ")
         return model, module, extra, stats
 
-    def record(rnd, labeled, model, stats, select_s, n_picked) -> dict:
-        row = {"round": rnd, "n_labels": len(labeled)}
+    def record(rnd, labeled, model, stats, select_s, n_picked, share=math.nan) -> dict:
+        row = {"round": rnd, "n_labels": len(labeled), "latent_share": share}
         m = evaluate(model, test, cfg)
         row["test_acc"], row["test_auc"] = m["acc"], m["auc"]
         mv = evaluate(model, val, cfg) if val is not None else {"acc": math.nan, "auc": math.nan,
@@ -170,6 +173,8 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
             "picks": picks,
             "alpha": alpha_r, "model": model.state_dict(),
             "loss_module": module.state_dict() if module is not None else None,
+            "strategy_state": strategy.get_state(),
+            "retrainer": retrainer.checkpoint() if retrainer is not None else None,
         })
 
     state = load_state(Path(state_dir), chash, log, rkey) if state_dir is not None else None
@@ -177,18 +182,25 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
         labeled = initial_labeled(n_pool, al["initial_labels"], seed)
         picks = {"initial": labeled.copy()}
         alpha_r = initial_alpha(alpha, strategy)
+        if alpha_r is not None:
+            alpha_r = alpha_scale * alpha_r
         model, module, extra, stats = fit(0, labeled, alpha_r or 0.0)
         if alpha_r is None:  # auto, for a distance strategy: measured on the round-0 model
             feats = infer(model, pool, labeled, cfg)["features"]
-            alpha_r = auto_alpha(feats, latents)
+            alpha_r = alpha_scale * measured_alpha(alpha, feats, latents, labeled)
         if strategy.uses_vae:
-            log(f"{tag}alpha = {alpha_r:.4g} ({'auto' if alpha == 'auto' else 'config'})")
+            log(f"{tag}alpha = {alpha_r:.4g} ({alpha if alpha in AUTO_MODES else 'config'}"
+                f"{f' x {alpha_scale:g}' if alpha_scale != 1 else ''})")
         rows = [record(0, labeled, model, stats, 0.0, 0)]
         rnd = 0
         snapshot(rnd, labeled, rows, picks, model, module, alpha_r)
     else:
         labeled, rows, picks, rnd = state["labeled"], state["rows"], state["picks"], state["round"]
         alpha_r = state["alpha"]
+        strategy.set_state(state.get("strategy_state"))
+        if retrainer is not None:
+            latents = retrainer.restore(state.get("retrainer"), rnd)
+            lat_dev = torch.from_numpy(latents).float().to(dev)
         model, module, extra = fresh(rnd, alpha_r)
         model.load_state_dict(state["model"])
         if module is not None:
@@ -207,6 +219,8 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
             labeled=labeled, candidates=cand, task=subset.task, device=dev,
             infer=lambda idx, _m=model, _mod=module, _e=extra: infer(_m, pool, idx, cfg, _mod, _e),
             latents=latents if strategy.uses_vae else None, alpha=alpha_r,
+            pool_images=pool.images, seed=seed, round=rnd, options=dict(strategy_cfg or {}),
+            log=log,
         )
         t0 = time.perf_counter()
         picked = np.asarray(strategy.select(ctx, budget, rng), dtype=np.int64)
@@ -215,8 +229,13 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
         labeled = np.sort(np.concatenate([labeled, picked]))
         picks[f"round_{rnd}"] = picked
         log(f"{tag}round {rnd} | picked {budget} with {strategy_name} in {select_s:.2f}s")
+        if retrainer is not None:  # vae.retrain: per_round
+            latents = retrainer.retrain(rnd, labeled, subset.pool_images, subset.pool_labels,
+                                        subset.task, subset.n_classes)
+            lat_dev = torch.from_numpy(latents).float().to(dev)
         model, module, extra, stats = fit(rnd, labeled, alpha_r)
-        rows.append(record(rnd, labeled, model, stats, select_s, budget))
+        rows.append(record(rnd, labeled, model, stats, select_s, budget,
+                           ctx.diagnostics.get("latent_share", math.nan)))
         snapshot(rnd, labeled, rows, picks, model, module, alpha_r)
     return rows, picks
 

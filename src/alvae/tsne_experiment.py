@@ -14,7 +14,8 @@ import numpy as np
 
 from .data import Subset
 from .engine import DevicePool, TrainConfig, build_model, infer, train_model
-from .loop import auto_alpha, initial_labeled, round_seed
+from .alpha import AUTO_MODES, measured_alpha
+from .loop import initial_labeled, round_seed
 from .strategies import SelectionContext, get_strategy
 
 
@@ -40,7 +41,7 @@ def select_for_tsne(subset: Subset, tsne: dict, task_model: dict, alpha="auto",
            "candidate_features": infer(model, pool, candidates, cfg)["features"].cpu().numpy()}
     a = 0.0
     if latents is not None:
-        a = auto_alpha(lab_f, latents) if alpha == "auto" else float(alpha)
+        a = measured_alpha(alpha, lab_f, latents, labeled) if alpha in AUTO_MODES else float(alpha)
         out["labeled_latents"], out["candidate_latents"] = latents[labeled], latents[candidates]
     out["alpha"] = np.array(a)
     for name in tsne["strategies"]:

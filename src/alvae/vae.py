@@ -103,22 +103,26 @@ def vae_loss(logits: torch.Tensor, x01: torch.Tensor, mu: torch.Tensor, logvar: 
 
 def train_vae(images_uint8: np.ndarray, *, latent_dim: int, epochs: int, lr: float = 1e-3,
               weight_decay: float = 5e-3, batch_size: int = 128, seed: int, device="cpu",
-              log: Callable[[str], None] = print):
+              log: Callable[[str], None] = print, model: VAE | None = None):
     """Train a :class:`VAE` on all of ``images_uint8`` with Adam.
 
     The pool goes to ``device`` once as uint8; batches are index tensors from
     ``torch.randperm`` with a generator seeded by ``seed`` (the initial weights
     and the reparametrisation noise are seeded from it too; the global RNG is
-    left as it was). Deterministic on CPU for a seed.
+    left as it was). Deterministic on CPU for a seed. ``model``: continue
+    training this VAE (warm start, a fresh Adam) instead of a newly seeded one.
     Returns ``(model, history)``, history one dict per epoch
     (``epoch, loss, recon, kl, seconds``; per-image means).
     """
     images = _check_images(images_uint8)
     device = torch.device(device)
     n, c, h, w = images.shape
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = VAE(c, h, w, latent_dim).to(device)
+    if model is None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = VAE(c, h, w, latent_dim).to(device)
+    else:
+        model = model.to(device)
     data = torch.from_numpy(np.ascontiguousarray(images)).to(device)
     order_gen = torch.Generator(device="cpu").manual_seed(seed)
     noise_gen = torch.Generator(device=device).manual_seed(seed + 1)

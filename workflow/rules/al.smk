@@ -8,12 +8,18 @@ rule al_run:
     output:
         metrics=f"{OUT}/runs/{{dataset}}/{{strategy}}/seed{{seed}}/metrics.csv",
         picked=f"{OUT}/runs/{{dataset}}/{{strategy}}/seed{{seed}}/picked.npz",
+        # vae.retrain: per_round: each round's latents (round_0, round_1, ...; empty
+        # for a strategy without latents)
+        **({"latents": f"{OUT}/runs/{{dataset}}/{{strategy}}/seed{{seed}}/latents_rounds.npz"}
+           if PER_ROUND else {}),
     params:
         al=al_settings(),
         task_model=canonical(config["task_model"]),
         lloss=lambda wc: canonical(config["lloss"]) if wc.strategy.startswith("lloss") else None,
         alpha=lambda wc: config["alpha"] if uses_vae(wc.strategy) else None,
         state_dir=lambda wc: f"{OUT}/state/{wc.dataset}/{wc.strategy}/seed{wc.seed}",
+        retrain=retrain_params,
+        strategy_cfg=strategy_options,
     conda:
         "../../envs/alvae.yaml"
     log:

@@ -1,6 +1,8 @@
 # Shared names and helpers of the rule files. Only this file reads `config`
 # broadly; rules pass on just the slice of it they use, in `params:`.
 
+import re
+
 OUT = config["out_dir"].rstrip("/")
 DATASETS = list(config["datasets"])
 STRATEGIES = list(config["strategies"])
@@ -11,27 +13,37 @@ TSNE_STRATEGIES = list(config["tsne"]["strategies"])
 
 wildcard_constraints:
     dataset="|".join(DATASETS),
-    strategy="|".join(STRATEGIES),
+    strategy="|".join(re.escape(s) for s in STRATEGIES),  # labels may hold "@0.5"
     seed=r"\d+",
+    kind="vae|cvae|gmvae",
+    scope=r"shared|seed\d+",
 
 
 def family_of(strategy):
-    """coreset_vae -> coreset; random stays random (drawn in every panel)."""
-    return strategy.removesuffix("_vae")
+    """coreset_vae, coreset_cvae, coreset_vae@0.5 -> coreset; random stays random
+    (drawn in every panel)."""
+    return re.sub(r"_(vae|cvae|gmvae)$", "", strategy.split("@")[0])
 
 
 FAMILIES = sorted({family_of(s) for s in STRATEGIES if s != "random"}) or ["random"]
 
 
+# Representation kinds (alvae.representations.REPRESENTATION_KINDS; a test keeps
+# these in step) and those that learn from the AL seed's initial labels.
+VAE_KINDS = ("vae", "cvae", "gmvae")
+LABELED_VAE_KINDS = ("cvae",)
+
+
+def vae_kind_of(strategy):
+    """The representation kind a strategy reads: coreset_vae -> vae,
+    lloss_gmvae -> gmvae; random, entropy, vaal -> None."""
+    base, _, kind = strategy.split("@")[0].rpartition("_")  # an alpha-sweep label: coreset_vae@0.5
+    return kind if base and kind in VAE_KINDS else None
+
+
 def uses_vae(strategy):
-    """The *_vae strategies read the VAE latents."""
-    return strategy.endswith("_vae")
-
-
-def needs_vae(dataset):
-    """Whether any job of this dataset reads the VAE latents."""
-    tsne_vae = dataset in TSNE_DATASETS and any(uses_vae(s) for s in TSNE_STRATEGIES)
-    return tsne_vae or any(uses_vae(s) for s in STRATEGIES)
+    """The <base>_<kind> strategies read the latents of a representation (any kind)."""
+    return vae_kind_of(strategy) is not None
 
 
 def log_path(rule_name, *parts):
@@ -103,8 +115,67 @@ def eval_spec(dataset):
     return canonical({k: spec.get(k) for k in keep})
 
 
-def latents_file(dataset):
-    return f"{OUT}/vae/{dataset}/latents.npy"
+def vae_per_seed(dataset, kind):
+    """Whether ``kind`` is trained once per AL seed on ``dataset``: always for the
+    kinds that use labels (the seed's initial labeled set), for every kind under
+    vae.per_seed, and when the pool itself is drawn per seed."""
+    return (kind in LABELED_VAE_KINDS or bool(config["vae"].get("per_seed", False))
+            or bool(config["datasets"][dataset].get("pool_per_seed", False)))
+
+
+def vae_file(dataset, kind, seed, name):
+    """A file of the train_vae job that serves (dataset, kind, AL seed)."""
+    if vae_per_seed(dataset, kind):
+        if seed is None:
+            raise ValueError(f"the {kind} representation of {dataset} is per seed: give a seed")
+        return f"{OUT}/vae/{dataset}/{kind}/seed{seed}/{name}"
+    return f"{OUT}/vae/{dataset}/{kind}/shared/{name}"
+
+
+def latents_file(dataset, kind, seed):
+    """The latents the <base>_<kind> strategies read in AL seed ``seed``'s run."""
+    return vae_file(dataset, kind, seed, "latents.npy")
+
+
+def vae_seed(dataset, scope):
+    """Training seed: the AL seed for a per-seed job, else the pool's subset_seed."""
+    if scope.startswith("seed"):
+        return int(scope[len("seed"):])
+    return config["datasets"][dataset]["subset_seed"]
+
+
+def vae_params(kind):
+    """The vae settings a kind's training depends on (not vae.retrain etc.)."""
+    keep = ("latent_dim", "epochs", "lr", "weight_decay", "batch_size")
+    params = {k: config["vae"][k] for k in keep}
+    if kind in ("cvae", "gmvae"):
+        params[kind] = dict(config["vae"].get(kind, {}))
+    return params
+
+
+def vae_inputs(wildcards):
+    """The pool a representation trains on (with a per-seed pool, that seed's:
+    vae_seed(wildcards.dataset, wildcards.scope) is the AL seed of a seed<n> scope)."""
+    return {"subset": subset_file(wildcards)}
+
+
+def tsne_vae_seed():
+    """The t-SNE experiment reads the vae kind of its own seed (tsne.seed) when per seed."""
+    return config["tsne"]["seed"]
+
+
+def vae_jobs():
+    """(dataset, kind, seed or None) of every train_vae job the study needs."""
+    jobs = []
+    for d in DATASETS:
+        wanted = [(vae_kind_of(s), seed) for s in STRATEGIES if uses_vae(s) for seed in SEEDS]
+        if d in TSNE_DATASETS and any(uses_vae(s) for s in TSNE_STRATEGIES):
+            wanted.append(("vae", tsne_vae_seed()))
+        for kind, seed in wanted:
+            job = (d, kind, seed if vae_per_seed(d, kind) else None)
+            if job not in jobs:
+                jobs.append(job)
+    return jobs
 
 
 def run_records():
@@ -121,8 +192,34 @@ def al_inputs(wildcards):
     inputs = {"subset": subset_file(wildcards.dataset, wildcards.seed),
               "evaluation": eval_file(wildcards.dataset)}
     if uses_vae(wildcards.strategy):
-        inputs["latents"] = latents_file(wildcards.dataset)
+        inputs["latents"] = latents_file(wildcards.dataset, vae_kind_of(wildcards.strategy),
+                                         wildcards.seed)
+        if PER_ROUND:  # round 0 continues from the trained model
+            inputs["model"] = vae_file(wildcards.dataset, vae_kind_of(wildcards.strategy),
+                                       wildcards.seed, "model.pt")
     return inputs
+
+
+# vae.retrain: per_round: the AL job retrains the representation after every round
+PER_ROUND = config["vae"].get("retrain", "once") == "per_round"
+
+
+def retrain_params(wildcards):
+    """What the per-round retraining of a run needs (None: the latents stay fixed)."""
+    kind = vae_kind_of(wildcards.strategy)
+    if not PER_ROUND or kind is None:
+        return None
+    return {"kind": kind, "vae": vae_params(kind), "epochs": config["vae"]["retrain_epochs"]}
+
+
+def strategy_options(wildcards):
+    """A strategy's own config section (vaal), or None."""
+    return config["vaal"] if wildcards.strategy == "vaal" else None
+
+
+def latent_share_runs():
+    """Labels of the runs whose rows carry latent_share (distance strategies with latents)."""
+    return [s for s in STRATEGIES if uses_vae(s) and not s.startswith("lloss")]
 
 
 def al_settings():
@@ -134,7 +231,7 @@ def tsne_inputs(wildcards):
     inputs = {"subset": subset_file(wildcards.dataset, config["tsne"]["seed"]),
               "evaluation": eval_file(wildcards.dataset)}
     if any(uses_vae(s) for s in TSNE_STRATEGIES):
-        inputs["latents"] = latents_file(wildcards.dataset)
+        inputs["latents"] = latents_file(wildcards.dataset, "vae", tsne_vae_seed())
     return inputs
 
 
@@ -189,6 +286,9 @@ def final_targets():
         f"{OUT}/figures/curves_{{dataset}}_{{family}}.{{ext}}",
         dataset=DATASETS, family=FAMILIES, ext=["png", "pdf"],
     )
-    targets += [f"{OUT}/vae/{d}/reconstructions.png" for d in DATASETS if needs_vae(d)]
+    targets += [vae_file(d, k, s, f) for d, k, s in vae_jobs()
+                for f in ("reconstructions.png", "tsne.png")]
+    if vae_jobs():
+        targets.append(f"{OUT}/results/latent_knn.csv")
     targets += expand(f"{OUT}/figures/tsne_{{dataset}}_pair.png", dataset=TSNE_DATASETS)
     return targets

@@ -1,28 +1,41 @@
-# Stage 2: the task-agnostic half. One VAE per dataset pool, trained without labels.
+# Stage 2: the representations ("VAE kinds") the <base>_<kind> strategies read.
+# One job per dataset x kind used (scope "shared"), or per dataset x kind x AL seed
+# (scope "seed<n>") for cvae (it learns from the seed's initial labels), under
+# vae.per_seed, or when the pool itself is drawn per seed.
 
 
 rule train_vae:
     input:
-        lambda wc: subset_file(wc.dataset),
+        unpack(vae_inputs),
     output:
-        model=f"{OUT}/vae/{{dataset}}/vae.pt",
-        latents=f"{OUT}/vae/{{dataset}}/latents.npy",
-        losses=f"{OUT}/vae/{{dataset}}/losses.csv",
+        model=f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/model.pt",
+        latents=f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/latents.npy",
+        losses=f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/losses.csv",
+        diagnostics=f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/diagnostics.json",
         figure=report(
-            f"{OUT}/vae/{{dataset}}/reconstructions.png",
+            f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/reconstructions.png",
             caption="../report/vae_reconstructions.rst",
             category="VAE",
-            labels={"dataset": "{dataset}"},
+            subcategory="reconstructions",
+            labels={"dataset": "{dataset}", "kind": "{kind}", "scope": "{scope}"},
+        ),
+        tsne=report(
+            f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/tsne.png",
+            caption="../report/vae_tsne.rst",
+            category="VAE",
+            subcategory="t-SNE of the latents",
+            labels={"dataset": "{dataset}", "kind": "{kind}", "scope": "{scope}"},
         ),
     params:
-        vae=canonical(config["vae"]),
-        seed=lambda wc: config["datasets"][wc.dataset]["subset_seed"],
+        vae=lambda wc: vae_params(wc.kind),
+        seed=lambda wc: vae_seed(wc.dataset, wc.scope),
+        initial_labels=lambda wc: config["al"]["initial_labels"] if wc.kind in LABELED_VAE_KINDS else None,
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("train_vae", "{dataset}"),
+        log_path("train_vae", "{dataset}", "{kind}", "{scope}"),
     benchmark:
-        bench_path("train_vae", "{dataset}")
+        bench_path("train_vae", "{dataset}", "{kind}", "{scope}")
     threads: 1
     resources:
         gpu=1,  # one GPU slot; the job leases which (alvae.devices)
@@ -30,3 +43,25 @@ rule train_vae:
         runtime=120,
     script:
         "../scripts/train_vae.py"
+
+
+rule latent_knn:
+    input:
+        [vae_file(d, k, s, "diagnostics.json") for d, k, s in vae_jobs()],
+    output:
+        report(
+            f"{OUT}/results/latent_knn.csv",
+            caption="../report/latent_knn.rst",
+            category="VAE",
+            subcategory="kNN accuracy of the latents",
+        ),
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("latent_knn", "all"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/latent_knn.py"

@@ -9,6 +9,7 @@ from alvae.data import load_subset
 from alvae.devices import job_device
 from alvae.logs import job_logger
 from alvae.loop import run_loop, write_metrics, write_picks
+from alvae.retrain import RoundRetrainer, load_representation_state, write_round_latents
 
 log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
@@ -16,9 +17,18 @@ p, wc = snakemake.params, snakemake.wildcards
 sub = load_subset(snakemake.input.subset, snakemake.input.evaluation)
 latents = np.load(snakemake.input.latents) if "latents" in snakemake.input.keys() else None
 with job_device(snakemake.resources.get("gpu", 1), snakemake.config.get("gpu", {}), log) as device:
+    retrainer = None
+    if p.retrain is not None:  # vae.retrain: per_round
+        r = p.retrain
+        retrainer = RoundRetrainer(r["kind"], r["vae"], r["epochs"],
+                                   load_representation_state(snakemake.input.model, r["kind"]),
+                                   latents, int(wc.seed), device, log)
     rows, picks = run_loop(sub, wc.strategy, int(wc.seed), p.al, p.task_model, p.lloss or {},
-                           p.alpha, latents, p.state_dir, device, log)
+                           p.alpha, latents, p.state_dir, device, log, retrainer=retrainer,
+                           strategy_cfg=p.strategy_cfg)
 write_picks(picks, snakemake.output.picked)
+if "latents" in snakemake.output.keys():
+    write_round_latents(retrainer.history if retrainer is not None else {}, snakemake.output.latents)
 write_metrics(rows, snakemake.output.metrics)
 shutil.rmtree(p.state_dir, ignore_errors=True)  # finished: the checkpoint is no longer needed
 log("done")

@@ -1,4 +1,5 @@
-"""Snakemake adapter: train the VAE on a whole pool, without labels (rule train_vae)."""
+"""Snakemake adapter: train one representation kind on a pool (rule train_vae)
+and record its diagnostics (losses, kNN accuracy, reconstructions, t-SNE)."""
 
 import numpy as np
 import torch
@@ -6,19 +7,36 @@ import torch
 from alvae.data import load_subset
 from alvae.devices import job_device
 from alvae.logs import job_logger
-from alvae.vae import encode_means, save_loss_table, save_reconstruction_figure, save_vae, train_vae
+from alvae.loop import initial_labeled
+from alvae.representations import train_representation
+from alvae.representations import diagnostics as diag
 
 log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
-cfg, out = snakemake.params.vae, snakemake.output
-sub = load_subset(snakemake.input[0])
+p, out, wc = snakemake.params, snakemake.output, snakemake.wildcards
+sub = load_subset(*[snakemake.input[k] for k in ("subset", "evaluation") if k in snakemake.input.keys()])
+labeled = None
+if p.initial_labels is not None:  # a kind that uses labels: the AL seed's initial labeled set
+    labeled = initial_labeled(len(sub), p.initial_labels, p.seed)
+    log(f"{wc.kind}: labels of the {len(labeled)} initial points of AL seed {p.seed}")
 with job_device(snakemake.resources.get("gpu", 1), snakemake.config.get("gpu", {}), log) as device:
-    model, history = train_vae(sub.pool_images, latent_dim=cfg["latent_dim"], epochs=cfg["epochs"],
-                               lr=cfg["lr"], weight_decay=cfg["weight_decay"],
-                               batch_size=cfg["batch_size"], seed=snakemake.params.seed,
-                               device=device, log=log)
-    save_vae(model, out.model)
-    np.save(out.latents, encode_means(model, sub.pool_images, device=device))
-    save_loss_table(history, out.losses)
-    save_reconstruction_figure(model, sub.preview_images, out.figure, device=device)
-log(f"latents {out.latents}")
+    res = train_representation(wc.kind, sub.pool_images, sub.pool_labels, labeled, task=sub.task,
+                               n_classes=sub.n_classes, vae_cfg=p.vae, seed=p.seed, device=device,
+                               log=log)
+    torch.save(res.state, out.model)
+    np.save(out.latents, res.latents)
+    diag.save_loss_table(res.losses, out.losses)
+    title = f"{wc.dataset}, {wc.kind} ({wc.scope})"
+    diag.save_reconstruction_figure(res.model, sub.test_images, out.figure, device=device, title=title)
+    row = diag.latent_diagnostics(res, kind=wc.kind, dataset=wc.dataset, scope=wc.scope, seed=p.seed,
+                                  task=sub.task, pool_images=sub.pool_images,
+                                  pool_labels=sub.pool_labels, test_images=sub.test_images,
+                                  test_labels=sub.test_labels,
+                                  n_labeled=0 if labeled is None else len(labeled), device=device)
+log(f"kNN({diag.KNN_K}) {row['knn_metric']} on the test split: latent means {row['knn_acc']:.4f}, "
+    f"pixels {row['knn_acc_pixels']:.4f}")
+dim = res.model.config["latent_dim"]
+diag.save_tsne_figure(res.latents[:, :dim], sub.pool_labels, out.tsne, seed=p.seed,
+                      title=f"{title}: t-SNE of latent means, kNN acc {row['knn_acc']:.3f}")
+diag.write_json(row, out.diagnostics)
+log(f"latents {out.latents} {res.latents.shape}")

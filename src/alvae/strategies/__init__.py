@@ -2,7 +2,8 @@
 
 Each heuristic is one module; this registry maps a config name to the class
 and the keyword arguments that make the variant (``*_vae`` switches the VAE
-latents on).
+latents on; ``<base>_<kind>`` names which representation kind's latents
+the workflow feeds in, the class is the same).
 """
 
 from __future__ import annotations
@@ -21,9 +22,24 @@ _REGISTRY = {
     "medal_vae": ("medal", "MedalStrategy", {"use_vae": True}),
     "lloss": ("lloss", "LearningLossStrategy", {"use_vae": False}),
     "lloss_vae": ("lloss", "LearningLossStrategy", {"use_vae": True}),
+    "coreset_cvae": ("coreset", "CoresetStrategy", {"use_vae": True}),
+    "coreset_gmvae": ("coreset", "CoresetStrategy", {"use_vae": True}),
+    "medal_cvae": ("medal", "MedalStrategy", {"use_vae": True}),
+    "medal_gmvae": ("medal", "MedalStrategy", {"use_vae": True}),
+    "lloss_cvae": ("lloss", "LearningLossStrategy", {"use_vae": True}),
+    "lloss_gmvae": ("lloss", "LearningLossStrategy", {"use_vae": True}),
+    "vaal": ("vaal", "VAALStrategy", {}),
 }
 
 STRATEGY_NAMES = tuple(_REGISTRY)
+#: the representation kinds a ``<base>_<kind>`` strategy concatenates (alvae.representations)
+VAE_KINDS = ("vae", "cvae", "gmvae")
+
+
+def vae_kind_of(name: str):
+    """``coreset_cvae`` -> ``"cvae"``; ``None`` for a strategy without latents."""
+    kind = name.rpartition("_")[2]
+    return kind if kind in VAE_KINDS and name in _REGISTRY else None
 
 
 def get_strategy(name: str) -> Strategy:
@@ -39,4 +55,5 @@ def get_strategy(name: str) -> Strategy:
     return strategy
 
 
-__all__ = ["SelectionContext", "Strategy", "STRATEGY_NAMES", "get_strategy"]
+__all__ = ["SelectionContext", "Strategy", "STRATEGY_NAMES", "VAE_KINDS", "get_strategy",
+           "vae_kind_of"]

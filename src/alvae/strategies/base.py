@@ -38,6 +38,19 @@ class SelectionContext:
         float by the loop).
     task:
         ``"multi-class"``, ``"binary"`` or ``"multi-label"``.
+    pool_images:
+        The pool's images (uint8 N x C x H x W tensor on ``device``), for
+        strategies that train their own model on them (VAAL), or ``None``.
+    seed, round:
+        The run's seed and the round being picked for (seeds a strategy's own
+        training).
+    options:
+        The strategy's own config section (e.g. ``vaal``), or empty.
+    diagnostics:
+        Filled by the strategy with what it measured (e.g. ``latent_share``);
+        the loop writes it to the round's metrics row.
+    log:
+        Progress logger for strategies that train (or ``None``).
     """
 
     labeled: np.ndarray
@@ -47,6 +60,12 @@ class SelectionContext:
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     latents: Optional[np.ndarray] = None
     alpha: float = 1.0
+    pool_images: Optional[torch.Tensor] = None
+    seed: int = 0
+    round: int = 0
+    options: dict = field(default_factory=dict)
+    diagnostics: dict = field(default_factory=dict)
+    log: Optional[Callable[[str], None]] = None
 
 
 class Strategy:
@@ -61,3 +80,10 @@ class Strategy:
     def select(self, ctx: SelectionContext, budget: int, rng: np.random.Generator) -> np.ndarray:
         """Return ``budget`` distinct pool indices taken from ``ctx.candidates``."""
         raise NotImplementedError
+
+    def get_state(self):
+        """What the strategy carries from round to round (checkpointed by the loop)."""
+        return None
+
+    def set_state(self, state) -> None:
+        """Restore :meth:`get_state`'s value on resume."""

@@ -7,6 +7,8 @@ from typing import Optional
 import numpy as np
 import torch
 
+from ..alpha import latent_share
+
 
 def concat_latents(features: torch.Tensor, latents: Optional[np.ndarray], indices: np.ndarray,
                    alpha: float, device) -> torch.Tensor:
@@ -36,6 +38,9 @@ def distance_features(ctx, use_vae: bool) -> tuple[torch.Tensor, torch.Tensor]:
     cand = ctx.infer(ctx.candidates)["features"]
     lab = ctx.infer(ctx.labeled)["features"] if len(ctx.labeled) else cand[:0]
     if use_vae:
+        if ctx.latents is not None:
+            z = np.asarray(ctx.latents)[np.asarray(ctx.candidates, dtype=np.int64)]
+            ctx.diagnostics["latent_share"] = latent_share(cand, z, ctx.alpha)
         return (concat_latents(cand, ctx.latents, ctx.candidates, ctx.alpha, ctx.device),
                 concat_latents(lab, ctx.latents, ctx.labeled, ctx.alpha, ctx.device))
     return (cand.to(device=ctx.device, dtype=torch.float32),

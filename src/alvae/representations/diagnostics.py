@@ -1,0 +1,163 @@
+"""What the train_vae job records for every representation kind: the loss
+table, kNN accuracy of the latent means, a reconstruction figure and a t-SNE
+of the latents, plus the table over kinds × datasets (results/latent_knn.csv)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..vae import _check_images, encode_means, reconstruct
+
+KNN_K = 5
+TSNE_POINTS = 2000
+KNN_COLUMNS = ["dataset", "kind", "scope", "seed", "task", "n_pool", "n_test", "n_labeled",
+               "latent_dim", "epochs", "final_loss", "knn_metric", "knn_acc", "knn_acc_pixels"]
+
+
+def knn_accuracy(train_x, train_y, test_x, test_y, task: str, k: int = KNN_K) -> float:
+    """Accuracy of a k-nearest-neighbour classifier (Euclidean, k = 5) fit on
+    ``train_x``. Multi-label: the mean over labels of the per-label accuracy
+    (each label predicted by the neighbours' majority)."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    clf = KNeighborsClassifier(n_neighbors=min(k, len(train_x))).fit(train_x, train_y)
+    pred = clf.predict(test_x)
+    return float(np.mean(pred == np.asarray(test_y)))
+
+
+def knn_metric(task: str) -> str:
+    return "mean per-label accuracy" if task == "multi-label" else "accuracy"
+
+
+def reconstructions(model, images_uint8, device="cpu") -> np.ndarray:
+    """[0, 1] reconstructions: ``model.reconstruct01`` when the kind has one
+    (cvae: decoded with the classifier's soft label), else decode(μ)."""
+    if not hasattr(model, "reconstruct01"):
+        return reconstruct(model, images_uint8, device)
+    from ._train import batched
+
+    return batched(model, _check_images(images_uint8), model.reconstruct01, torch.device(device))
+
+
+def save_reconstruction_figure(model, images_uint8, path, device="cpu", n: int = 10,
+                               title: str | None = None) -> None:
+    """Top row: ``n`` images; bottom row: their reconstructions."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    images = _check_images(images_uint8)[:n]
+    rec = reconstructions(model, images, device)
+    k = max(len(images), 1)
+    fig, axes = plt.subplots(2, k, figsize=(1.2 * k, 2.6 + (0.3 if title else 0)), squeeze=False)
+    for i in range(len(images)):
+        for row, img in ((0, images[i] / 255.0), (1, rec[i])):
+            img = np.transpose(img, (1, 2, 0))
+            axes[row, i].imshow(img[..., 0] if img.shape[2] == 1 else img, cmap="gray", vmin=0, vmax=1)
+    for ax in axes.ravel():
+        ax.axis("off")
+    axes[0, 0].set_title("input", fontsize=8, loc="left")
+    axes[1, 0].set_title("reconstruction", fontsize=8, loc="left")
+    if title:
+        fig.suptitle(title, fontsize=9)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def class_colour_index(labels: np.ndarray) -> np.ndarray:
+    """One colour per point: the class (multi-label: the first positive label, −1 for none)."""
+    labels = np.asarray(labels)
+    if labels.ndim == 1:
+        return labels.astype(np.int64)
+    first = labels.argmax(1).astype(np.int64)
+    return np.where(labels.max(1) > 0, first, -1)
+
+
+def save_tsne_figure(latents: np.ndarray, labels: np.ndarray, path, seed: int, title: str,
+                     n: int = TSNE_POINTS) -> None:
+    """t-SNE (sklearn, seeded, PCA init) of up to ``n`` randomly drawn points."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.manifold import TSNE
+
+    rng = np.random.default_rng(seed)
+    keep = np.sort(rng.choice(len(latents), size=min(n, len(latents)), replace=False))
+    x = np.asarray(latents, dtype=np.float64)[keep]
+    emb = TSNE(n_components=2, init="pca", random_state=seed,
+               perplexity=min(30.0, max(2.0, (len(x) - 1) / 3))).fit_transform(x)
+    colour = class_colour_index(labels)[keep]
+    fig, ax = plt.subplots(figsize=(5, 4.6))
+    classes = np.unique(colour)
+    cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
+    for i, c in enumerate(classes):
+        m = colour == c
+        ax.scatter(emb[m, 0], emb[m, 1], s=4, color="0.6" if c < 0 else cmap(i % cmap.N),
+                   label="none" if c < 0 else str(c))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title, fontsize=9)
+    if len(classes) <= 20:
+        ax.legend(fontsize=6, markerscale=2, loc="best", frameon=False, ncol=2)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def save_loss_table(history: list, path) -> None:
+    """The per-epoch history as CSV (the union of the kinds' columns)."""
+    fields = []
+    for row in history:
+        fields += [k for k in row if k not in fields]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields or ["epoch", "loss"])
+        writer.writeheader()
+        writer.writerows(history)
+
+
+def latent_diagnostics(res, *, kind, dataset, scope, seed, task, pool_images, pool_labels,
+                       test_images, test_labels, n_labeled, device="cpu") -> dict:
+    """The kNN row of one trained representation (see :data:`KNN_COLUMNS`)."""
+    dim = res.model.config["latent_dim"]
+    pool_mu = np.asarray(res.latents[:, :dim], dtype=np.float32)
+    test_mu = encode_means(res.model, test_images, device=device)
+    flat = lambda a: np.asarray(a, dtype=np.float32).reshape(len(a), -1) / 255.0  # noqa: E731
+    gmm = [h for h in res.losses if h.get("phase", "gmm") == "gmm"]
+    return {
+        "dataset": dataset, "kind": kind, "scope": scope, "seed": int(seed), "task": task,
+        "n_pool": len(pool_images), "n_test": len(test_images), "n_labeled": int(n_labeled),
+        "latent_dim": dim, "epochs": len(res.losses),
+        "final_loss": float(gmm[-1]["loss"]) if gmm else float("nan"),
+        "knn_metric": knn_metric(task),
+        "knn_acc": knn_accuracy(pool_mu, pool_labels, test_mu, test_labels, task),
+        "knn_acc_pixels": knn_accuracy(flat(pool_images), pool_labels, flat(test_images),
+                                       test_labels, task),
+    }
+
+
+def write_json(row: dict, path) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(row, indent=1) + "\n")
+
+
+def knn_table(json_paths, out_csv) -> list:
+    """Collect the per-job diagnostics into one CSV, sorted by dataset, kind, seed."""
+    rows = [json.loads(Path(p).read_text()) for p in json_paths]
+    rows.sort(key=lambda r: (r["dataset"], r["kind"], r["scope"], r["seed"]))
+    Path(out_csv).parent.mkdir(parents=True, exist_ok=True)
+    with open(out_csv, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=KNN_COLUMNS)
+        writer.writeheader()
+        writer.writerows({k: r.get(k) for k in KNN_COLUMNS} for r in rows)
+    return rows

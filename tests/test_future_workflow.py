@@ -1,0 +1,62 @@
+"""The future-work presets plan, and a tiny real run with per-round retraining, an
+α-sweep label and VAAL writes latent_share, the α table and each round's latents."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO
+from test_workflow import job_counts, smk
+
+pytestmark = pytest.mark.workflow
+
+
+@pytest.mark.parametrize("preset,runs,extra", [
+    ("future", 10 * 3, ["latent_share"]),
+    ("future_per_round", 9 * 3, ["latent_share"]),
+    ("alpha_sweep", 13 * 3, ["latent_share", "alpha_sweep"]),
+])
+def test_presets_plan(preset, runs, extra):
+    proc = smk("-n", "--cores", "2", "--configfile", f"presets/{preset}.yaml")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    counts = job_counts(out)
+    assert counts["al_run"] == runs
+    for rule in extra + ["report_text", "latent_knn"]:
+        assert counts.get(rule) == 1, (rule, counts)
+    if preset == "future_per_round":
+        assert "runs/digits/coreset_cvae/seed1/latents_rounds.npz" in out
+        assert "vae/digits/cvae/seed1/model.pt" in out
+
+
+def test_tiny_run_per_round_label_and_vaal(tmp_path):
+    cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
+    out = tmp_path / "out"
+    cfg.update(out_dir=str(out), strategies=["random", "coreset_cvae@0.5", "vaal"],
+               tsne={"datasets": []},
+               vaal={"width": 4, "image_size": 16, "epochs": 1, "batch_size": 64})
+    cfg["al"]["seeds"] = [0]
+    cfg["vae"].update(retrain="per_round", retrain_epochs=1)
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = smk("--cores", "2", "--configfile", str(path), timeout=1800)
+    assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-3000:])
+    run = out / "runs/digits/coreset_cvae@0.5/seed0"
+    lat = np.load(run / "latents_rounds.npz")
+    assert sorted(lat.files) == ["round_0", "round_1", "round_2"]
+    assert not np.allclose(lat["round_0"], lat["round_1"])
+    np.testing.assert_array_equal(lat["round_0"], np.load(out / "vae/digits/cvae/seed0/latents.npy"))
+    assert np.load(out / "runs/digits/vaal/seed0/latents_rounds.npz").files == []
+    metrics = pd.read_csv(run / "metrics.csv")
+    assert metrics["latent_share"].isna().tolist() == [True, False, False]
+    share = pd.read_csv(out / "results/latent_share.csv")
+    assert set(share["strategy"]) == {"coreset_cvae@0.5"} and (share["n"] == 1).all()
+    sweep = pd.read_csv(out / "results/alpha_sweep.csv")
+    assert sweep[["strategy", "scale"]].values.tolist() == [["coreset_cvae", 0.5]]
+    assert (out / "figures/alpha_sweep.png").stat().st_size > 0
+    assert (out / "figures/curves_digits_vaal.png").is_file()
+    log = (out / "logs/al_run/digits/coreset_cvae@0.5/seed0.log").read_text()
+    assert "retrained the cvae representation for round 2" in log and "(auto x 0.5)" in log
