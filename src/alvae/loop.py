@@ -25,6 +25,7 @@ from .data import Subset
 from .engine import (DevicePool, TrainConfig, build_loss_module, build_model, evaluate, infer,
                      train_model)
 from .io import atomic_path
+from .recipe import split_validation
 from .strategies import SelectionContext, get_strategy
 
 METRIC_COLUMNS = ["round", "n_labels", "test_acc", "test_auc", "val_acc", "val_auc", "train_acc",
@@ -92,13 +93,19 @@ def load_state(state_dir: Path, expected_hash: str, log: Callable[[str], None]) 
 def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model: dict,
              lloss: dict, alpha="auto", latents: Optional[np.ndarray] = None,
              state_dir: str | Path | None = None, device: str = "cpu",
-             log: Callable[[str], None] = print) -> tuple[list[dict], dict]:
+             log: Callable[[str], None] = print,
+             strategy_cfg: Optional[dict] = None) -> tuple[list[dict], dict]:
     """Run Algorithm 1 and return ``(metric rows, picks)``.
 
     ``picks`` maps ``"initial"`` and ``"round_<r>"`` to pool indices. With a
     ``state_dir`` the run checkpoints after every round and resumes from it.
+    ``strategy_cfg`` is the strategy's own config section (e.g. ``bald``), if any.
     """
     strategy = get_strategy(strategy_name)
+    strategy.params = dict(strategy_cfg or {})
+    if strategy.needs_latents and latents is None:
+        raise ValueError(f"strategy {strategy_name} needs VAE latents "
+                         f"({strategy_name}.space is latents)")
     if strategy.uses_vae and latents is None:
         raise ValueError(f"strategy {strategy_name} needs VAE latents")
     if latents is not None and len(latents) != len(subset):
@@ -113,6 +120,10 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
                 "alpha": alpha if strategy.uses_vae else None, "n_pool": n_pool,
                 "subset": [subset.name, array_digest(subset.pool_indices)],
                 "latents": array_digest(latents) if strategy.uses_vae else None}
+    if strategy.params or strategy.needs_latents:
+        settings["strategy_cfg"] = strategy.params
+        settings["latents"] = array_digest(latents) if latents is not None else None
+    dropout = float(strategy.params.get("dropout", 0.5)) if strategy.mc_dropout else 0.0
     chash = config_hash(settings)
     dev = torch.device(device)
     pool = DevicePool(subset.pool_images, subset.pool_labels, subset.task, dev)
@@ -126,7 +137,7 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
     def fresh(rnd: int, alpha_r: float):
         """Round ``rnd``'s freshly initialised model, loss module and its extra input."""
         rs = round_seed(seed, rnd)
-        model = build_model(subset.task, subset.n_classes, in_ch, task_model, rs, dev)
+        model = build_model(subset.task, subset.n_classes, in_ch, task_model, rs, dev, dropout)
         module, extra = None, None
         if strategy.needs_loss_module:
             use_extra = strategy.uses_vae and alpha_r != 0.0  # α = 0 is exactly plain lloss
@@ -139,8 +150,10 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
         """Fresh model (and loss module, jointly) trained on ``labeled`` for round ``rnd``."""
         model, module, extra = fresh(rnd, alpha_r)
         epochs = task_model["epochs_initial"] + rnd * task_model["epochs_per_round"]
-        stats = train_model(model, pool, labeled, epochs, cfg, round_seed(seed, rnd), module, extra, log,
-                            f"{tag}round {rnd} labels {len(labeled)} ")
+        train, holdout = split_validation(labeled, task_model.get("val_fraction", 0.0),
+                                          round_seed(seed, rnd))
+        stats = train_model(model, pool, train, epochs, cfg, round_seed(seed, rnd), module, extra, log,
+                            f"{tag}round {rnd} labels {len(labeled)} ", holdout)
         return model, module, extra, stats
 
     def record(rnd, labeled, model, stats, select_s, n_picked) -> dict:
@@ -198,8 +211,10 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
                                       replace=False))
         ctx = SelectionContext(
             labeled=labeled, candidates=cand, task=subset.task, device=dev,
-            infer=lambda idx, _m=model, _mod=module, _e=extra: infer(_m, pool, idx, cfg, _mod, _e),
-            latents=latents if strategy.uses_vae else None, alpha=alpha_r,
+            infer=lambda idx, _m=model, _mod=module, _e=extra, **kw: infer(_m, pool, idx, cfg, _mod,
+                                                                           _e, **kw),
+            latents=latents if strategy.uses_vae or strategy.needs_latents else None,
+            alpha=alpha_r, n_classes=subset.n_classes,
         )
         t0 = time.perf_counter()
         picked = np.asarray(strategy.select(ctx, budget, rng), dtype=np.int64)

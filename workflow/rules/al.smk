@@ -13,6 +13,7 @@ rule al_run:
         task_model=config["task_model"],
         lloss=lambda wc: config["lloss"] if wc.strategy.startswith("lloss") else None,
         alpha=lambda wc: config["alpha"] if uses_vae(wc.strategy) else None,
+        strategy_cfg=lambda wc: strategy_settings(wc.strategy),
         state_dir=lambda wc: f"{OUT}/state/{wc.dataset}/{wc.strategy}/seed{wc.seed}",
     conda:
         "../../envs/alvae.yaml"

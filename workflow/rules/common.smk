@@ -28,10 +28,17 @@ def uses_vae(strategy):
     return strategy.endswith("_vae")
 
 
+def reads_latents(strategy):
+    """*_vae strategies, and typiclust/probcover working in the latent space."""
+    if strategy in ("typiclust", "probcover"):
+        return config[strategy]["space"] == "latents"
+    return uses_vae(strategy)
+
+
 def needs_vae(dataset):
     """Whether any job of this dataset reads the VAE latents."""
     tsne_vae = dataset in TSNE_DATASETS and any(uses_vae(s) for s in TSNE_STRATEGIES)
-    return tsne_vae or any(uses_vae(s) for s in STRATEGIES)
+    return tsne_vae or any(reads_latents(s) for s in STRATEGIES)
 
 
 def log_path(rule_name, *parts):
@@ -62,9 +69,14 @@ def run_records():
 
 def al_inputs(wildcards):
     inputs = {"subset": subset_file(wildcards)}
-    if uses_vae(wildcards.strategy):
+    if reads_latents(wildcards.strategy):
         inputs["latents"] = latents_file(wildcards.dataset)
     return inputs
+
+
+def strategy_settings(strategy):
+    """The strategy's own config section (bald, typiclust, probcover), or None."""
+    return config.get(strategy) if strategy in ("bald", "typiclust", "probcover") else None
 
 
 def al_settings():

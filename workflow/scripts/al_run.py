@@ -17,7 +17,7 @@ sub = load_subset(snakemake.input.subset)
 latents = np.load(snakemake.input.latents) if "latents" in snakemake.input.keys() else None
 with job_device(snakemake.resources.get("gpu", 1), snakemake.config.get("gpu", {}), log) as device:
     rows, picks = run_loop(sub, wc.strategy, int(wc.seed), p.al, p.task_model, p.lloss or {},
-                           p.alpha, latents, p.state_dir, device, log)
+                           p.alpha, latents, p.state_dir, device, log, p.strategy_cfg)
 write_picks(picks, snakemake.output.picked)
 write_metrics(rows, snakemake.output.metrics)
 shutil.rmtree(p.state_dir, ignore_errors=True)  # finished: the checkpoint is no longer needed

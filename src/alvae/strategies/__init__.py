@@ -21,6 +21,12 @@ _REGISTRY = {
     "medal_vae": ("medal", "MedalStrategy", {"use_vae": True}),
     "lloss": ("lloss", "LearningLossStrategy", {"use_vae": False}),
     "lloss_vae": ("lloss", "LearningLossStrategy", {"use_vae": True}),
+    "margin": ("margin", "MarginStrategy", {}),
+    "least_confidence": ("least_confidence", "LeastConfidenceStrategy", {}),
+    "bald": ("bald", "BaldStrategy", {}),
+    "badge": ("badge", "BadgeStrategy", {}),
+    "typiclust": ("typiclust", "TypiClustStrategy", {}),
+    "probcover": ("probcover", "ProbCoverStrategy", {}),
 }
 
 STRATEGY_NAMES = tuple(_REGISTRY)
