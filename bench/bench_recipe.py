@@ -9,7 +9,7 @@ Writes JSON (default ``bench/results/recipe.json``): per recipe the test
 accuracy of each seed, their mean and standard deviation, and seconds.
 
     python bench/bench_recipe.py --device cuda --seeds 0 1 2
-    python bench/bench_recipe.py --root /usr/share/datasets/fashion-mnist --seeds 0
+    python bench/bench_recipe.py --device cpu --seeds 0 --set stem=imagenet min_steps=300
 """
 
 from __future__ import annotations
@@ -50,18 +50,27 @@ def main(argv=None) -> None:
     ap.add_argument("--test", type=int, default=2000)
     ap.add_argument("--labels", type=int, default=1000)
     ap.add_argument("--recipes", nargs="+", default=["thesis", "strong"])
+    ap.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="override task_model keys of the strong recipe (YAML values), e.g. "
+                         "stem=imagenet min_steps=300 to fit a CPU")
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "recipe.json"))
     args = ap.parse_args(argv)
 
     ds = load_dataset("fashion_mnist", {"source": "fashion_mnist", "root": args.root})
     sub = draw_subset(ds, args.pool, seed=0, test_size=args.test)
-    recipes = {"thesis": THESIS, "strong": strong_recipe()}
+    strong = strong_recipe()
+    for kv in args.set:
+        key, value = kv.split("=", 1)
+        if key not in strong:
+            raise SystemExit(f"--set {key}: not a task_model key of the strong recipe")
+        strong[key] = yaml.safe_load(value)
+    recipes = {"thesis": THESIS, "strong": strong}
     al = {"initial_labels": args.labels, "labels_per_round": 1, "final_labels": args.labels}
     out = {"dataset": "fashion_mnist", "pool": args.pool, "test": args.test, "labels": args.labels,
            "device": str(args.device), "gpu": (torch.cuda.get_device_name(0)
                                                if str(args.device).startswith("cuda") else None),
            "cpu": platform.processor(), "torch": torch.__version__, "seeds": args.seeds,
-           "recipes": {}}
+           "strong_overrides": args.set, "recipes": {}}
     for name in args.recipes:
         tm = recipes[name]
         accs, secs, epochs = [], [], []
