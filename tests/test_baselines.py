@@ -4,6 +4,7 @@ on digits and on a multi-label npz."""
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -230,3 +231,31 @@ def test_bald_trains_with_dropout_only_for_bald(digits):
     assert isinstance(build_model("multi-class", 10, 1, TASK_MODEL, 0, "cpu").drop,
                       torch.nn.Identity)
     assert get_strategy("bald").mc_dropout and not get_strategy("margin").mc_dropout
+
+
+@pytest.mark.workflow
+def test_baselines_preset_plans_latents_only_where_needed(tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    from conftest import REPO
+
+    def plan(configfile):
+        proc = subprocess.run([sys.executable, "-m", "snakemake", "-n", "--configfile",
+                               str(configfile)], cwd=REPO, capture_output=True, text=True,
+                              timeout=600)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return proc.stdout + proc.stderr
+
+    out = plan(REPO / "presets/baselines.yaml")
+    runs = [b for b in out.split("rule ") if b.startswith("al_run:")]
+    assert len(runs) == 10 * 3
+    with_latents = sorted(re.search(r"strategy=(\w+)", b).group(1) for b in runs
+                          if "latents.npy" in b.split("output:")[0])
+    assert with_latents == ["probcover"] * 3 + ["typiclust"] * 3
+    cfg = yaml.safe_load((REPO / "presets/baselines.yaml").read_text())
+    cfg["typiclust"]["space"] = cfg["probcover"]["space"] = "features"
+    (tmp_path / "f.yaml").write_text(yaml.safe_dump(cfg))
+    assert "train_vae" not in plan(tmp_path / "f.yaml")
