@@ -259,3 +259,13 @@ def test_baselines_preset_plans_latents_only_where_needed(tmp_path):
     cfg["typiclust"]["space"] = cfg["probcover"]["space"] = "features"
     (tmp_path / "f.yaml").write_text(yaml.safe_dump(cfg))
     assert "train_vae" not in plan(tmp_path / "f.yaml")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+@pytest.mark.parametrize("name", NEW)
+def test_runs_in_loop_on_cuda(digits, name):
+    al = {"initial_labels": 30, "labels_per_round": 20, "final_labels": 70}
+    rows, picks = run_loop(digits, name, 0, al, TASK_MODEL, {}, latents=_latents(len(digits)),
+                           device="cuda", log=QUIET, strategy_cfg={"passes": 4})
+    assert [r["n_labels"] for r in rows] == [30, 50, 70]
+    assert len(np.unique(np.concatenate(list(picks.values())))) == 70
