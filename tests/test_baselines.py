@@ -12,7 +12,7 @@ import torch
 
 from alvae.data import draw_subset, load_digits_dataset, load_npz_dataset
 from alvae.loop import run_loop
-from alvae.strategies import SelectionContext, get_strategy
+from alvae.strategies import get_strategy
 from alvae.strategies.badge import badge_select, gradient_factors, sq_dists_to
 from alvae.strategies.bald import bald_scores
 from alvae.strategies.least_confidence import least_confidence_scores
