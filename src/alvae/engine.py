@@ -35,6 +35,12 @@ class TrainConfig:
     lloss_margin: float = 1.0
     lloss_weight: float = 1.0
     lloss_detach_after: float = 0.6
+    # classifier recipe (alvae.recipe), all off by default
+    augment: bool = False
+    crop_padding: int = 4
+    hflip: bool = False
+    lr_schedule: str = "none"
+    min_steps: int = 0
 
     @classmethod
     def from_config(cls, task_model: dict, lloss: dict | None = None) -> "TrainConfig":
@@ -47,6 +53,10 @@ class TrainConfig:
             max_extra_epochs=task_model.get("max_extra_epochs", 20), amp=task_model.get("amp", True),
             lloss_margin=lloss.get("margin", 1.0), lloss_weight=lloss.get("weight", 1.0),
             lloss_detach_after=lloss.get("detach_after", 0.6),
+            augment=task_model.get("augment", False),
+            crop_padding=task_model.get("crop_padding", 4), hflip=task_model.get("hflip", False),
+            lr_schedule=task_model.get("lr_schedule", "none"),
+            min_steps=task_model.get("min_steps", 0),
         )
 
 
@@ -90,11 +100,13 @@ def _correct(logits: torch.Tensor, targets: torch.Tensor, task: str) -> torch.Te
 
 
 def build_model(task: str, n_classes: int, in_channels: int, task_model: dict, seed: int,
-                device) -> TaskModel:
-    """A freshly initialised task model (the seed fixes the new head's init)."""
+                device, dropout: float = 0.0) -> TaskModel:
+    """A freshly initialised task model (the seed fixes the new head's init);
+    ``dropout`` > 0 puts a dropout layer before the last layer (MC dropout)."""
     torch.manual_seed(seed)
     model = TaskModel(n_outputs(task, n_classes), in_channels, task_model.get("weights"),
-                      task_model.get("grayscale", "repeat"), task_model.get("input_size"))
+                      task_model.get("grayscale", "repeat"), task_model.get("input_size"),
+                      task_model.get("stem", "imagenet"), dropout)
     model = model.to(device)
     if torch.device(device).type == "cuda":
         model = model.to(memory_format=torch.channels_last)
@@ -106,8 +118,8 @@ def build_loss_module(hidden: int, extra_dim: int, seed: int, device):
     return LossPredictionModule(BLOCK_CHANNELS, hidden=hidden, extra_dim=extra_dim).to(device)
 
 
-def _prepare(model: TaskModel, pool: DevicePool, idx: torch.Tensor) -> torch.Tensor:
-    x = model.prepare(pool.images[idx])
+def _prepare(model: TaskModel, pool: DevicePool, idx: torch.Tensor, aug=None) -> torch.Tensor:
+    x = model.prepare(pool.images[idx] if aug is None else aug(pool.images[idx]))
     if pool.device.type == "cuda":
         x = x.contiguous(memory_format=torch.channels_last)
     return x
@@ -116,20 +128,34 @@ def _prepare(model: TaskModel, pool: DevicePool, idx: torch.Tensor) -> torch.Ten
 def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs: int,
                 cfg: TrainConfig, seed: int, loss_module=None,
                 extra: Optional[torch.Tensor] = None,
-                log: Callable[[str], None] = print, log_prefix: str = "") -> dict:
+                log: Callable[[str], None] = print, log_prefix: str = "",
+                val: Optional[np.ndarray] = None) -> dict:
     """Train ``model`` (and the loss module, jointly) on ``labeled`` pool points.
 
     ``extra`` is the per-pool-point vector the loss module appends (α·VAE μ).
     Trains ``epochs`` epochs, then keeps going while the train accuracy is
     below ``cfg.min_train_acc``, for at most ``cfg.max_extra_epochs`` more.
     Returns the final epoch's train accuracy and loss, epochs run and seconds.
+
+    Recipe options (``cfg``, off by default): ``min_steps`` raises ``epochs``,
+    ``lr_schedule`` steps a scheduler per batch, ``augment`` crops/flips each
+    batch; with ``val`` (labeled pool points held out) the weights of the epoch
+    with the best validation accuracy (the first such epoch) are kept.
     """
+    from .recipe import augment_uint8, make_scheduler, planned_epochs
     device = pool.device
     gen = torch.Generator(device="cpu").manual_seed(seed)
     params = list(model.parameters()) + (list(loss_module.parameters()) if loss_module else [])
     opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
     lab = torch.as_tensor(labeled, dtype=torch.long, device=device)
     n = len(lab)
+    epochs = planned_epochs(epochs, n, cfg.batch_size, cfg.min_steps)
+    sched = make_scheduler(opt, cfg.lr_schedule, epochs * -(-n // cfg.batch_size))
+    aug = None
+    if cfg.augment:
+        aug_gen = torch.Generator(device="cpu").manual_seed(seed + 104729)
+        aug = lambda im: augment_uint8(im, aug_gen, cfg.crop_padding, cfg.hflip)  # noqa: E731
+    best = None  # (val accuracy, epoch, weights) with a validation hold-out
     detach_epoch = int(round(cfg.lloss_detach_after * epochs))
     model.train()
     if loss_module is not None:
@@ -147,7 +173,7 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
             idx = perm[start:start + cfg.batch_size]
             if len(idx) < 2 and n >= 2:
                 continue  # batch norm needs two samples; the point was seen in other epochs
-            x, y = _prepare(model, pool, idx), pool.labels[idx]
+            x, y = _prepare(model, pool, idx, aug), pool.labels[idx]
             with _autocast(device, cfg.amp):
                 logits, _, blocks = model(x)
                 losses = per_sample_loss(logits, y, pool.task)
@@ -161,27 +187,58 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            if sched is not None:
+                sched.step()
             correct += _correct(logits.detach(), y, pool.task)
             loss_sum += losses.detach().sum()
         epoch += 1
         acc = float(correct) / n
         mean_loss = float(loss_sum) / n
-        log(f"{log_prefix}epoch {epoch}/{epochs} train_loss {mean_loss:.4f} train_acc {acc:.4f}")
+        msg = f"{log_prefix}epoch {epoch}/{epochs} train_loss {mean_loss:.4f} train_acc {acc:.4f}"
+        if val is not None and len(val):
+            vacc = _holdout_accuracy(model, pool, val, cfg)
+            model.train()
+            msg += f" holdout_acc {vacc:.4f}"
+            if best is None or vacc > best[0]:
+                best = (vacc, epoch, {k: v.detach().clone() for k, v in model.state_dict().items()})
+        log(msg)
+    if best is not None:
+        model.load_state_dict(best[2])
+        log(f"{log_prefix}kept epoch {best[1]} (holdout_acc {best[0]:.4f})")
     return {"train_acc": acc, "train_loss": mean_loss, "epochs": epoch,
             "train_time_s": time.perf_counter() - t0}
 
 
+def _holdout_accuracy(model: TaskModel, pool: DevicePool, idx: np.ndarray, cfg: TrainConfig) -> float:
+    """Accuracy (multi-label: label-wise) on labeled pool points held out for validation."""
+    probs = infer(model, pool, idx, cfg)["probs"]
+    y = pool.labels[torch.as_tensor(np.asarray(idx), dtype=torch.long, device=pool.device)]
+    if pool.task == "multi-label":
+        return float(((probs > 0.5).float() == y).float().mean())
+    return float((probs.argmax(dim=1) == y).float().mean())
+
+
 @torch.no_grad()
 def infer(model: TaskModel, pool: DevicePool, indices, cfg: TrainConfig, loss_module=None,
-          extra: Optional[torch.Tensor] = None) -> dict:
+          extra: Optional[torch.Tensor] = None, mc_passes: int = 0, seed: int = 0) -> dict:
     """One batched pass over ``pool`` points: features, probabilities, and the
-    predicted loss when a loss module is given. Tensors stay on the device."""
+    predicted loss when a loss module is given. Tensors stay on the device.
+
+    ``mc_passes=T`` (a model with dropout before its last layer) adds
+    ``"mc_probs"`` (T x n x C): the backbone runs once in eval mode, then the
+    last layer sees T independent dropout masks (seeded by ``seed``).
+    """
     device = pool.device
     idx_all = torch.as_tensor(np.asarray(indices), dtype=torch.long, device=device)
     model.eval()
     if loss_module is not None:
         loss_module.eval()
-    feats, probs, preds = [], [], []
+    feats, probs, preds, mc = [], [], [], []
+    if mc_passes:
+        if not getattr(model, "dropout", 0.0):
+            raise ValueError("MC dropout passes need a model built with dropout > 0")
+        mc_gen = torch.Generator(device=device).manual_seed(int(seed))
+        keep = 1.0 - model.dropout
     for start in range(0, len(idx_all), cfg.eval_batch_size):
         idx = idx_all[start:start + cfg.eval_batch_size]
         with _autocast(device, cfg.amp):
@@ -191,10 +248,19 @@ def infer(model: TaskModel, pool: DevicePool, indices, cfg: TrainConfig, loss_mo
         logits = logits.float()
         feats.append(f.float())
         probs.append(torch.sigmoid(logits) if pool.task == "multi-label" else logits.softmax(dim=1))
+        if mc_passes:
+            f32 = f.float()
+            mask = torch.rand((mc_passes,) + tuple(f32.shape), generator=mc_gen, device=device) < keep
+            lt = torch.nn.functional.linear(f32 * mask / keep, model.net.fc.weight.float(),
+                                            model.net.fc.bias.float())
+            mc.append(torch.sigmoid(lt) if pool.task == "multi-label" else lt.softmax(dim=2))
     out = {
         "features": torch.cat(feats) if feats else torch.zeros((0, 512), device=device),
         "probs": torch.cat(probs) if probs else torch.zeros((0, 1), device=device),
     }
+    if mc_passes:
+        out["mc_probs"] = (torch.cat(mc, dim=1) if mc
+                           else torch.zeros((mc_passes, 0, 1), device=device))
     if loss_module is not None:
         out["pred_loss"] = torch.cat(preds) if preds else torch.zeros(0, device=device)
     return out

@@ -25,6 +25,7 @@ from .data import Subset
 from .engine import (DevicePool, TrainConfig, build_loss_module, build_model, evaluate, infer,
                      train_model)
 from .io import atomic_path
+from .recipe import split_validation
 from .runkey import changed_fields, key_hash, run_key
 from .strategies import SelectionContext, get_strategy
 
@@ -98,10 +99,15 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
     ``strategy_name`` may carry an α scale, ``coreset_vae@0.5`` (:mod:`alvae.alpha`).
     ``retrainer``: a :class:`alvae.retrain.RoundRetrainer` for ``vae.retrain:
     per_round`` (its ``history`` then holds each round's latents).
-    ``strategy_cfg``: the strategy's own config section (``vaal``).
+    ``strategy_cfg``: the strategy's own config section (``vaal``, ``bald``,
+    ``typiclust``, ``probcover``), if any.
     """
     base_name, alpha_scale = split_label(strategy_name)
     strategy = get_strategy(base_name)
+    strategy.params = dict(strategy_cfg or {})
+    if strategy.needs_latents and latents is None:
+        raise ValueError(f"strategy {strategy_name} needs VAE latents "
+                         f"({base_name}.space is latents)")
     if strategy.uses_vae and latents is None:
         raise ValueError(f"strategy {strategy_name} needs VAE latents")
     if latents is not None and len(latents) != len(subset):
@@ -119,8 +125,10 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
         settings["retrain"] = retrainer.settings()
     if strategy_cfg:
         settings["strategy_cfg"] = strategy_cfg
-    rkey = run_key(settings, subset, latents if strategy.uses_vae else None)
+    reads = strategy.uses_vae or strategy.needs_latents
+    rkey = run_key(settings, subset, latents if reads else None)
     chash = key_hash(rkey)
+    dropout = float(strategy.params.get("dropout", 0.5)) if strategy.mc_dropout else 0.0
     dev = torch.device(device)
     pool = DevicePool(subset.pool_images, subset.pool_labels, subset.task, dev)
     test = DevicePool(subset.test_images, subset.test_labels, subset.task, dev)
@@ -133,7 +141,7 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
     def fresh(rnd: int, alpha_r: float):
         """Round ``rnd``'s freshly initialised model, loss module and its extra input."""
         rs = round_seed(seed, rnd)
-        model = build_model(subset.task, subset.n_classes, in_ch, task_model, rs, dev)
+        model = build_model(subset.task, subset.n_classes, in_ch, task_model, rs, dev, dropout)
         module, extra = None, None
         if strategy.needs_loss_module:
             use_extra = strategy.uses_vae and alpha_r != 0.0  # α = 0 is exactly plain lloss
@@ -146,8 +154,10 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
         """Fresh model (and loss module, jointly) trained on ``labeled`` for round ``rnd``."""
         model, module, extra = fresh(rnd, alpha_r)
         epochs = task_model["epochs_initial"] + rnd * task_model["epochs_per_round"]
-        stats = train_model(model, pool, labeled, epochs, cfg, round_seed(seed, rnd), module, extra, log,
-                            f"{tag}round {rnd} labels {len(labeled)} ")
+        train, holdout = split_validation(labeled, task_model.get("val_fraction", 0.0),
+                                          round_seed(seed, rnd))
+        stats = train_model(model, pool, train, epochs, cfg, round_seed(seed, rnd), module, extra, log,
+                            f"{tag}round {rnd} labels {len(labeled)} ", holdout)
         return model, module, extra, stats
 
     def record(rnd, labeled, model, stats, select_s, n_picked, share=math.nan) -> dict:
@@ -217,8 +227,10 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
                                       replace=False))
         ctx = SelectionContext(
             labeled=labeled, candidates=cand, task=subset.task, device=dev,
-            infer=lambda idx, _m=model, _mod=module, _e=extra: infer(_m, pool, idx, cfg, _mod, _e),
-            latents=latents if strategy.uses_vae else None, alpha=alpha_r,
+            infer=lambda idx, _m=model, _mod=module, _e=extra, **kw: infer(_m, pool, idx, cfg, _mod,
+                                                                           _e, **kw),
+            latents=latents if strategy.uses_vae or strategy.needs_latents else None,
+            alpha=alpha_r, n_classes=subset.n_classes,
             pool_images=pool.images, seed=seed, round=rnd, options=dict(strategy_cfg or {}),
             log=log,
         )

@@ -50,7 +50,8 @@ class TaskModel(nn.Module):
     """
 
     def __init__(self, n_outputs: int, in_channels: int = 1, weights: str | None = None,
-                 grayscale: str = "repeat", input_size: int | None = None):
+                 grayscale: str = "repeat", input_size: int | None = None,
+                 stem: str = "imagenet", dropout: float = 0.0):
         super().__init__()
         from torchvision.models import resnet18
 
@@ -74,8 +75,17 @@ class TaskModel(nn.Module):
                 raise ValueError(f"task_model.grayscale must be repeat or average, got {grayscale!r}")
         elif in_channels != 3:
             raise ValueError(f"images must have 1 or 3 channels, got {in_channels}")
+        if stem == "small":  # 3x3 stride-1 first conv, no max-pool (MedMNIST's 28 px ResNets)
+            net.conv1 = nn.Conv2d(net.conv1.in_channels, 64, kernel_size=3, stride=1, padding=1,
+                                  bias=False)
+            net.maxpool = nn.Identity()
+        elif stem != "imagenet":
+            raise ValueError(f"task_model.stem must be imagenet or small, got {stem!r}")
         net.fc = nn.Linear(FEATURE_DIM, n_outputs)
         self.net = net
+        # dropout before the last layer (MC dropout for BALD); p = 0: no layer, no RNG draw
+        self.dropout = float(dropout)
+        self.drop = nn.Dropout(self.dropout) if self.dropout > 0 else nn.Identity()
         self.input_size = input_size
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))
@@ -99,4 +109,4 @@ class TaskModel(nn.Module):
         b3 = n.layer3(b2)
         b4 = n.layer4(b3)
         feats = torch.flatten(n.avgpool(b4), 1)
-        return n.fc(feats), feats, [b1, b2, b3, b4]
+        return n.fc(self.drop(feats)), feats, [b1, b2, b3, b4]

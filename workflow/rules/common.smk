@@ -46,6 +46,19 @@ def uses_vae(strategy):
     return vae_kind_of(strategy) is not None
 
 
+def latent_kind_of(strategy):
+    """The representation kind whose latents a run reads: a <base>_<kind> strategy's
+    kind, or `vae` for typiclust/probcover working in the latent space; else None."""
+    if strategy in ("typiclust", "probcover"):
+        return "vae" if config[strategy]["space"] == "latents" else None
+    return vae_kind_of(strategy)
+
+
+def reads_latents(strategy):
+    """*_<kind> strategies, and typiclust/probcover working in the latent space."""
+    return latent_kind_of(strategy) is not None
+
+
 def log_path(rule_name, *parts):
     return os.path.join(OUT, "logs", rule_name, *parts) + ".log"
 
@@ -168,7 +181,7 @@ def vae_jobs():
     """(dataset, kind, seed or None) of every train_vae job the study needs."""
     jobs = []
     for d in DATASETS:
-        wanted = [(vae_kind_of(s), seed) for s in STRATEGIES if uses_vae(s) for seed in SEEDS]
+        wanted = [(latent_kind_of(s), seed) for s in STRATEGIES if reads_latents(s) for seed in SEEDS]
         if d in TSNE_DATASETS and any(uses_vae(s) for s in TSNE_STRATEGIES):
             wanted.append(("vae", tsne_vae_seed()))
         for kind, seed in wanted:
@@ -191,12 +204,11 @@ def run_records():
 def al_inputs(wildcards):
     inputs = {"subset": subset_file(wildcards.dataset, wildcards.seed),
               "evaluation": eval_file(wildcards.dataset)}
-    if uses_vae(wildcards.strategy):
-        inputs["latents"] = latents_file(wildcards.dataset, vae_kind_of(wildcards.strategy),
-                                         wildcards.seed)
-        if PER_ROUND:  # round 0 continues from the trained model
-            inputs["model"] = vae_file(wildcards.dataset, vae_kind_of(wildcards.strategy),
-                                       wildcards.seed, "model.pt")
+    kind = latent_kind_of(wildcards.strategy)
+    if kind is not None:
+        inputs["latents"] = latents_file(wildcards.dataset, kind, wildcards.seed)
+        if PER_ROUND and uses_vae(wildcards.strategy):  # round 0 continues from the trained model
+            inputs["model"] = vae_file(wildcards.dataset, kind, wildcards.seed, "model.pt")
     return inputs
 
 
@@ -212,9 +224,14 @@ def retrain_params(wildcards):
     return {"kind": kind, "vae": vae_params(kind), "epochs": config["vae"]["retrain_epochs"]}
 
 
+# strategies with a config section of their own
+STRATEGY_SECTIONS = ("vaal", "bald", "typiclust", "probcover")
+
+
 def strategy_options(wildcards):
-    """A strategy's own config section (vaal), or None."""
-    return config["vaal"] if wildcards.strategy == "vaal" else None
+    """A strategy's own config section (vaal, bald, typiclust, probcover), or None."""
+    s = wildcards.strategy
+    return canonical(config[s]) if s in STRATEGY_SECTIONS else None
 
 
 def latent_share_runs():

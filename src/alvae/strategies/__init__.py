@@ -29,6 +29,12 @@ _REGISTRY = {
     "lloss_cvae": ("lloss", "LearningLossStrategy", {"use_vae": True}),
     "lloss_gmvae": ("lloss", "LearningLossStrategy", {"use_vae": True}),
     "vaal": ("vaal", "VAALStrategy", {}),
+    "margin": ("margin", "MarginStrategy", {}),
+    "least_confidence": ("least_confidence", "LeastConfidenceStrategy", {}),
+    "bald": ("bald", "BaldStrategy", {}),
+    "badge": ("badge", "BadgeStrategy", {}),
+    "typiclust": ("typiclust", "TypiClustStrategy", {}),
+    "probcover": ("probcover", "ProbCoverStrategy", {}),
 }
 
 STRATEGY_NAMES = tuple(_REGISTRY)

@@ -31,6 +31,9 @@ class SelectionContext:
         ``"probs"`` (n x C softmax probabilities for multi-class and binary
         tasks, n x L sigmoid probabilities for multi-label ones) and, when the
         model carries a loss-prediction module, ``"pred_loss"`` (n,).
+        ``infer(indices, mc_passes=T, seed=s)`` (strategies with ``mc_dropout``)
+        also returns ``"mc_probs"`` (T x n x C): the probabilities of T passes
+        with independent, seeded dropout masks before the last layer.
     latents:
         VAE means for every pool point (N x z float32), or ``None``.
     alpha:
@@ -66,6 +69,8 @@ class SelectionContext:
     options: dict = field(default_factory=dict)
     diagnostics: dict = field(default_factory=dict)
     log: Optional[Callable[[str], None]] = None
+    #: number of classes (labels, for multi-label tasks) of the task
+    n_classes: Optional[int] = None
 
 
 class Strategy:
@@ -76,6 +81,12 @@ class Strategy:
     uses_vae: bool = False
     #: the task model must carry a loss-prediction module during training
     needs_loss_module: bool = False
+    #: the strategy reads ``ctx.latents`` (VAE means) as its space, without concatenating
+    needs_latents: bool = False
+    #: the task model carries a dropout layer before its last layer (MC dropout, BALD)
+    mc_dropout: bool = False
+    #: the strategy's own settings (the config section named after it), set by the loop
+    params: dict = {}
 
     def select(self, ctx: SelectionContext, budget: int, rng: np.random.Generator) -> np.ndarray:
         """Return ``budget`` distinct pool indices taken from ``ctx.candidates``."""

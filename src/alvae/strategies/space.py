@@ -1,0 +1,34 @@
+"""The representation TypiClust and ProbCover work in (``<name>.space``):
+the VAE latents of the pool (default, task-agnostic) or the task model's features."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+SPACES = ("latents", "features")
+
+
+def check_space(params: dict, name: str) -> str:
+    space = params.get("space", "latents")
+    if space not in SPACES:
+        raise ValueError(f"{name}.space must be one of {', '.join(SPACES)}, got {space!r}")
+    return space
+
+
+def embed(ctx, indices: np.ndarray, space: str) -> torch.Tensor:
+    """float32 rows (on ``ctx.device``) of the pool points ``indices`` in ``space``."""
+    indices = np.asarray(indices, dtype=np.int64)
+    if space == "latents":
+        if ctx.latents is None:
+            raise ValueError("this strategy works on VAE latents but ctx.latents is None")
+        return torch.as_tensor(np.asarray(ctx.latents)[indices], dtype=torch.float32,
+                               device=ctx.device)
+    return ctx.infer(indices)["features"].to(device=ctx.device, dtype=torch.float32)
+
+
+def pairwise_sq(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Squared Euclidean distances between the rows of x and y (clamped at 0)."""
+    d = x @ y.T
+    d.mul_(-2).add_((x * x).sum(1)[:, None]).add_((y * y).sum(1)[None, :])
+    return d.clamp_min_(0)
