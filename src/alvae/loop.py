@@ -20,6 +20,7 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
+from . import accel, determinism
 from .config import array_digest, config_hash
 from .data import Subset
 from .engine import (DevicePool, TrainConfig, build_loss_module, build_model, evaluate, infer,
@@ -113,8 +114,12 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
                 "alpha": alpha if strategy.uses_vae else None, "n_pool": n_pool,
                 "subset": [subset.name, array_digest(subset.pool_indices)],
                 "latents": array_digest(latents) if strategy.uses_vae else None}
+    # before any CUDA work: fixed kernels, recorded with the settings (and their hash)
+    settings["determinism"] = determinism.configure(task_model.get("deterministic", True), log)
     chash = config_hash(settings)
     dev = torch.device(device)
+    compiled = accel.Compiled(task_model.get("compile", "none"), dev,
+                              {cfg.batch_size, cfg.eval_batch_size}, log)
     pool = DevicePool(subset.pool_images, subset.pool_labels, subset.task, dev)
     test = DevicePool(subset.test_images, subset.test_labels, subset.task, dev)
     val = (DevicePool(subset.val_images, subset.val_labels, subset.task, dev)
@@ -126,7 +131,7 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
     def fresh(rnd: int, alpha_r: float):
         """Round ``rnd``'s freshly initialised model, loss module and its extra input."""
         rs = round_seed(seed, rnd)
-        model = build_model(subset.task, subset.n_classes, in_ch, task_model, rs, dev)
+        model = compiled.adopt(build_model(subset.task, subset.n_classes, in_ch, task_model, rs, dev))
         module, extra = None, None
         if strategy.needs_loss_module:
             use_extra = strategy.uses_vae and alpha_r != 0.0  # α = 0 is exactly plain lloss
@@ -160,7 +165,7 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
         if state_dir is None:
             return
         save_state(Path(state_dir), {
-            "config_hash": chash, "round": rnd, "labeled": labeled, "rows": rows, "picks": picks,
+            "config_hash": chash, "settings": settings, "round": rnd, "labeled": labeled, "rows": rows, "picks": picks,
             "alpha": alpha_r, "model": model.state_dict(),
             "loss_module": module.state_dict() if module is not None else None,
         })
@@ -211,6 +216,7 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
         model, module, extra, stats = fit(rnd, labeled, alpha_r)
         rows.append(record(rnd, labeled, model, stats, select_s, budget))
         snapshot(rnd, labeled, rows, picks, model, module, alpha_r)
+    accel.release(compiled)
     return rows, picks
 
 
