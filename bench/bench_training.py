@@ -219,7 +219,7 @@ def job_worker(args) -> None:
     pool = DevicePool(images, labels, "multi-class", device)
     model = build_model("multi-class", 10, 1, tm, args.job_seed, device)
     quiet = lambda m: None  # noqa: E731
-    train_model(model, pool, np.arange(args.batch * 4), 1, cfg, 0, log=quiet)
+    train_model(model, pool, np.arange(min(args.batch * 4, args.images)), 1, cfg, 0, log=quiet)
     sync(device)
     Path(args.job_ready).touch()
     while not Path(args.job_go).exists():

@@ -121,7 +121,7 @@ for path in sorted(glob.glob(f"{out}/runs/*/*/seed*/metrics.csv")):
                  "n_labels": [int(r["n_labels"]) for r in rows]})
 devices = []
 for path in glob.glob(f"{out}/logs/al_run/**/*.log", recursive=True):
-    devices += [ln.strip() for ln in open(path) if "device:" in ln][:1]
+    devices += [ln.split("] ", 1)[-1].strip() for ln in open(path) if "device:" in ln][:1]
 json.dump({"part": "grid", "exit_status": rc, "wall_s": time.time() - t0,
            "resources_gpu": int(gpus), "config": yaml.safe_load(open(cfg)),
            "job_seconds": jobs, "runs": runs, "al_run_devices": devices},

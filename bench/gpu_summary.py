@@ -152,8 +152,10 @@ def main(argv=None) -> int:
     else:
         L += ["not run", ""]
 
-    L += ["## 3. k-center greedy (`bench_coreset`), 512-d float32, 3,000 labeled, budget 3,000", ""]
     if cc or cp:
+        c0 = (cc or cp)["config"]
+        L += [f"## 3. k-center greedy (`bench_coreset`), {c0['dim']}-d float32, {c0['labeled']:,} "
+              f"labeled, budget {c0['budget']:,}", ""]
         L += ["| device | N | seconds | GPU peak |", "|---|---|---|---|"]
         cpu_s = {}
         for doc in (cc, cp):
@@ -178,7 +180,7 @@ def main(argv=None) -> int:
                              f"is ~{est / g:.0f}× faster (extrapolated, not measured).")
             L.append("")
     else:
-        L += ["not run", ""]
+        L += ["## 3. k-center greedy (`bench_coreset`)", "", "not run", ""]
 
     L += ["## 4. Mini-grid through Snakemake (real Fashion-MNIST)", ""]
     if grid:
@@ -221,6 +223,7 @@ def main(argv=None) -> int:
         L.append("Counts training and feature passes only (not the VAE, selection, start-up). "
                  "Packing and compilation were measured separately; their product is not measured.")
         if grid and grid["runs"]:
+            cfg = grid["config"]
             per = grid_image_epochs(grid)
             measured = sum(grid["job_seconds"].get(k, 0) for k in grid["job_seconds"]
                            if k.startswith("al_run"))
@@ -233,8 +236,9 @@ def main(argv=None) -> int:
                          f"{grid['wall_s']:.0f} s wall = {rate:,.0f} image-epochs/s; its al_run jobs "
                          f"took {measured:.0f} job-seconds. At that rate the thesis grid takes "
                          f"~{proj / 60:.0f} min ({proj / 3600:.2f} h) on this GPU. The mini-grid's "
-                         f"small rounds (1,000–4,000 labels) weigh start-up and evaluation more "
-                         f"than the thesis's (3,000–21,000), so this is the pessimistic figure.")
+                         f"small rounds ({cfg['al']['initial_labels']:,}–{cfg['al']['final_labels']:,} "
+                         f"labels) weigh start-up and evaluation more than the thesis's "
+                         f"(3,000–21,000), so this is the pessimistic figure.")
     else:
         L.append("not measured (bench part not run)")
     out = res / "summary.md"
