@@ -85,7 +85,11 @@ def fmt(x, unit="", digits=0):
 
 def main(argv=None) -> int:
     res = Path((argv or sys.argv[1:] or ["bench/results/gpu"])[0])
-    info = device_info()
+    # the device is recorded once, where the check ran (a summary remade elsewhere keeps it)
+    info = _load(res, "device.json")
+    if info is None:
+        info = device_info()
+        (res / "device.json").write_text(json.dumps(info, indent=2) + "\n")
     tests, tr = _load(res, "tests.json"), _load(res, "training.json")
     cc, cp, grid = _load(res, "coreset_cuda.json"), _load(res, "coreset_cpu.json"), _load(res, "grid.json")
     L = ["# `make gpu-check` summary", "",
@@ -141,10 +145,14 @@ def main(argv=None) -> int:
             d = tr["deterministic_train_images_per_s"]
             L += [f"`task_model.deterministic`: {fmt(d['off'])} img/s off, {fmt(d['on'])} img/s on "
                   f"(cost {100 * (1 - d['on'] / d['off']):.1f} %).", ""]
-        if "jobs_per_gpu" in tr:
-            L += ["Concurrent engine processes on the one GPU (eager, each its own pool):", "",
+        jobs_doc = _load(res, "training_jobs.json")  # a separate, later call, if any
+        jobs_src = jobs_doc if jobs_doc and "jobs_per_gpu" in jobs_doc else tr
+        if "jobs_per_gpu" in jobs_src:
+            L += ["Concurrent engine processes on the one GPU (eager, each its own pool"
+                  + (", from training_jobs.json: a separate call on the same machine"
+                     if jobs_src is jobs_doc else "") + "):", "",
                   "| jobs | total train img/s | per job img/s |", "|---|---|---|"]
-            for j in tr["jobs_per_gpu"]:
+            for j in jobs_src["jobs_per_gpu"]:
                 L.append(f"| {j['jobs']} | {fmt(j['total_train_images_per_s'])} | "
                          + ", ".join(fmt(x) for x in j["per_job_train_images_per_s"]) + " |")
                 best_packed = max(best_packed or 0, j["total_train_images_per_s"])
