@@ -46,3 +46,12 @@ bench: $(STAMP)
 
 clean-demo:
 	rm -rf $(DEMO_OUT)
+
+# The GPU path proved and measured in one command (bench/gpu_check.sh; results and
+# summary.md in bench/results/gpu/). One part alone: make gpu-check PART=tests|bench|coreset|grid.
+# Uses the venv's python when there is one, else GPU_PY (a GPU machine's own python3).
+.PHONY: gpu-check
+PART   ?= all
+GPU_PY ?= $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PY))
+gpu-check:
+	PY=$(GPU_PY) PART=$(PART) bash bench/gpu_check.sh

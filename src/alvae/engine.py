@@ -17,6 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from . import accel
 from .lossnet import LossPredictionModule, pair_margin_loss
 from .model import BLOCK_CHANNELS, TaskModel
 
@@ -175,7 +176,7 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
                 continue  # batch norm needs two samples; the point was seen in other epochs
             x, y = _prepare(model, pool, idx, aug), pool.labels[idx]
             with _autocast(device, cfg.amp):
-                logits, _, blocks = model(x)
+                logits, _, blocks = accel.forward(model, x)
                 losses = per_sample_loss(logits, y, pool.task)
                 loss = losses.mean()
                 if loss_module is not None:
@@ -242,7 +243,7 @@ def infer(model: TaskModel, pool: DevicePool, indices, cfg: TrainConfig, loss_mo
     for start in range(0, len(idx_all), cfg.eval_batch_size):
         idx = idx_all[start:start + cfg.eval_batch_size]
         with _autocast(device, cfg.amp):
-            logits, f, blocks = model(_prepare(model, pool, idx))
+            logits, f, blocks = accel.forward(model, _prepare(model, pool, idx))
             if loss_module is not None:
                 preds.append(loss_module(blocks, None if extra is None else extra[idx]).float())
         logits = logits.float()

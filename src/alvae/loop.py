@@ -20,6 +20,7 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
+from . import accel, determinism
 from .alpha import AUTO_MODES, measured_alpha, split_label
 from .data import Subset
 from .engine import (DevicePool, TrainConfig, build_loss_module, build_model, evaluate, infer,
@@ -121,6 +122,8 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
                 "lloss": lloss if strategy.needs_loss_module else None,
                 "alpha": alpha if strategy.uses_vae else None, "n_pool": n_pool,
                 "subset": subset.name}
+    # before any CUDA work: fixed kernels, recorded with the settings (and their hash)
+    settings["determinism"] = determinism.configure(task_model.get("deterministic", True), log)
     if retrainer is not None:
         settings["retrain"] = retrainer.settings()
     if strategy_cfg:
@@ -130,6 +133,8 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
     chash = key_hash(rkey)
     dropout = float(strategy.params.get("dropout", 0.5)) if strategy.mc_dropout else 0.0
     dev = torch.device(device)
+    compiled = accel.Compiled(task_model.get("compile", "none"), dev,
+                              {cfg.batch_size, cfg.eval_batch_size}, log)
     pool = DevicePool(subset.pool_images, subset.pool_labels, subset.task, dev)
     test = DevicePool(subset.test_images, subset.test_labels, subset.task, dev)
     val = (DevicePool(subset.val_images, subset.val_labels, subset.task, dev)
@@ -141,7 +146,8 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
     def fresh(rnd: int, alpha_r: float):
         """Round ``rnd``'s freshly initialised model, loss module and its extra input."""
         rs = round_seed(seed, rnd)
-        model = build_model(subset.task, subset.n_classes, in_ch, task_model, rs, dev, dropout)
+        model = compiled.adopt(build_model(subset.task, subset.n_classes, in_ch, task_model, rs, dev,
+                                           dropout))
         module, extra = None, None
         if strategy.needs_loss_module:
             use_extra = strategy.uses_vae and alpha_r != 0.0  # α = 0 is exactly plain lloss
@@ -179,8 +185,8 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
         if state_dir is None:
             return
         save_state(Path(state_dir), {
-            "config_hash": chash, "run_key": rkey, "round": rnd, "labeled": labeled, "rows": rows,
-            "picks": picks,
+            "config_hash": chash, "run_key": rkey, "settings": settings, "round": rnd,
+            "labeled": labeled, "rows": rows, "picks": picks,
             "alpha": alpha_r, "model": model.state_dict(),
             "loss_module": module.state_dict() if module is not None else None,
             "strategy_state": strategy.get_state(),
@@ -249,6 +255,7 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
         rows.append(record(rnd, labeled, model, stats, select_s, budget,
                            ctx.diagnostics.get("latent_share", math.nan)))
         snapshot(rnd, labeled, rows, picks, model, module, alpha_r)
+    accel.release(compiled)
     return rows, picks
 
 
