@@ -205,11 +205,13 @@ def test_test_size_leaves_the_pool_and_the_vae_alone(tiny_run, tmp_path):
 def test_pool_per_seed_draws_one_pool_per_seed(tiny_run, tmp_path):
     def per_seed(c):
         c["datasets"]["digits"]["pool_per_seed"] = True
-        c["strategies"] = ["random", "coreset"]  # the VAE latents would need vae.per_seed
+        c["strategies"] = ["random", "coreset_vae"]
         c["tsne"]["datasets"] = []
     counts = _dry_run_with(tiny_run, tmp_path, per_seed)
+    # one pool per seed, and the VAE follows it: one per seed, on that seed's pool
     assert counts["subset_per_seed"] == 2 and counts["al_run"] == 4
-    assert "subset" not in counts and "eval_split" not in counts and "train_vae" not in counts
+    assert counts["train_vae"] == 2 and counts["vae_diagnostics"] == 2
+    assert "subset" not in counts and "eval_split" not in counts
 
 
 @pytest.mark.parametrize("mutate, expect", [

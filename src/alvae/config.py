@@ -184,17 +184,6 @@ def check_config(config: dict) -> None:
                 f"al.final_labels ({al['final_labels']}) is larger than {key}.subset_size "
                 f"({ds['subset_size']})"
             )
-    def reads_latents(name):
-        tsne_vae = name in config["tsne"]["datasets"] and any(
-            s.endswith("_vae") for s in config["tsne"]["strategies"])
-        return tsne_vae or any(s.endswith("_vae") for s in config["strategies"])
-
-    for name, ds in config["datasets"].items():
-        if ds.get("pool_per_seed") and reads_latents(name) and not config["vae"].get("per_seed"):
-            problems.append(
-                f"datasets.{name}.pool_per_seed: each seed draws its own pool, so the VAE "
-                f"latents must be per seed too: set vae.per_seed: true (or pool_per_seed: false)"
-            )
     tsne = config["tsne"]
     for name in tsne["datasets"]:
         if name not in config["datasets"]:

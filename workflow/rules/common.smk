@@ -169,7 +169,16 @@ def vae_params(kind):
 def vae_inputs(wildcards):
     """The pool a representation trains on (with a per-seed pool, that seed's:
     vae_seed(wildcards.dataset, wildcards.scope) is the AL seed of a seed<n> scope)."""
-    return {"subset": subset_file(wildcards)}
+    per_seed = wildcards.scope.startswith("seed")
+    seed = vae_seed(wildcards.dataset, wildcards.scope) if per_seed else None
+    return {"subset": subset_file(wildcards.dataset, seed)}
+
+
+def vae_diagnostics_inputs(wildcards):
+    """A trained representation and the evaluation split its kNN accuracy is measured on."""
+    d = f"{OUT}/vae/{wildcards.dataset}/{wildcards.kind}/{wildcards.scope}"
+    return {**vae_inputs(wildcards), "evaluation": eval_file(wildcards.dataset),
+            "model": f"{d}/model.pt", "latents": f"{d}/latents.npy", "losses": f"{d}/losses.csv"}
 
 
 def tsne_vae_seed():

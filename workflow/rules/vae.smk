@@ -11,7 +11,6 @@ rule train_vae:
         model=f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/model.pt",
         latents=f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/latents.npy",
         losses=f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/losses.csv",
-        diagnostics=f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/diagnostics.json",
         figure=report(
             f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/reconstructions.png",
             caption="../report/vae_reconstructions.rst",
@@ -27,7 +26,7 @@ rule train_vae:
             labels={"dataset": "{dataset}", "kind": "{kind}", "scope": "{scope}"},
         ),
     params:
-        vae=lambda wc: vae_params(wc.kind),
+        vae=lambda wc: canonical(vae_params(wc.kind)),
         seed=lambda wc: vae_seed(wc.dataset, wc.scope),
         initial_labels=lambda wc: config["al"]["initial_labels"] if wc.kind in LABELED_VAE_KINDS else None,
     conda:
@@ -43,6 +42,28 @@ rule train_vae:
         runtime=120,
     script:
         "../scripts/train_vae.py"
+
+
+# The kNN accuracy of the latent means on the test split, in a rule of its own so that
+# a change to the evaluation split (test_size) never retrains a representation.
+rule vae_diagnostics:
+    input:
+        unpack(vae_diagnostics_inputs),
+    output:
+        f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/diagnostics.json",
+    params:
+        seed=lambda wc: vae_seed(wc.dataset, wc.scope),
+        initial_labels=lambda wc: config["al"]["initial_labels"] if wc.kind in LABELED_VAE_KINDS else None,
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("vae_diagnostics", "{dataset}", "{kind}", "{scope}"),
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../scripts/vae_diagnostics.py"
 
 
 rule latent_knn:

@@ -1,5 +1,6 @@
-"""Snakemake adapter: train one representation kind on a pool (rule train_vae)
-and record its diagnostics (losses, kNN accuracy, reconstructions, t-SNE)."""
+"""Snakemake adapter: train one representation kind on a pool (rule train_vae) and
+draw its loss table, reconstructions and t-SNE. The pool file is its only input:
+the kNN accuracy on the test split is rule vae_diagnostics."""
 
 import numpy as np
 import torch
@@ -14,7 +15,7 @@ from alvae.representations import diagnostics as diag
 log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 p, out, wc = snakemake.params, snakemake.output, snakemake.wildcards
-sub = load_subset(*[snakemake.input[k] for k in ("subset", "evaluation") if k in snakemake.input.keys()])
+sub = load_subset(snakemake.input.subset)
 labeled = None
 if p.initial_labels is not None:  # a kind that uses labels: the AL seed's initial labeled set
     labeled = initial_labeled(len(sub), p.initial_labels, p.seed)
@@ -27,16 +28,9 @@ with job_device(snakemake.resources.get("gpu", 1), snakemake.config.get("gpu", {
     np.save(out.latents, res.latents)
     diag.save_loss_table(res.losses, out.losses)
     title = f"{wc.dataset}, {wc.kind} ({wc.scope})"
-    diag.save_reconstruction_figure(res.model, sub.test_images, out.figure, device=device, title=title)
-    row = diag.latent_diagnostics(res, kind=wc.kind, dataset=wc.dataset, scope=wc.scope, seed=p.seed,
-                                  task=sub.task, pool_images=sub.pool_images,
-                                  pool_labels=sub.pool_labels, test_images=sub.test_images,
-                                  test_labels=sub.test_labels,
-                                  n_labeled=0 if labeled is None else len(labeled), device=device)
-log(f"kNN({diag.KNN_K}) {row['knn_metric']} on the test split: latent means {row['knn_acc']:.4f}, "
-    f"pixels {row['knn_acc_pixels']:.4f}")
+    diag.save_reconstruction_figure(res.model, sub.preview_images, out.figure, device=device,
+                                    title=title)
 dim = res.model.config["latent_dim"]
 diag.save_tsne_figure(res.latents[:, :dim], sub.pool_labels, out.tsne, seed=p.seed,
-                      title=f"{title}: t-SNE of latent means, kNN acc {row['knn_acc']:.3f}")
-diag.write_json(row, out.diagnostics)
+                      title=f"{title}: t-SNE of the latent means")
 log(f"latents {out.latents} {res.latents.shape}")

@@ -161,3 +161,39 @@ def knn_table(json_paths, out_csv) -> list:
         writer.writeheader()
         writer.writerows({k: r.get(k) for k in KNN_COLUMNS} for r in rows)
     return rows
+
+
+_MODEL_CLASSES = {"vae": ("alvae.vae", "VAE"), "cvae": ("alvae.representations.cvae", "CVAE"),
+                  "gmvae": ("alvae.representations.gmvae", "GMVAE")}
+
+
+def load_model(state: dict, device="cpu"):
+    """Rebuild a trained representation's module from its saved ``state`` (eval mode)."""
+    from importlib import import_module
+
+    module, cls = _MODEL_CLASSES[state["kind"]]
+    model = getattr(import_module(module), cls)(**state["config"])
+    model.load_state_dict(state["state_dict"])
+    return model.to(device).eval()
+
+
+def read_loss_table(path) -> list:
+    """The rows :func:`save_loss_table` wrote, numbers as floats where they parse."""
+    def num(v):
+        try:
+            return float(v)
+        except (TypeError, ValueError):
+            return v
+
+    with open(path, newline="") as fh:
+        return [{k: num(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+
+
+def stored_diagnostics(model_path, latents_path, losses_path, **kwargs) -> dict:
+    """:func:`latent_diagnostics` of a representation the train_vae job saved."""
+    from .base import RepresentationResult
+
+    state = torch.load(model_path, map_location="cpu", weights_only=False)
+    res = RepresentationResult(state, np.load(latents_path), read_loss_table(losses_path),
+                               load_model(state))
+    return latent_diagnostics(res, **kwargs)
