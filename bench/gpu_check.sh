@@ -47,7 +47,7 @@ stamp() { echo "== $(date -u +%H:%M:%S) $*"; }
 if want tests; then
     stamp "tests: pytest -m cuda"
     t0=$(date +%s.%N)
-    $PY -m pytest -m cuda -q -p no:cacheprovider tests/test_cuda.py --junitxml "$RES/tests.xml" \
+    $PY -m pytest -m cuda -q -p no:cacheprovider tests --junitxml "$RES/tests.xml" \
         2>&1 | tee "$RES/tests.log"
     rc=${PIPESTATUS[0]}; [ "$rc" = 0 ] || status=1
     $PY - "$RES" "$rc" "$t0" <<'EOF'
@@ -68,7 +68,7 @@ for c in suite.iter("testcase"):
         msg = ""
     cases.append({"test": c.get("name"), "state": state, "seconds": float(c.get("time", 0)),
                   "message": msg})
-json.dump({"part": "tests", "command": "pytest -m cuda tests/test_cuda.py", "exit_status": rc,
+json.dump({"part": "tests", "command": "pytest -m cuda tests", "exit_status": rc,
            "wall_s": time.time() - t0, "cases": cases,
            "counts": {s: sum(c["state"] == s for c in cases)
                       for s in ("passed", "failed", "error", "skipped")}},

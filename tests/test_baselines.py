@@ -261,6 +261,7 @@ def test_baselines_preset_plans_latents_only_where_needed(tmp_path):
     assert "train_vae" not in plan(tmp_path / "f.yaml")
 
 
+@pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 @pytest.mark.parametrize("name", NEW)
 def test_runs_in_loop_on_cuda(digits, name):

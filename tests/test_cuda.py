@@ -188,3 +188,44 @@ def test_deterministic_runs_repeat_exactly_on_cuda(digits):
     c = run_loop(digits, "entropy", 3, dict(al, final_labels=60), LOOP_TM, {}, device="cuda",
                  log=QUIET)
     assert _strip(c[0])[0] == _strip(a[0])[0]
+
+
+@pytest.mark.parametrize("kind", ["vae", "cvae", "gmvae"])
+def test_representation_kinds_train_on_cuda(digits, kind):
+    from alvae.representations import train_representation
+
+    cfg = {"latent_dim": 8, "epochs": 3, "lr": 1e-3, "weight_decay": 0.0, "batch_size": 64,
+           "gmvae": {"components": 4, "pretrain_epochs": 1}}
+    labeled = np.arange(0, len(digits), 5) if kind == "cvae" else None
+    res = train_representation(kind, digits.pool_images, digits.pool_labels, labeled,
+                               task=digits.task, n_classes=digits.n_classes, vae_cfg=cfg, seed=0,
+                               device="cuda")
+    assert res.latents.shape[0] == len(digits) and np.isfinite(res.latents).all()
+    losses = [h["loss"] for h in res.losses if h.get("phase", "gmm") == "gmm"]
+    assert losses[-1] < losses[0]
+    warm = train_representation(kind, digits.pool_images, digits.pool_labels, labeled,
+                                task=digits.task, n_classes=digits.n_classes, vae_cfg=cfg, seed=1,
+                                device="cuda", init_state=res.state, epochs=1)
+    assert np.isfinite(warm.latents).all() and not np.array_equal(warm.latents, res.latents)
+
+
+def test_vaal_and_per_round_retraining_on_cuda(digits):
+    from alvae.representations import train_representation
+    from alvae.retrain import RoundRetrainer
+
+    al = {"initial_labels": 60, "labels_per_round": 40, "final_labels": 140}
+    rows, picks = run_loop(digits, "vaal", 0, al, LOOP_TM, {}, device="cuda", log=QUIET,
+                           strategy_cfg={"epochs": 2, "batch_size": 32, "width": 8,
+                                         "latent_dim": 8, "image_size": 16})
+    assert [r["n_labels"] for r in rows] == [60, 100, 140]
+    assert len(np.unique(np.concatenate(list(picks.values())))) == 140
+    cfg = {"latent_dim": 8, "epochs": 2, "lr": 1e-3, "weight_decay": 0.0, "batch_size": 64}
+    res = train_representation("vae", digits.pool_images, digits.pool_labels, None,
+                               task=digits.task, n_classes=digits.n_classes, vae_cfg=cfg, seed=0,
+                               device="cuda")
+    retrainer = RoundRetrainer("vae", cfg, 1, res.state, res.latents, 0, torch.device("cuda"),
+                               QUIET)
+    rows, _ = run_loop(digits, "coreset_vae", 0, al, LOOP_TM, {}, latents=res.latents,
+                       device="cuda", log=QUIET, retrainer=retrainer)
+    assert len(rows) == 3 and all(np.isfinite(r["test_acc"]) for r in rows)
+    assert not np.array_equal(retrainer.history["round_0"], retrainer.history["round_2"])
