@@ -93,7 +93,7 @@ def validate_config(config: dict) -> dict:
                 msg = f"unknown key: {msg}"
             elif err.validator == "anyOf" and err.context:  # say what each option wanted
                 msg = "; or ".join(e.message for e in err.context)
-            if len(msg) > 200:  # oneOf/anyOf quote the whole sub-schema: keep the line short
+            elif len(msg) > 200:  # oneOf/anyOf quote the whole sub-schema: keep the line short
                 msg = f"{err.instance!r} is not valid here (see the schema's description)"
             lines.append(f"  {_key_path(err)}: {msg}")
         raise ConfigError("invalid configuration:\n" + "\n".join(lines))

@@ -298,6 +298,16 @@ def tsne_pair_strategies():
     return TSNE_STRATEGIES[:2]
 
 
+# The latent-share and alpha-sweep outputs (rules in diagnostics.smk).
+def diagnostics_targets():
+    targets = []
+    if latent_share_runs():
+        targets += [f"{OUT}/results/latent_share.csv", f"{OUT}/figures/latent_share.png"]
+    if any("@" in s for s in STRATEGIES):
+        targets += [f"{OUT}/results/alpha_sweep.csv", f"{OUT}/figures/alpha_sweep.png"]
+    return targets
+
+
 def final_targets():
     targets = [
         f"{OUT}/results/runs.csv",

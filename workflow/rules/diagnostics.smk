@@ -3,15 +3,6 @@
 # when the study sweeps it (strategy labels <strategy>@<scale>). Cheap, on the main host.
 
 
-def diagnostics_targets():
-    targets = []
-    if latent_share_runs():
-        targets += [f"{OUT}/results/latent_share.csv", f"{OUT}/figures/latent_share.png"]
-    if any("@" in s for s in STRATEGIES):
-        targets += [f"{OUT}/results/alpha_sweep.csv", f"{OUT}/figures/alpha_sweep.png"]
-    return targets
-
-
 rule latent_share:
     input:
         runs=f"{OUT}/results/runs.csv",

@@ -39,6 +39,14 @@ def predictive_entropy(probs, task: str) -> np.ndarray:
     return -_xlogx(p).sum(axis=1)
 
 
+def prob_matrix(probs) -> torch.Tensor:
+    """``probs`` (n × C or n × L; array or tensor) as a float64 tensor, shape checked."""
+    p = torch.as_tensor(probs).detach().double()
+    if p.ndim != 2:
+        raise ValueError(f"probs must be n × C, got shape {tuple(p.shape)}")
+    return p
+
+
 def top_k_stable(scores: np.ndarray, k: int) -> np.ndarray:
     """Positions of the ``k`` highest scores, highest first, ties to the lower position."""
     if not 0 <= k <= len(scores):

@@ -19,14 +19,12 @@ import numpy as np
 import torch
 
 from .base import SelectionContext, Strategy
-from .entropy import top_k_stable
+from .entropy import prob_matrix, top_k_stable
 
 
 def least_confidence_scores(probs, task: str) -> np.ndarray:
     """Uncertainty (float64, larger = less confident) of each row of ``probs``."""
-    p = torch.as_tensor(probs).detach().double()
-    if p.ndim != 2:
-        raise ValueError(f"probs must be n × C, got shape {tuple(p.shape)}")
+    p = prob_matrix(probs)
     if task == "multi-label":
         conf = torch.maximum(p, 1.0 - p).clamp_min(1e-300)
         return (-conf.log().sum(dim=1)).cpu().numpy()

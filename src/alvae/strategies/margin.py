@@ -17,17 +17,14 @@ Ties go to the lower candidate position (stable sort).
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from .base import SelectionContext, Strategy
-from .entropy import top_k_stable
+from .entropy import prob_matrix, top_k_stable
 
 
 def margin_scores(probs, task: str) -> np.ndarray:
     """Margin M (float64, smaller = more uncertain) of each row of ``probs``."""
-    p = torch.as_tensor(probs).detach().double()
-    if p.ndim != 2:
-        raise ValueError(f"probs must be n × C, got shape {tuple(p.shape)}")
+    p = prob_matrix(probs)
     if task == "multi-label":
         return (2.0 * (p - 0.5).abs()).mean(dim=1).cpu().numpy()
     if p.shape[1] < 2:
