@@ -29,8 +29,8 @@ import math
 import numpy as np
 import torch
 
-from .base import SelectionContext, Strategy
-from .space import check_space, embed, pairwise_sq
+from .base import SelectionContext
+from .space import SpaceStrategy, embed, pairwise_sq
 
 
 def other_label_distance(x: torch.Tensor, labels: np.ndarray, block: int = 2048) -> np.ndarray:
@@ -136,15 +136,11 @@ def coverage(indptr, nbrs, points) -> int:
     return len(np.unique(_neighbours(indptr, nbrs, np.asarray(points, dtype=np.int64))))
 
 
-class ProbCoverStrategy(Strategy):
+class ProbCoverStrategy(SpaceStrategy):
     name = "probcover"
 
-    @property
-    def needs_latents(self) -> bool:
-        return check_space(self.params, "probcover") == "latents"
-
     def select(self, ctx: SelectionContext, budget: int, rng: np.random.Generator) -> np.ndarray:
-        space = check_space(self.params, "probcover")
+        space = self.space
         lab = np.asarray(ctx.labeled, dtype=np.int64)
         cand = np.asarray(ctx.candidates, dtype=np.int64)
         if not 0 <= budget <= len(cand):

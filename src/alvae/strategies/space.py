@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .base import Strategy
+
 SPACES = ("latents", "features")
 
 
@@ -32,3 +34,15 @@ def pairwise_sq(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     d = x @ y.T
     d.mul_(-2).add_((x * x).sum(1)[:, None]).add_((y * y).sum(1)[None, :])
     return d.clamp_min_(0)
+
+
+class SpaceStrategy(Strategy):
+    """A strategy that works in ``<name>.space``: it needs the latents only there."""
+
+    @property
+    def space(self) -> str:
+        return check_space(self.params, self.name)
+
+    @property
+    def needs_latents(self) -> bool:
+        return self.space == "latents"

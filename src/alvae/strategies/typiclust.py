@@ -25,8 +25,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .base import SelectionContext, Strategy
-from .space import check_space, embed, pairwise_sq
+from .base import SelectionContext
+from .space import SpaceStrategy, embed, pairwise_sq
 
 
 def typicality(x: torch.Tensor, k: int, block: int = 2048) -> torch.Tensor:
@@ -91,15 +91,11 @@ def typiclust_select(x: torch.Tensor, is_labeled: np.ndarray, budget: int, seed:
     return np.asarray(picks, dtype=np.int64)
 
 
-class TypiClustStrategy(Strategy):
+class TypiClustStrategy(SpaceStrategy):
     name = "typiclust"
 
-    @property
-    def needs_latents(self) -> bool:
-        return check_space(self.params, "typiclust") == "latents"
-
     def select(self, ctx: SelectionContext, budget: int, rng: np.random.Generator) -> np.ndarray:
-        space = check_space(self.params, "typiclust")
+        space = self.space
         lab = np.asarray(ctx.labeled, dtype=np.int64)
         cand = np.asarray(ctx.candidates, dtype=np.int64)
         idx = np.concatenate([lab, cand])
