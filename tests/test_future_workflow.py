@@ -1,5 +1,6 @@
-"""The future-work presets plan, and a tiny real run with per-round retraining, an
-α-sweep label and VAAL writes latent_share, the α table and each round's latents."""
+"""The future-work presets plan, the +once/+per_round labels set each run's schedule,
+and a tiny real run with a per-round label, an α scale and VAAL writes latent_share,
+the α table and each round's latents."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ pytestmark = pytest.mark.workflow
 
 
 @pytest.mark.parametrize("preset,runs,extra", [
-    ("future", 10 * 3, ["latent_share"]),
-    ("future_per_round", 9 * 3, ["latent_share"]),
+    ("future", 16 * 3, ["latent_share"]),
     ("alpha_sweep", 13 * 3, ["latent_share", "alpha_sweep"]),
 ])
 def test_presets_plan(preset, runs, extra):
@@ -27,24 +27,55 @@ def test_presets_plan(preset, runs, extra):
     assert counts["al_run"] == runs
     for rule in extra + ["report_text", "latent_knn"]:
         assert counts.get(rule) == 1, (rule, counts)
-    if preset == "future_per_round":
-        assert "runs/digits/coreset_cvae/seed1/latents_rounds.npz" in out
-        assert "vae/digits/cvae/seed1/model.pt" in out
+    if preset == "future":  # once and per round side by side, on the same trained models
+        assert _al_inputs(out, "coreset_cvae+per_round", 1) == {
+            "model": True, "latents": True}
+        assert _al_inputs(out, "coreset_cvae", 1) == {"model": False, "latents": True}
+        assert counts["train_vae"] == 1 + 3 + 1  # vae, cvae per seed, gmvae: shared by both
+
+
+def _al_inputs(dry_run: str, label: str, seed: int) -> dict:
+    """For the al_run job of ``label``/seed``seed`` in a dry run's output: whether its
+    input line names that seed's trained cvae (model.pt) and its latents."""
+    for block in dry_run.split("rule al_run:")[1:]:
+        if f"wildcards: dataset=digits, strategy={label}, seed={seed}" in block:
+            line = next(ln for ln in block.splitlines() if ln.strip().startswith("input:"))
+            return {"model": f"vae/digits/cvae/seed{seed}/model.pt" in line,
+                    "latents": f"vae/digits/cvae/seed{seed}/latents.npy" in line}
+    raise AssertionError(f"no al_run job for {label} seed {seed}")
+
+
+def test_once_label_under_global_per_round_reads_fixed_latents(tmp_path):
+    cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
+    cfg.update(out_dir=str(tmp_path / "out"), strategies=["coreset_vae", "coreset_vae+once"],
+               tsne={"datasets": []})
+    cfg["vae"].update(retrain="per_round", retrain_epochs=1)
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = smk("-n", "--cores", "2", "--configfile", str(path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    for block in out.split("rule al_run:")[1:]:
+        line = next(ln for ln in block.splitlines() if ln.strip().startswith("input:"))
+        once = "strategy=coreset_vae+once," in block
+        assert ("model.pt" in line) != once, block  # only the per-round runs warm-start
+    assert job_counts(out)["al_run"] == 4
 
 
 def test_tiny_run_per_round_label_and_vaal(tmp_path):
     cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
     out = tmp_path / "out"
-    cfg.update(out_dir=str(out), strategies=["random", "coreset_cvae@0.5", "vaal"],
+    # the label alone asks for per-round retraining (vae.retrain stays once)
+    cfg.update(out_dir=str(out), strategies=["random", "coreset_cvae@0.5+per_round", "vaal"],
                tsne={"datasets": []},
                vaal={"width": 4, "image_size": 16, "epochs": 1, "batch_size": 64})
     cfg["al"]["seeds"] = [0]
-    cfg["vae"].update(retrain="per_round", retrain_epochs=1)
+    cfg["vae"].update(retrain_epochs=1)
     path = tmp_path / "cfg.yaml"
     path.write_text(yaml.safe_dump(cfg))
     proc = smk("--cores", "2", "--configfile", str(path), timeout=1800)
     assert proc.returncode == 0, (proc.stdout[-3000:], proc.stderr[-3000:])
-    run = out / "runs/digits/coreset_cvae@0.5/seed0"
+    run = out / "runs/digits/coreset_cvae@0.5+per_round/seed0"
     lat = np.load(run / "latents_rounds.npz")
     assert sorted(lat.files) == ["round_0", "round_1", "round_2"]
     assert not np.allclose(lat["round_0"], lat["round_1"])
@@ -53,10 +84,10 @@ def test_tiny_run_per_round_label_and_vaal(tmp_path):
     metrics = pd.read_csv(run / "metrics.csv")
     assert metrics["latent_share"].isna().tolist() == [True, False, False]
     share = pd.read_csv(out / "results/latent_share.csv")
-    assert set(share["strategy"]) == {"coreset_cvae@0.5"} and (share["n"] == 1).all()
+    assert set(share["strategy"]) == {"coreset_cvae@0.5+per_round"} and (share["n"] == 1).all()
     sweep = pd.read_csv(out / "results/alpha_sweep.csv")
-    assert sweep[["strategy", "scale"]].values.tolist() == [["coreset_cvae", 0.5]]
+    assert sweep[["strategy", "scale"]].values.tolist() == [["coreset_cvae+per_round", 0.5]]
     assert (out / "figures/alpha_sweep.png").stat().st_size > 0
     assert (out / "figures/curves_digits_vaal.png").is_file()
-    log = (out / "logs/al_run/digits/coreset_cvae@0.5/seed0.log").read_text()
+    log = (out / "logs/al_run/digits/coreset_cvae@0.5+per_round/seed0.log").read_text()
     assert "retrained the cvae representation for round 2" in log and "(auto x 0.5)" in log

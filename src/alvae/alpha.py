@@ -23,23 +23,20 @@ distance that the latent block contributes: α²·spread(z) / (spread(f) + α²�
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 import torch
 
+from .labels import parse_label
+
 AUTO_MODES = ("auto", "auto_norm")
-_LABEL = re.compile(r"^(?P<name>[a-z0-9_]+)(?:@(?P<scale>\d+(?:\.\d+)?))?$")
 
 
 def split_label(label: str) -> tuple[str, float]:
-    """``"coreset_vae@0.25"`` -> ``("coreset_vae", 0.25)``; a plain name has scale 1."""
-    m = _LABEL.match(str(label))
-    if m is None:
-        raise ValueError(f"strategy label {label!r} is not <strategy> or <strategy>@<scale> "
-                         f"(scale a non-negative number such as 0.25)")
-    scale = m.group("scale")
-    return m.group("name"), (1.0 if scale is None else float(scale))
+    """``"coreset_vae@0.25"`` -> ``("coreset_vae", 0.25)``; a plain name has scale 1.
+    A ``+<retrain>`` suffix (:mod:`alvae.labels`) is accepted and dropped."""
+    parsed = parse_label(label)
+    return parsed.name, parsed.scale
 
 
 def spread(x) -> float:

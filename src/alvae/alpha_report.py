@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .alpha import split_label  # noqa: E402
+from .labels import parse_label  # noqa: E402
 from .results import t_interval  # noqa: E402
 
 
@@ -51,12 +51,14 @@ def alpha_sweep_table(runs: pd.DataFrame, labels: Sequence[str],
     """Per dataset × base strategy × α scale: the mean ``metric`` at the final
     budget and its area under the learning curve (mean over rounds), with t
     intervals over seeds, and the mean latent share. Scales come from the
-    ``<strategy>@<scale>`` labels (a plain label is scale 1)."""
+    ``<strategy>@<scale>`` labels (a plain label is scale 1); a ``+<retrain>``
+    suffix makes a variant of its own (``strategy`` keeps it)."""
     _need(runs, [metric, "latent_share"])
     rows = []
     d = runs[runs["strategy"].isin(list(labels))]
     for (dataset, label), g in d.groupby(["dataset", "strategy"], sort=True):
-        name, scale = split_label(label)
+        parsed = parse_label(label)  # one line per variant: coreset_vae, coreset_vae+per_round
+        name, scale = parsed.variant, parsed.scale
         last = g[g["n_labels"] == g["n_labels"].max()][metric].to_numpy(dtype=float)
         area = g.groupby("seed")[metric].mean().to_numpy(dtype=float)
         m, _, lo, hi = t_interval(last)

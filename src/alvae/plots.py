@@ -15,6 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .labels import parse_label  # noqa: E402
+
 DPI = 150
 NAMES = {"random": "random", "entropy": "entropy", "coreset": "core-set",
          "coreset_vae": "VAE core-set", "medal": "MedAL", "medal_vae": "VAE MedAL",
@@ -30,15 +32,25 @@ CORRECTION_NAMES = {"holm": "Holm", "bh": "BH"}
 _EXTRA = [("tab:purple", "v"), ("tab:brown", "P"), ("tab:pink", "h"), ("tab:olive", "<")]
 
 
+KIND_COLORS = {"vae": "tab:orange", "cvae": "tab:purple", "gmvae": "tab:brown"}
+
+
 def style(strategy: str, i: int = 0) -> dict:
-    """Line style of a strategy: plain solid blue circles, _vae dash-dot
-    orange squares, random dashed grey crosses, entropy green diamonds."""
+    """Line style of a strategy label: plain solid blue circles; a VAE variant in
+    its kind's colour (vae orange, cvae purple, gmvae brown), dash-dot squares when
+    trained once, dotted triangles when retrained per round (``+per_round``);
+    random dashed grey crosses, entropy green diamonds; anything else (α-sweep
+    labels included) from a cycle of extra colours."""
+    parsed = parse_label(strategy)
     if strategy == "random":
         return dict(color="0.35", marker="x", linestyle="--")
     if strategy == "entropy":
         return dict(color="tab:green", marker="D", linestyle="-")
-    if strategy.endswith("_vae"):
-        return dict(color="tab:orange", marker="s", linestyle="-.")
+    base, _, kind = parsed.name.rpartition("_")
+    if base and kind in KIND_COLORS and not parsed.scale_text:
+        if parsed.retrain == "per_round":
+            return dict(color=KIND_COLORS[kind], marker="^", linestyle=":")
+        return dict(color=KIND_COLORS[kind], marker="s", linestyle="-.")
     if strategy in NAMES:
         return dict(color="tab:blue", marker="o", linestyle="-")
     color, marker = _EXTRA[i % len(_EXTRA)]

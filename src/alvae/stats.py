@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .labels import parse_label, without_retrain
 from .power import DETECT_DIFF, POWER, minimal_detectable_effect, seeds_needed
 from .results import t_interval
 
@@ -35,33 +36,53 @@ CORRECTIONS = ("holm", "bh")
 THESIS_FAMILY = "X vs X_<VAE kind>"
 RANDOM_FAMILY = "vs random"
 OTHER_FAMILY = "other pairs"
+RETRAIN_FAMILY = "VAE trained once vs per round"
 
 
 def default_pairs(strategies: Iterable[str]) -> list[tuple[str, str]]:
-    """Each X vs X_<kind> (kind in VAE_KINDS) where both exist, then each
-    non-random strategy vs random."""
+    """Each X vs X_<kind> (kind in VAE_KINDS, with or without a ``+<retrain>``
+    suffix) where both exist; each X_<kind> vs X_<kind>+<retrain> (the same
+    representation trained on another schedule); then each non-random strategy
+    vs random."""
     s = list(strategies)
-    pairs = [(x, f"{x}_{k}") for x in s if not is_vae_variant(x) for k in VAE_KINDS
-             if f"{x}_{k}" in s]
+    pairs = [(x, y) for x in s if not is_vae_variant(x) for k in VAE_KINDS for y in s
+             if without_retrain(y) == f"{x}_{k}"]
+    pairs += [(x, y) for x in s if parse_label(x).retrain is None for y in s
+              if is_retrain_pair(x, y)]
     if "random" in s:
         pairs += [(x, "random") for x in s if x != "random"]
     return pairs
 
 
 def is_vae_variant(strategy: str) -> bool:
-    return any(strategy.endswith(f"_{k}") for k in VAE_KINDS)
+    """A label that reads a representation: ``<base>_<kind>`` with any modifiers."""
+    return any(parse_label(strategy).name.endswith(f"_{k}") for k in VAE_KINDS)
 
 
 def is_thesis_pair(a: str, b: str) -> bool:
-    """X vs X_<kind> (either order), kind in VAE_KINDS."""
+    """X vs X_<kind> (either order), kind in VAE_KINDS; the variant may carry a
+    ``+<retrain>`` suffix (it is still the thesis's question about that
+    representation), but both sides have the same α scale spelling."""
+    a, b = without_retrain(a), without_retrain(b)
     return any(b == f"{a}_{k}" or a == f"{b}_{k}" for k in VAE_KINDS)
+
+
+def is_retrain_pair(a: str, b: str) -> bool:
+    """The same label with and without a ``+<retrain>`` suffix (either order):
+    one representation trained once vs retrained every round."""
+    pa, pb = parse_label(a), parse_label(b)
+    return (a != b and (pa.retrain is None) != (pb.retrain is None)
+            and pa.schedule_free == pb.schedule_free and is_vae_variant(a))
 
 
 def pair_family(a: str, b: str) -> str:
     """Which kind of question a pair answers: the thesis's (X vs X_<kind>),
-    a comparison with random, or another pair."""
+    the training schedule of one representation (once vs per round), a
+    comparison with random, or another pair."""
     if is_thesis_pair(a, b):
         return THESIS_FAMILY
+    if is_retrain_pair(a, b):
+        return RETRAIN_FAMILY
     if "random" in (a, b):
         return RANDOM_FAMILY
     return OTHER_FAMILY

@@ -3,6 +3,8 @@
 
 import re
 
+from alvae.labels import parse_label, strategy_of
+
 OUT = config["out_dir"].rstrip("/")
 DATASETS = list(config["datasets"])
 STRATEGIES = list(config["strategies"])
@@ -13,16 +15,16 @@ TSNE_STRATEGIES = list(config["tsne"]["strategies"])
 
 wildcard_constraints:
     dataset="|".join(DATASETS),
-    strategy="|".join(re.escape(s) for s in STRATEGIES),  # labels may hold "@0.5"
+    strategy="|".join(re.escape(s) for s in STRATEGIES),  # labels may hold "@0.5", "+per_round"
     seed=r"\d+",
     kind="vae|cvae|gmvae",
     scope=r"shared|seed\d+",
 
 
 def family_of(strategy):
-    """coreset_vae, coreset_cvae, coreset_vae@0.5 -> coreset; random stays random
-    (drawn in every panel)."""
-    return re.sub(r"_(vae|cvae|gmvae)$", "", strategy.split("@")[0])
+    """coreset_vae, coreset_cvae, coreset_vae@0.5, coreset_cvae+per_round -> coreset;
+    random stays random (drawn in every panel)."""
+    return re.sub(r"_(vae|cvae|gmvae)$", "", strategy_of(strategy))
 
 
 FAMILIES = sorted({family_of(s) for s in STRATEGIES if s != "random"}) or ["random"]
@@ -37,7 +39,7 @@ LABELED_VAE_KINDS = ("cvae",)
 def vae_kind_of(strategy):
     """The representation kind a strategy reads: coreset_vae -> vae,
     lloss_gmvae -> gmvae; random, entropy, vaal -> None."""
-    base, _, kind = strategy.split("@")[0].rpartition("_")  # an alpha-sweep label: coreset_vae@0.5
+    base, _, kind = strategy_of(strategy).rpartition("_")  # a label: coreset_vae@0.5+per_round
     return kind if base and kind in VAE_KINDS else None
 
 
@@ -216,20 +218,29 @@ def al_inputs(wildcards):
     kind = latent_kind_of(wildcards.strategy)
     if kind is not None:
         inputs["latents"] = latents_file(wildcards.dataset, kind, wildcards.seed)
-        if PER_ROUND and uses_vae(wildcards.strategy):  # round 0 continues from the trained model
+        if retrain_of(wildcards.strategy) == "per_round":  # round 0 continues from the trained model
             inputs["model"] = vae_file(wildcards.dataset, kind, wildcards.seed, "model.pt")
     return inputs
 
 
-# vae.retrain: per_round: the AL job retrains the representation after every round
-PER_ROUND = config["vae"].get("retrain", "once") == "per_round"
+# vae.retrain: per_round: the AL job retrains the representation after every round;
+# a label's +once / +per_round suffix sets it for that label alone (alvae.labels).
+def retrain_of(strategy):
+    """once or per_round for a label reading a representation, else None."""
+    if not uses_vae(strategy):
+        return None
+    return parse_label(strategy).retrain or config["vae"].get("retrain", "once")
+
+
+# some run retrains per round: every al_run then writes latents_rounds.npz
+PER_ROUND = any(retrain_of(s) == "per_round" for s in STRATEGIES)
 
 
 def retrain_params(wildcards):
     """What the per-round retraining of a run needs (None: the latents stay fixed)."""
-    kind = vae_kind_of(wildcards.strategy)
-    if not PER_ROUND or kind is None:
+    if retrain_of(wildcards.strategy) != "per_round":
         return None
+    kind = vae_kind_of(wildcards.strategy)
     return {"kind": kind, "vae": vae_params(kind), "epochs": config["vae"]["retrain_epochs"]}
 
 
@@ -239,7 +250,7 @@ STRATEGY_SECTIONS = ("vaal", "bald", "typiclust", "probcover")
 
 def strategy_options(wildcards):
     """A strategy's own config section (vaal, bald, typiclust, probcover), or None."""
-    s = wildcards.strategy
+    s = strategy_of(wildcards.strategy)
     return canonical(config[s]) if s in STRATEGY_SECTIONS else None
 
 
