@@ -54,7 +54,7 @@ def test_summary_only_random_significant():
     text = summary_rst(make_tests((0.5, 0.3, 0.9), (0.01, 0.02, 0.03)), aulc_table(0.4))
     assert NULL_SENTENCE not in text
     assert "No budget (of 3 tested) and no AULC (of 1) differs significantly between a strategy and its VAE" in text
-    assert "Against random, 3 budget(s) and 0 AULC test(s) are significant" in text
+    assert "Significant: against random, 3 budget(s) and 0 AULC test(s)." in text
 
 
 def test_summary_untestable_budgets_are_counted():
@@ -128,3 +128,21 @@ def test_summary_no_null_claim_without_a_tested_vae_pair():
     text = summary_rst(t, None)
     assert NULL_SENTENCE not in text
     assert "but no strategy could be tested against its VAE variant" in text
+
+
+def test_summary_names_the_question_of_each_significant_pair():
+    # the schedule pair (once vs per round) differs; nothing differs from random: the
+    # summary must not count the schedule pair as "against random" (it did)
+    t = make_tests((0.5, 0.3, 0.9), (0.6, 0.7, 0.8))
+    sched = t[t["strategy_b"] == "random"].copy()
+    sched["strategy_a"], sched["strategy_b"] = "coreset_cvae", "coreset_cvae+per_round"
+    sched["p_adj"] = [0.01, 0.02, 0.4]
+    sched["family"] = "mnist / test_acc / all budgets / VAE trained once vs per round"
+    text = summary_rst(pd.concat([t, sched], ignore_index=True), aulc_table(0.4))
+    assert ("Significant: against random, 0 budget(s) and 0 AULC test(s); between a "
+            "representation trained once and retrained every round, 2 budget(s) and 0 AULC "
+            "test(s).") in text
+    assert "among the other pairs" not in text  # no other pair was asked about
+    line = next(ln for ln in text.splitlines()
+                if ln.startswith("- **coreset_cvae vs coreset_cvae+per_round**"))
+    assert "2 of 3 tested budgets" in line

@@ -36,6 +36,30 @@ def _direction(a: str, b: str, diff: float, suffix: str = " on average") -> str:
     return f"{hi} higher than {lo} by {abs(diff):.4f}{suffix}"
 
 
+def _others_sentence(sig: pd.DataFrame, aulc_sig: pd.DataFrame, tested: pd.DataFrame,
+                     aulc_tested: pd.DataFrame) -> str:
+    """The significant counts of every question other than the thesis's, each
+    named (vs random; once vs per round; other pairs), for the questions that
+    were tested at all: "against random, 3 budget(s) and 0 AULC test(s); ..."."""
+    from .stats import RANDOM_FAMILY, RETRAIN_FAMILY, pair_family
+
+    def question(df):
+        return pd.Series([pair_family(a, b) for a, b in zip(df["strategy_a"], df["strategy_b"])],
+                         index=df.index, dtype=object)
+
+    names = {RANDOM_FAMILY: "against random", RETRAIN_FAMILY: "between a representation "
+             "trained once and retrained every round", "other pairs": "among the other pairs"}
+    asked = set(question(tested)) | set(question(aulc_tested))
+    parts = []
+    for fam, name in names.items():
+        if fam not in asked:
+            continue
+        b = int((question(sig) == fam).sum()) if len(sig) else 0
+        a = int((question(aulc_sig) == fam).sum()) if len(aulc_sig) else 0
+        parts.append(f"{name}, {b} budget(s) and {a} AULC test(s)")
+    return "; ".join(parts) if parts else "no other pair was tested"
+
+
 def _is_vae_pair(df: pd.DataFrame) -> pd.Series:
     from .stats import is_thesis_pair
 
@@ -142,8 +166,10 @@ def _method_paragraph(tests_df: pd.DataFrame, aulc_tests_df, alpha: float) -> st
     text = (f"Multiple testing: the raw paired t-test p-values are adjusted by "
             f"{CORRECTION_NAMES.get(method, method)} within families (column ``family``), one per "
             "dataset x metric x question: the thesis's question, each strategy X against its "
-            "VAE variant X_vae (X_cvae, X_gmvae) over all those pairs and all budgets, and, as "
-            "a second family, the comparisons with random; the AULC tests form the same "
+            "VAE variant X_vae (X_cvae, X_gmvae) over all those pairs and all budgets; the "
+            "comparisons with random; where the study has both schedules, each representation "
+            "trained once vs retrained every round (+per_round labels); and any other pairs. "
+            "The AULC tests form the same "
             f"families on their own. Significant means p_adj < {alpha:g}; every count and "
             f"sentence below follows p_adj. {tested} per-budget test(s) were run; {untested} "
             "row(s) had no defined test (identical values in every seed, a constant "
@@ -175,10 +201,13 @@ def summary_rst(tests_df: pd.DataFrame, aulc_tests_df: pd.DataFrame | None = Non
         sig = tests_df[tested & (tests_df["p_adj"] < alpha)]
         aulc_sig = (aulc_tests_df[aulc_tested & (aulc_tests_df["p_adj"] < alpha)]
                     if has_aulc else tests_df.iloc[:0])
+        tested_rows = tests_df[tested]
+        aulc_rows = aulc_tests_df[aulc_tested] if has_aulc else tests_df.iloc[:0]
+        others = _others_sentence(sig, aulc_sig, tested_rows, aulc_rows)
         vae_b, vae_a = int(_is_vae_pair(sig).sum()), int(_is_vae_pair(aulc_sig).sum())
         other_b, other_a = len(sig) - vae_b, len(aulc_sig) - vae_a
-        n_vae = int(_is_vae_pair(tests_df[tested]).sum())
-        n_vae_a = int(_is_vae_pair(aulc_tests_df[aulc_tested]).sum()) if has_aulc else 0
+        n_vae = int(_is_vae_pair(tested_rows).sum())
+        n_vae_a = int(_is_vae_pair(aulc_rows).sum()) if has_aulc else 0
         if not (vae_b or vae_a or other_b or other_a) and (n_vae or n_vae_a):
             out.append(f"**{NULL_SENTENCE}** No AULC test is significant either "
                        f"({int(tested.sum())} budget test(s) and {int(aulc_tested.sum())} AULC "
@@ -194,13 +223,11 @@ def summary_rst(tests_df: pd.DataFrame, aulc_tests_df: pd.DataFrame | None = Non
                            "as the thesis found.** ")
             else:
                 out.append("**No strategy could be tested against its VAE variant.** ")
-            out[-1] += (f"Against random, {other_b} budget(s) and {other_a} AULC test(s) are "
-                        "significant.\n")
+            out[-1] += f"Significant: {others}.\n"
         else:
             out.append(f"**Between a strategy and its VAE variant, {vae_b} budget(s) and {vae_a} "
                        "AULC test(s) differ significantly** (see below for which and in which "
-                       f"direction); against random, {other_b} budget(s) and {other_a} AULC "
-                       "test(s).\n")
+                       f"direction); {others}.\n")
     for r in rankings or []:
         out.append(_ranking_sentence(r, alpha))
     for dataset, gd in tests_df.groupby("dataset", sort=True):
