@@ -18,5 +18,7 @@ row = diag.stored_diagnostics(inp.model, inp.latents, inp.losses, kind=wc.kind,
                               test_images=sub.test_images, test_labels=sub.test_labels,
                               n_labeled=p.initial_labels or 0)
 log(f"kNN({diag.KNN_K}) {row['knn_metric']} on the test split: latent means {row['knn_acc']:.4f}, "
-    f"pixels {row['knn_acc_pixels']:.4f}")
+    f"pixels {row['knn_acc_pixels']:.4f}"
+    + (f", means + soft labels {row['knn_acc_soft_labels']:.4f}, classifier head "
+       f"{row['classifier_acc']:.4f}" if wc.kind == "cvae" else ""))
 diag.write_json(row, snakemake.output[0])

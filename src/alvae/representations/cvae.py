@@ -68,6 +68,12 @@ class CVAE(VAE):
         return torch.sigmoid(self.decode(mu, self.soft_labels(logits)))
 
 
+def soft_labels_of(model: CVAE, images_uint8, device="cpu") -> np.ndarray:
+    """The classifier head's soft labels q(y|x) of ``images`` (softmax, or sigmoid
+    per label for multi-label data), as float32 (n, n_classes)."""
+    return batched(model, images_uint8, lambda x: model.soft_labels(model.encode_all(x)[2]), device)
+
+
 def cvae_loss(model: CVAE, x, is_labeled, y, eps, alpha: float):
     """Per-batch sums (total, recon, kl, class_loss, n_labeled). ``y``: int
     class ids (single-label) or 0/1 floats (multi-label); read where ``is_labeled``."""
@@ -156,6 +162,6 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
     mu = batched(model, images, lambda x: model.encode_all(x)[0], device)
     latents = mu
     if opts["append_soft_labels"]:
-        soft = batched(model, images, lambda x: model.soft_labels(model.encode_all(x)[2]), device)
+        soft = soft_labels_of(model, images, device)
         latents = np.concatenate([mu, soft], axis=1)
     return RepresentationResult(state_of("cvae", model), latents.astype(np.float32), history, model)

@@ -16,7 +16,8 @@ from ..vae import _check_images, encode_means, reconstruct
 KNN_K = 5
 TSNE_POINTS = 2000
 KNN_COLUMNS = ["dataset", "kind", "scope", "seed", "task", "n_pool", "n_test", "n_labeled",
-               "latent_dim", "epochs", "final_loss", "knn_metric", "knn_acc", "knn_acc_pixels"]
+               "latent_dim", "epochs", "final_loss", "knn_metric", "knn_acc", "knn_acc_pixels",
+               "knn_acc_soft_labels", "classifier_acc"]
 
 
 def knn_accuracy(train_x, train_y, test_x, test_y, task: str, k: int = KNN_K) -> float:
@@ -134,6 +135,8 @@ def latent_diagnostics(res, *, kind, dataset, scope, seed, task, pool_images, po
     test_mu = encode_means(res.model, test_images, device=device)
     flat = lambda a: np.asarray(a, dtype=np.float32).reshape(len(a), -1) / 255.0  # noqa: E731
     gmm = [h for h in res.losses if h.get("phase", "gmm") == "gmm"]
+    soft_knn, head_acc = cvae_class_diagnostics(res.model, pool_mu, pool_images, pool_labels,
+                                                test_mu, test_images, test_labels, task, device)
     return {
         "dataset": dataset, "kind": kind, "scope": scope, "seed": int(seed), "task": task,
         "n_pool": len(pool_images), "n_test": len(test_images), "n_labeled": int(n_labeled),
@@ -143,7 +146,29 @@ def latent_diagnostics(res, *, kind, dataset, scope, seed, task, pool_images, po
         "knn_acc": knn_accuracy(pool_mu, pool_labels, test_mu, test_labels, task),
         "knn_acc_pixels": knn_accuracy(flat(pool_images), pool_labels, flat(test_images),
                                        test_labels, task),
+        "knn_acc_soft_labels": soft_knn,
+        "classifier_acc": head_acc,
     }
+
+
+def cvae_class_diagnostics(model, pool_mu, pool_images, pool_labels, test_mu, test_images,
+                           test_labels, task: str, device="cpu") -> tuple[float, float]:
+    """Where an M2 cvae keeps its class information: kNN(5) accuracy on the latent
+    means with the classifier's soft labels appended (what
+    ``vae.cvae.append_soft_labels`` feeds a strategy), and the classifier head's own
+    test accuracy (argmax; multi-label: mean per-label accuracy at 0.5). NaN for the
+    kinds without a classifier head."""
+    if not hasattr(model, "soft_labels"):
+        return float("nan"), float("nan")
+    from .cvae import soft_labels_of
+
+    pool_soft = soft_labels_of(model, pool_images, device)
+    test_soft = soft_labels_of(model, test_images, device)
+    knn = knn_accuracy(np.concatenate([pool_mu, pool_soft], 1), pool_labels,
+                       np.concatenate([test_mu, test_soft], 1), test_labels, task)
+    y = np.asarray(test_labels)
+    pred = (test_soft >= 0.5).astype(y.dtype) if task == "multi-label" else test_soft.argmax(1)
+    return knn, float(np.mean(pred == y))
 
 
 def write_json(row: dict, path) -> None:
