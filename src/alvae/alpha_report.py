@@ -24,18 +24,18 @@ from .results import t_interval  # noqa: E402
 def _need(runs: pd.DataFrame, columns: Sequence[str]) -> None:
     missing = set(columns) - set(runs.columns)
     if missing:
-        raise ValueError(f"runs table lacks {sorted(missing)} (runs made before latent_share "
+        raise ValueError(f"runs table lacks {sorted(missing)} (runs made before that column "
                          f"was recorded: rerun them)")
 
 
-def latent_share_table(runs: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
-    """Mean and 95% t interval over seeds of ``latent_share`` per dataset ×
-    strategy × round (rounds with a selection only)."""
-    _need(runs, ["latent_share"])
+def round_table(runs: pd.DataFrame, strategies: Sequence[str], column: str) -> pd.DataFrame:
+    """Mean and 95% t interval over seeds of ``column`` per dataset × strategy ×
+    round (rounds where it was recorded, i.e. not NaN)."""
+    _need(runs, [column])
     rows = []
     d = runs[runs["strategy"].isin(list(strategies))]
     for (dataset, strategy, rnd), g in d.groupby(["dataset", "strategy", "round"], sort=True):
-        x = g["latent_share"].dropna().to_numpy(dtype=float)
+        x = g[column].dropna().to_numpy(dtype=float)
         if len(x) == 0:
             continue
         mean, sd, lo, hi = t_interval(x)
@@ -44,6 +44,11 @@ def latent_share_table(runs: pd.DataFrame, strategies: Sequence[str]) -> pd.Data
                      "ci_low": lo, "ci_high": hi})
     return pd.DataFrame(rows, columns=["dataset", "strategy", "round", "n_labels", "mean", "sd",
                                        "n", "ci_low", "ci_high"])
+
+
+def latent_share_table(runs: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:
+    """:func:`round_table` of ``latent_share`` (rounds with a selection only)."""
+    return round_table(runs, strategies, "latent_share")
 
 
 def alpha_sweep_table(runs: pd.DataFrame, labels: Sequence[str],
@@ -72,8 +77,10 @@ def alpha_sweep_table(runs: pd.DataFrame, labels: Sequence[str],
     return pd.DataFrame(rows)
 
 
-def plot_latent_share(table: pd.DataFrame, out_png, out_pdf) -> tuple[str, str]:
-    """One panel per dataset: latent share against labels, one line per strategy."""
+def plot_rounds(table: pd.DataFrame, out_png, out_pdf, ylabel: str,
+                reference: float | None = None) -> tuple[str, str]:
+    """One panel per dataset: a :func:`round_table` against labels, one line per
+    strategy with its 95% band, on [0, 1] (``reference``: a dotted level)."""
     datasets = sorted(table["dataset"].unique()) or ["(none)"]
     fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 3.6), squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
@@ -82,14 +89,20 @@ def plot_latent_share(table: pd.DataFrame, out_png, out_pdf) -> tuple[str, str]:
             g = g.sort_values("n_labels")
             ax.plot(g["n_labels"], g["mean"], marker="o", label=strategy)
             ax.fill_between(g["n_labels"], g["ci_low"], g["ci_high"], alpha=0.15)
-        ax.axhline(0.5, color="0.5", linestyle=":", linewidth=1)
+        if reference is not None:
+            ax.axhline(reference, color="0.5", linestyle=":", linewidth=1)
         ax.set_ylim(0, 1)
         ax.set_xlabel("labels after the round")
-        ax.set_ylabel("latent share of the mean sq. distance")
+        ax.set_ylabel(ylabel)
         ax.set_title(dataset)
         if len(d):
             ax.legend(fontsize=7)
     return _save(fig, out_png, out_pdf)
+
+
+def plot_latent_share(table: pd.DataFrame, out_png, out_pdf) -> tuple[str, str]:
+    """Latent share against labels (the 0.5 of a spread-matched α dotted)."""
+    return plot_rounds(table, out_png, out_pdf, "latent share of the mean sq. distance", 0.5)
 
 
 def plot_alpha_sweep(sweep: pd.DataFrame, metric: str, out_png, out_pdf) -> tuple[str, str]:

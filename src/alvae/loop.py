@@ -32,7 +32,7 @@ from .strategies import SelectionContext, get_strategy
 
 METRIC_COLUMNS = ["round", "n_labels", "test_acc", "test_auc", "val_acc", "val_auc", "train_acc",
                   "train_loss", "epochs", "train_time_s", "select_time_s", "n_picked",
-                  "test_ap", "val_ap", "latent_share"]
+                  "test_ap", "val_ap", "latent_share", "latent_knn_acc"]
 
 
 def initial_labeled(n_pool: int, n_initial: int, seed: int) -> np.ndarray:
@@ -166,8 +166,16 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
                             f"{tag}round {rnd} labels {len(labeled)} ", holdout)
         return model, module, extra, stats
 
+    def latent_knn() -> float:
+        """vae.retrain: per_round: kNN(5) accuracy of this round's latents (else NaN)."""
+        if retrainer is None:
+            return math.nan
+        return retrainer.knn_accuracy(subset.pool_labels, subset.test_images, subset.test_labels,
+                                      subset.task)
+
     def record(rnd, labeled, model, stats, select_s, n_picked, share=math.nan) -> dict:
-        row = {"round": rnd, "n_labels": len(labeled), "latent_share": share}
+        row = {"round": rnd, "n_labels": len(labeled), "latent_share": share,
+               "latent_knn_acc": latent_knn()}
         m = evaluate(model, test, cfg)
         row["test_acc"], row["test_auc"] = m["acc"], m["auc"]
         mv = evaluate(model, val, cfg) if val is not None else {"acc": math.nan, "auc": math.nan,
@@ -178,7 +186,8 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
         row["select_time_s"], row["n_picked"] = select_s, n_picked
         log(f"{tag}round {rnd} | labels {len(labeled)} | epochs {stats['epochs']} | train_acc "
             f"{stats['train_acc']:.4f} | test_acc {row['test_acc']:.4f} | test_auc "
-            f"{row['test_auc']:.4f} | train {stats['train_time_s']:.1f}s select {select_s:.1f}s")
+            f"{row['test_auc']:.4f} | train {stats['train_time_s']:.1f}s select {select_s:.1f}s"
+            + (f" | latent kNN {row['latent_knn_acc']:.4f}" if retrainer is not None else ""))
         return row
 
     def snapshot(rnd, labeled, rows, picks, model, module, alpha_r):

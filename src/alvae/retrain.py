@@ -8,6 +8,10 @@ the kind uses them, warm-started from round r − 1's weights, for
 learning-loss module's input) and round r + 1's selection. Each round's latents
 are kept (``history``) and checkpointed with the run, so a resumed run
 continues from the same weights.
+
+Every round the run also records how well that round's latents separate the
+classes (:meth:`RoundRetrainer.knn_accuracy`, the ``latent_knn_acc`` column of
+``metrics.csv``): the train_vae job's kNN(5) diagnostic, for the retrained model.
 """
 
 from __future__ import annotations
@@ -66,6 +70,7 @@ class RoundRetrainer:
         self.state = init_state
         self.latents = np.asarray(latents, dtype=np.float32)
         self.history = {"round_0": self.latents}
+        self.model = None  # the module behind self.latents, rebuilt from self.state when needed
         self._init_digest = state_digest(init_state)
 
     def settings(self) -> dict:
@@ -83,10 +88,25 @@ class RoundRetrainer:
                                    seed=round_vae_seed(self.seed, rnd), device=self.device,
                                    init_state=self.state, epochs=self.epochs, log=self.log)
         self.state, self.latents = res.state, np.asarray(res.latents, dtype=np.float32)
+        self.model = res.model
         self.history[f"round_{rnd}"] = self.latents
         self.log(f"retrained the {self.kind} representation for round {rnd} "
                  f"({len(labeled)} labels, {self.epochs} epochs)")
         return self.latents
+
+    def knn_accuracy(self, pool_labels, test_images, test_labels, task: str) -> float:
+        """kNN(5) accuracy on the test split of the current latent means, fit on the
+        pool's (:func:`alvae.representations.diagnostics.knn_accuracy`; multi-label:
+        mean per-label accuracy). Reads nothing the selection uses."""
+        from .representations.diagnostics import knn_accuracy, load_model
+        from .vae import encode_means
+
+        if self.model is None:
+            with torch.random.fork_rng(devices=[]):  # building a module draws from the RNG
+                self.model = load_model(self.state, self.device)
+        dim = int(self.model.config["latent_dim"])
+        test_mu = encode_means(self.model, test_images, device=self.device)
+        return knn_accuracy(self.latents[:, :dim], pool_labels, test_mu, test_labels, task)
 
     def checkpoint(self) -> dict:
         return {"state": self.state, "history": dict(self.history)}
@@ -95,7 +115,7 @@ class RoundRetrainer:
         if checkpoint is None or f"round_{rnd}" not in checkpoint["history"]:
             raise ValueError(f"the checkpoint has no representation state for round {rnd}")
         self.state, self.history = checkpoint["state"], dict(checkpoint["history"])
-        self.latents = self.history[f"round_{rnd}"]
+        self.latents, self.model = self.history[f"round_{rnd}"], None
         return self.latents
 
 

@@ -309,9 +309,31 @@ def tsne_pair_strategies():
     return TSNE_STRATEGIES[:2]
 
 
-# The latent-share and alpha-sweep outputs (rules in diagnostics.smk).
+def retrained_runs():
+    """Labels whose AL jobs retrain their representation every round."""
+    return [s for s in STRATEGIES if retrain_of(s) == "per_round"]
+
+
+def retrain_tsne_seed():
+    """The AL seed whose per-round latents the t-SNE draws: tsne.seed if run, else the first."""
+    return config["tsne"]["seed"] if config["tsne"]["seed"] in SEEDS else SEEDS[0]
+
+
+def retrain_tsne_labels():
+    """One retrained label per representation kind (vae and gmvae retrain without labels,
+    so their latents are the same under every base strategy; cvae's follow the picks)."""
+    first = {}
+    for s in retrained_runs():
+        first.setdefault(vae_kind_of(s), s)
+    return list(first.values())
+
+
+# The latent-share, alpha-sweep and per-round outputs (rules in diagnostics.smk).
 def diagnostics_targets():
     targets = []
+    if retrained_runs():
+        targets += [f"{OUT}/results/latent_knn_rounds.csv", f"{OUT}/figures/latent_knn_rounds.png"]
+        targets += expand(f"{OUT}/figures/tsne_rounds_{{dataset}}.png", dataset=DATASETS)
     if latent_share_runs():
         targets += [f"{OUT}/results/latent_share.csv", f"{OUT}/figures/latent_share.png"]
     if any("@" in s for s in STRATEGIES):

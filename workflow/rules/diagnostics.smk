@@ -1,6 +1,8 @@
 # Stage 4b: how much the latent block weighs in the distances (latent_share, written
 # by every round of every distance strategy with latents), and accuracy against α
-# when the study sweeps it (strategy labels <strategy>@<scale>). Cheap, on the main host.
+# when the study sweeps it (strategy labels <strategy>@<scale>), and what per-round
+# retraining did to the representation (vae.retrain: per_round or +per_round labels).
+# Cheap, on the main host.
 
 
 rule latent_share:
@@ -62,3 +64,59 @@ rule alpha_sweep:
     localrule: True
     script:
         "../scripts/alpha_sweep.py"
+
+
+rule retrain_knn:
+    input:
+        runs=f"{OUT}/results/runs.csv",
+    output:
+        table=report(
+            f"{OUT}/results/latent_knn_rounds.csv",
+            caption="../report/retrain.rst",
+            category="VAE retrained per round",
+            labels={"table": "latent kNN per round"},
+        ),
+        png=report(
+            f"{OUT}/figures/latent_knn_rounds.png",
+            caption="../report/retrain.rst",
+            category="VAE retrained per round",
+            labels={"figure": "latent kNN per round"},
+        ),
+        pdf=f"{OUT}/figures/latent_knn_rounds.pdf",
+    params:
+        strategies=retrained_runs(),
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("retrain_knn", "all"),
+    benchmark:
+        bench_path("retrain_knn", "all")
+    localrule: True
+    script:
+        "../scripts/retrain_knn.py"
+
+
+rule retrain_tsne:
+    input:
+        subset=lambda wc: subset_file(wc.dataset, retrain_tsne_seed()),
+        latents=lambda wc: [f"{OUT}/runs/{wc.dataset}/{s}/seed{retrain_tsne_seed()}/latents_rounds.npz"
+                            for s in retrain_tsne_labels()],
+    output:
+        report(
+            f"{OUT}/figures/tsne_rounds_{{dataset}}.png",
+            caption="../report/retrain_tsne.rst",
+            category="VAE retrained per round",
+            labels={"figure": "t-SNE, first and last round", "dataset": "{dataset}"},
+        ),
+    params:
+        labels=retrain_tsne_labels(),
+        seed=retrain_tsne_seed(),
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("retrain_tsne", "{dataset}"),
+    benchmark:
+        bench_path("retrain_tsne", "{dataset}")
+    threads: 1
+    script:
+        "../scripts/retrain_tsne.py"

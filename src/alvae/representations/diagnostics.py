@@ -82,12 +82,9 @@ def class_colour_index(labels: np.ndarray) -> np.ndarray:
     return np.where(labels.max(1) > 0, first, -1)
 
 
-def save_tsne_figure(latents: np.ndarray, labels: np.ndarray, path, seed: int, title: str,
-                     n: int = TSNE_POINTS) -> None:
-    """t-SNE (sklearn, seeded, PCA init) of up to ``n`` randomly drawn points."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+def _tsne_panel(ax, latents: np.ndarray, labels: np.ndarray, seed: int, title: str, n: int,
+                legend: bool = True) -> None:
+    """One t-SNE (sklearn, seeded, PCA init) of up to ``n`` randomly drawn points on ``ax``."""
     import matplotlib.pyplot as plt
     from sklearn.manifold import TSNE
 
@@ -97,7 +94,6 @@ def save_tsne_figure(latents: np.ndarray, labels: np.ndarray, path, seed: int, t
     emb = TSNE(n_components=2, init="pca", random_state=seed,
                perplexity=min(30.0, max(2.0, (len(x) - 1) / 3))).fit_transform(x)
     colour = class_colour_index(labels)[keep]
-    fig, ax = plt.subplots(figsize=(5, 4.6))
     classes = np.unique(colour)
     cmap = plt.get_cmap("tab10" if len(classes) <= 10 else "tab20")
     for i, c in enumerate(classes):
@@ -107,8 +103,35 @@ def save_tsne_figure(latents: np.ndarray, labels: np.ndarray, path, seed: int, t
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title, fontsize=9)
-    if len(classes) <= 20:
+    if legend and len(classes) <= 20:
         ax.legend(fontsize=6, markerscale=2, loc="best", frameon=False, ncol=2)
+
+
+def save_tsne_figure(latents: np.ndarray, labels: np.ndarray, path, seed: int, title: str,
+                     n: int = TSNE_POINTS) -> None:
+    """t-SNE (sklearn, seeded, PCA init) of up to ``n`` randomly drawn points."""
+    save_tsne_grid([[(latents, title)]], labels, path, seed, n, panel_size=(5, 4.6))
+
+
+def save_tsne_grid(panels: list, labels: np.ndarray, path, seed: int, n: int = TSNE_POINTS,
+                   panel_size=(3.6, 3.4)) -> None:
+    """Rows × columns of t-SNE panels, ``panels[i][j] = (latents, title)`` (all of the
+    same points, coloured by class; the legend on the first panel only)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows, cols = len(panels), max(len(r) for r in panels)
+    fig, axes = plt.subplots(rows, cols, figsize=(panel_size[0] * cols, panel_size[1] * rows),
+                             squeeze=False)
+    for i, row in enumerate(panels):
+        for j in range(cols):
+            if j < len(row):
+                _tsne_panel(axes[i][j], row[j][0], labels, seed, row[j][1], n,
+                            legend=(i, j) == (0, 0))
+            else:
+                axes[i][j].axis("off")
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
