@@ -16,7 +16,7 @@ pytestmark = pytest.mark.workflow
 
 
 @pytest.mark.parametrize("preset,runs,extra", [
-    ("future", 16 * 3, ["latent_share"]),
+    ("future", 16 * 3, ["latent_share", "retrain_knn", "retrain_tsne"]),
     ("alpha_sweep", 13 * 3, ["latent_share", "alpha_sweep"]),
 ])
 def test_presets_plan(preset, runs, extra):
@@ -83,6 +83,14 @@ def test_tiny_run_per_round_label_and_vaal(tmp_path):
     assert np.load(out / "runs/digits/vaal/seed0/latents_rounds.npz").files == []
     metrics = pd.read_csv(run / "metrics.csv")
     assert metrics["latent_share"].isna().tolist() == [True, False, False]
+    # each round's retrained latents: kNN accuracy recorded, table and t-SNE drawn
+    assert metrics["latent_knn_acc"].between(0, 1).all()
+    assert pd.read_csv(out / "runs/digits/random/seed0/metrics.csv")["latent_knn_acc"].isna().all()
+    knn = pd.read_csv(out / "results/latent_knn_rounds.csv")
+    assert knn[["strategy", "round"]].values.tolist() == [
+        ["coreset_cvae@0.5+per_round", r] for r in (0, 1, 2)]
+    np.testing.assert_allclose(knn["mean"], metrics["latent_knn_acc"])
+    assert (out / "figures/tsne_rounds_digits.png").stat().st_size > 0
     share = pd.read_csv(out / "results/latent_share.csv")
     assert set(share["strategy"]) == {"coreset_cvae@0.5+per_round"} and (share["n"] == 1).all()
     sweep = pd.read_csv(out / "results/alpha_sweep.csv")
