@@ -15,7 +15,7 @@ TSNE_STRATEGIES = list(config["tsne"]["strategies"])
 
 wildcard_constraints:
     dataset="|".join(DATASETS),
-    strategy="|".join(re.escape(s) for s in STRATEGIES),  # labels may hold "@0.5", "+per_round"
+    strategy="|".join(re.escape(s) for s in STRATEGIES),  # labels may carry @0.5 (α scale) and +per_round (schedule)
     seed=r"\d+",
     kind="vae|cvae|gmvae",
     scope=r"shared|seed\d+",
