@@ -3,7 +3,8 @@
 
 import re
 
-from alvae.labels import parse_label, strategy_of
+from alvae import labels as strategy_labels
+from alvae.labels import strategy_of
 
 OUT = config["out_dir"].rstrip("/")
 DATASETS = list(config["datasets"])
@@ -229,7 +230,7 @@ def retrain_of(strategy):
     """once or per_round for a label reading a representation, else None."""
     if not uses_vae(strategy):
         return None
-    return parse_label(strategy).retrain or config["vae"].get("retrain", "once")
+    return strategy_labels.retrain_of(strategy, default=config["vae"].get("retrain", "once"))
 
 
 # some run retrains per round: every al_run then writes latents_rounds.npz
