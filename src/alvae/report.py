@@ -41,14 +41,14 @@ def _others_sentence(sig: pd.DataFrame, aulc_sig: pd.DataFrame, tested: pd.DataF
     """The significant counts of every question other than the thesis's, each
     named (vs random; once vs per round; other pairs), for the questions that
     were tested at all: "against random, 3 budget(s) and 0 AULC test(s); ..."."""
-    from .stats import RANDOM_FAMILY, RETRAIN_FAMILY, pair_family
+    from .stats import OTHER_FAMILY, RANDOM_FAMILY, RETRAIN_FAMILY, pair_family
 
     def question(df):
         return pd.Series([pair_family(a, b) for a, b in zip(df["strategy_a"], df["strategy_b"])],
                          index=df.index, dtype=object)
 
     names = {RANDOM_FAMILY: "against random", RETRAIN_FAMILY: "between a representation "
-             "trained once and retrained every round", "other pairs": "among the other pairs"}
+             "trained once and retrained every round", OTHER_FAMILY: "among the other pairs"}
     asked = set(question(tested)) | set(question(aulc_tested))
     parts = []
     for fam, name in names.items():
