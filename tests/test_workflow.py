@@ -190,6 +190,7 @@ def _write_defaults_out(cfg):
     _write_defaults_out,
     lambda c: c["datasets"]["digits"].update(download=True),
     lambda c: c["datasets"]["digits"].update(check_md5=False),
+    lambda c: c["datasets"]["digits"].update(url="http://127.0.0.1:9/mirror"),
 ])
 def test_same_values_rerun_nothing(tiny_run, tmp_path, mutate):
     """Params are canonical (sorted keys, defaults filled): only a changed value reruns."""

@@ -11,6 +11,7 @@ import gzip
 import hashlib
 import os
 import struct
+import sys
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -213,8 +214,13 @@ def load_idx_dataset(kind: str, root: str | Path | None = None, download: bool =
     root = Path(root)
     files = find_idx_files(root)
     if files is None and download:
+        from .io import file_lock
+
         try:
-            _download_torchvision(kind, root)
+            with file_lock(root / ".alvae-download"):  # the pool and evaluation jobs may start together
+                if find_idx_files(root) is None:
+                    print(f"downloading {kind} through torchvision -> {root}", file=sys.stderr, flush=True)
+                    _download_torchvision(kind, root)
         except Exception as exc:  # offline, proxy, checksum ...
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             raise DataError(
@@ -250,7 +256,18 @@ def read_npz(path: str | Path) -> dict:
         raise DataError(f"{path}: file not found")
     try:
         with np.load(path, allow_pickle=False) as npz:
-            return {k: npz[k] for k in npz.files}
+            arrays = {}
+            for k in npz.files:
+                try:
+                    arrays[k] = npz[k]
+                except ValueError as exc:
+                    if "allow_pickle" not in str(exc):
+                        raise
+                    raise DataError(
+                        f"{path}: array {k!r} holds Python objects (dtype object), which alvae "
+                        f"does not load; save it as numbers (labels as integers, images as uint8) "
+                        f"or, for class_names, as strings") from None
+            return arrays
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, KeyError) as exc:
         raise DataError(
             f"{path}: not a readable .npz file (truncated or corrupt: {exc}). "
@@ -329,16 +346,16 @@ def medmnist_task(info_task: str) -> str:
 
 
 def load_medmnist(flag: str, root: str | Path = "data/medmnist", size: int = 28,
-                  download: bool = False, check_md5: bool = True) -> Dataset:
+                  download: bool = False, check_md5: bool = True, url: str | None = None) -> Dataset:
     """A 2D MedMNIST dataset from ``{root}/{flag}.npz`` (``{flag}_{size}.npz`` for
-    other sizes), verified against the MD5 in medmnist's INFO, downloaded when
-    missing and allowed."""
+    other sizes), verified against the MD5 in medmnist's INFO, downloaded (from
+    ``url``, by default medmnist's own address) when missing and allowed."""
     info = medmnist_info(flag)
     suffix = "" if size == 28 else f"_{size}"
     root = Path(root)
     path = root / f"{flag}{suffix}.npz"
     md5 = info.get(f"MD5{suffix}")
-    url = info.get(f"url{suffix}")
+    url = url or info.get(f"url{suffix}")
     if not path.is_file():
         if not download:
             raise DataError(
@@ -348,7 +365,17 @@ def load_medmnist(flag: str, root: str | Path = "data/medmnist", size: int = 28,
         try:
             from torchvision.datasets.utils import download_url
 
-            download_url(url, str(root), filename=path.name, md5=md5 if check_md5 else None)
+            from .io import file_lock
+
+            with file_lock(root / ".alvae-download"):  # the pool and evaluation jobs may start together
+                if not path.is_file():  # into a temporary name: a killed download leaves no partial npz
+                    part = root / f".{path.name}.part"
+                    print(f"downloading {url} -> {path}", file=sys.stderr, flush=True)
+                    try:
+                        download_url(url, str(root), filename=part.name, md5=md5 if check_md5 else None)
+                        os.replace(part, path)
+                    finally:
+                        part.unlink(missing_ok=True)
         except Exception as exc:
             raise DataError(
                 f"{path}: download from {url} failed ({exc}). Place {path.name} in {root} and run again."
@@ -379,7 +406,7 @@ def load_dataset(name: str, spec: dict) -> Dataset:
         ds = load_idx_dataset(source, spec.get("root"), spec.get("download", False))
     elif source == "medmnist":
         ds = load_medmnist(spec["flag"], spec.get("root") or "data/medmnist", spec.get("size", 28),
-                           spec.get("download", False), spec.get("check_md5", True))
+                           spec.get("download", False), spec.get("check_md5", True), spec.get("url"))
     elif source == "npz":
         ds = load_npz_dataset(spec["path"], name)
     else:
@@ -476,9 +503,12 @@ def save_pool(sub: Subset, path: str | Path) -> None:
                      "preview_images": sub.test_images[:PREVIEW_IMAGES], **_meta(sub)})
 
 
-def save_eval(sub: Subset, path: str | Path) -> None:
-    """The evaluation splits (test, optional val) of a subset."""
+def save_eval(sub: Subset, path: str | Path, shared_with_train: dict | None = None) -> None:
+    """The evaluation splits (test, optional val) of a subset, and how many of their
+    images also occur in the training split (``shared_test``, ``shared_val``)."""
     arrays = {"test_images": sub.test_images, "test_labels": sub.test_labels, **_meta(sub)}
+    for split, n in (shared_with_train or {}).items():
+        arrays[f"shared_{split}"] = np.array(int(n))
     if sub.val_images is not None:
         arrays["val_images"], arrays["val_labels"] = sub.val_images, sub.val_labels
     _save_npz(path, arrays)

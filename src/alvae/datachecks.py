@@ -30,6 +30,13 @@ def shared_images(train: np.ndarray, other: np.ndarray) -> int:
     return int(np.isin(image_hashes(other), image_hashes(train)).sum())
 
 
+def split_overlaps(train_images: np.ndarray, **splits) -> dict:
+    """{split: number of its images that also occur in ``train_images``} for each
+    non-empty split given (``test=..., val=...``), compared by content."""
+    return {name: shared_images(train_images, images) for name, images in splits.items()
+            if images is not None and len(images)}
+
+
 def check_dataset(ds: Dataset) -> list[str]:
     """Raise DataError for a dataset the study cannot use; return warnings."""
     where = ", ".join(ds.source_files) or ds.name
@@ -43,11 +50,8 @@ def check_dataset(ds: Dataset) -> list[str]:
             raise DataError(f"{where}: the training split holds a single class "
                             f"({present.tolist()}); active learning needs at least two classes.")
     warnings = []
-    for split in ("test", "val"):
+    for split, n in split_overlaps(ds.train_images, test=ds.test_images, val=ds.val_images).items():
         images = getattr(ds, f"{split}_images")
-        if images is None or not len(images):
-            continue
-        n = shared_images(ds.train_images, images)
         if n == len(images):
             raise DataError(f"{where}: every {split} image ({n}) also occurs in the training "
                             f"split; the {split} split must be held-out data.")

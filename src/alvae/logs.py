@@ -28,6 +28,14 @@ def _user_error_hook(exc_type, exc, tb, _default=sys.excepthook):
         _default(exc_type, exc, tb)
 
 
+def console_line(msg: str) -> None:
+    """A line for the job's log and, inside a workflow job, for the console too (the
+    user sees it without opening the log): warnings a study's results depend on."""
+    log_line(msg)
+    if sys.__stderr__ is not None and sys.stderr is not sys.__stderr__:
+        print(msg, file=sys.__stderr__, flush=True)
+
+
 class _Tee:
     """A text stream that writes to several line-buffered files."""
 

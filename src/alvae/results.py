@@ -125,10 +125,14 @@ def trivial_baseline(task: str, test_labels: np.ndarray) -> tuple[str, float]:
     return "majority-class", majority_class_accuracy(test_labels)
 
 
-def dataset_info(dataset: str, task: str, test_labels: np.ndarray) -> dict:
-    """One row of results/datasets.csv: task, test size, primary metric and the
-    trivial baseline's accuracy on the test split."""
+def dataset_info(dataset: str, task: str, test_labels: np.ndarray,
+                 shared_with_train: dict | None = None) -> dict:
+    """One row of results/datasets.csv: task, test size, primary metric, the
+    trivial baseline's accuracy on the test split, and how many test and val
+    images also occur in the training split (``test_shared``, ``val_shared``)."""
     name, value = trivial_baseline(task, test_labels)
+    shared = shared_with_train or {}
     return {"dataset": dataset, "task": task, "n_test": int(len(test_labels)),
             "primary_metric": PRIMARY.get(task, "test_acc"), "baseline": name,
-            "baseline_acc": value}
+            "baseline_acc": value, "test_shared": int(shared.get("test", 0)),
+            "val_shared": int(shared.get("val", 0))}

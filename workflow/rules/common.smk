@@ -2,8 +2,11 @@
 # broadly; rules pass on just the slice of it they use, in `params:`.
 
 import re
+import sys
 
 from alvae import labels as strategy_labels
+from alvae.data import DataError
+from alvae.sourcefiles import DigestStore, content_spec, source_identity
 from alvae.labels import strategy_of
 
 OUT = config["out_dir"].rstrip("/")
@@ -100,35 +103,57 @@ def eval_file(dataset):
     return f"{OUT}/data/{dataset}/eval.npz"
 
 
-# What a file's content depends on, per datasets.<name> key: the pool (rule subset), the
-# evaluation splits (rule eval_split). `download` and `check_md5` only decide how the
-# files are obtained, never what they hold.
-SOURCE_KEYS = ("source", "root", "path", "flag", "size")
+# A datasets.<name> entry holds keys that decide what the data is, and keys that decide
+# only how its files are obtained (alvae.sourcefiles.FETCH_KEYS: download, check_md5,
+# url). Only the first kind enters the rules' params; the jobs read the second kind from
+# their config (alvae.sourcefiles.fetch_options), so that toggling one reruns nothing.
+# The files' content enters the params too (source_identity): replacing a file reruns
+# the pool and all after it, a touch reruns nothing.
+SOURCE_STORE = DigestStore(f"{OUT}/data/.sources")
+
+
+def _source_identities():
+    """Per dataset, an identity of its files' content, computed once when the workflow is
+    planned; a missing file (with download off) or a failed MD5 check stops here, before
+    any job, with one line naming the file and the key."""
+    try:
+        return {d: source_identity(d, config["datasets"][d], SOURCE_STORE) for d in DATASETS}
+    except DataError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+
+
+SOURCE_IDS = _source_identities()
+
+
+def data_params(dataset):
+    """What the pool and evaluation-split jobs get besides their spec: the identity of
+    the source files' content, and the folder of the digest store (for the receipt of a
+    download)."""
+    return {"source": SOURCE_IDS[dataset], "digests": SOURCE_STORE.folder.as_posix()}
+
+
+def _data_spec(dataset, drop):
+    spec = content_spec(config["datasets"][dataset])
+    return canonical({k: v for k, v in spec.items() if k not in drop})
 
 
 def pool_spec(dataset):
-    spec = config["datasets"][dataset]
-    keep = SOURCE_KEYS + ("subset_size", "subset_seed", "pool_per_seed")
-    return canonical({k: spec.get(k) for k in keep})
+    return _data_spec(dataset, drop=("test_size",))
 
 
 def recorded_config():
     """The settings the report records: canonical, without the keys that only decide
     how the data files are fetched (so that toggling them reruns nothing)."""
     rec = canonical(config)
-    rec["datasets"] = {
-        name: {k: v for k, v in spec.items() if k not in ("download", "check_md5")}
-        for name, spec in rec["datasets"].items()
-    }
+    rec["datasets"] = {name: content_spec(spec) for name, spec in rec["datasets"].items()}
     return rec
 
 
 def eval_spec(dataset):
-    spec = config["datasets"][dataset]
     # the test draw continues the seed-only pool draw (as it always did), so it depends on
     # subset_size and subset_seed too, but not on pool_per_seed
-    keep = SOURCE_KEYS + ("subset_size", "subset_seed", "test_size")
-    return canonical({k: spec.get(k) for k in keep})
+    return _data_spec(dataset, drop=("pool_per_seed",))
 
 
 def vae_per_seed(dataset, kind):

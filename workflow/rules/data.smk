@@ -10,6 +10,8 @@ rule subset:
     params:
         spec=lambda wc: pool_spec(wc.dataset),
         seed=None,
+        source=lambda wc: data_params(wc.dataset)["source"],
+        digests=lambda wc: data_params(wc.dataset)["digests"],
     conda:
         "../../envs/alvae.yaml"
     log:
@@ -30,6 +32,8 @@ use rule subset as subset_per_seed with:
     params:
         spec=lambda wc: pool_spec(wc.dataset),
         seed=lambda wc: int(wc.seed),
+        source=lambda wc: data_params(wc.dataset)["source"],
+        digests=lambda wc: data_params(wc.dataset)["digests"],
     log:
         log_path("subset", "{dataset}", "seed{seed}"),
     benchmark:
@@ -41,6 +45,8 @@ rule eval_split:
         eval_file("{dataset}"),
     params:
         spec=lambda wc: eval_spec(wc.dataset),
+        source=lambda wc: data_params(wc.dataset)["source"],
+        digests=lambda wc: data_params(wc.dataset)["digests"],
     conda:
         "../../envs/alvae.yaml"
     log:

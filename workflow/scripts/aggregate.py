@@ -17,7 +17,8 @@ areas = pd.concat([aulc(runs, m) for m in p.metrics if m in runs.columns], ignor
 infos = []
 for dataset, path in zip(p.datasets, snakemake.input.evaluations):
     with np.load(path) as sub:
-        infos.append(dataset_info(dataset, str(sub["task"]), sub["test_labels"]))
+        shared = {split: int(sub[f"shared_{split}"]) for split in ("test", "val") if f"shared_{split}" in sub.files}
+        infos.append(dataset_info(dataset, str(sub["task"]), sub["test_labels"], shared))
     log(f"{dataset}: {infos[-1]}")
 write_text_atomic(snakemake.output.runs, runs.to_csv(index=False))
 write_text_atomic(snakemake.output.summary, summary.to_csv(index=False))

@@ -3,10 +3,14 @@
 from alvae.data import draw_subset, load_dataset, pool_seed, save_pool
 from alvae.datachecks import check_dataset
 from alvae.logs import job_logger
+from alvae.sourcefiles import DigestStore, fetch_options, record_download
 
 log = job_logger(snakemake.log[0])
+name = snakemake.wildcards.dataset
 spec, run_seed = snakemake.params.spec, snakemake.params.seed
-ds = load_dataset(snakemake.wildcards.dataset, spec)
+# download/check_md5/url decide how the files are obtained: from the config, not params
+ds = load_dataset(name, {**spec, **fetch_options(snakemake.config["datasets"][name])})
+record_download(snakemake.config["datasets"][name], snakemake.params.source, DigestStore(snakemake.params.digests))
 log(f"loaded {ds.name}: task {ds.task}, {len(ds.train_images)} train, {len(ds.test_images)} test, "
     f"{'no' if ds.val_images is None else len(ds.val_images)} val, images {ds.train_images.shape[1:]}")
 for warning in check_dataset(ds):
