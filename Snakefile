@@ -26,6 +26,11 @@ if not workflow.overwrite_configfiles:
 
     configfile: "config.yaml"
 
+# Snakemake's own YAML reader keeps the last of two equal keys silently (a second `al:`
+# block would replace the first): read each --configfile again, strictly.
+for _path in workflow.overwrite_configfiles or ():
+    config_or_exit(path=_path)
+
 
 # The library's validator first: strict integers, and one short line per bad key
 # (Snakemake's own message quotes the whole schema). Then Snakemake's, as before.

@@ -47,7 +47,7 @@ def test_defaults_filled():
     (lambda c: c.update(strategy=["random"]), r"\(top level\): unknown key: .*'strategy'"),
     (lambda c: c["task_model"].update(lr="fast"), r"task_model\.lr: 'fast' is not of type 'number'"),
     (lambda c: c["al"].update(seeds=[1, 1]), r"al\.seeds: .*non-unique"),
-    (lambda c: c.update(strategies=["coreset", "magic"]), r"strategies\.1: 'magic' is not one of"),
+    (lambda c: c.update(strategies=["coreset", "magic"]), r"strategies\.1: 'magic' is not allowed; expected one of 'random', 'entropy'.*, or a variant label"),
     (lambda c: c["al"].update(initial_labels=26000),
      r"al\.initial_labels \(26000\) must be smaller than datasets\.mnist\.subset_size \(25000\)"),
     (lambda c: c["datasets"]["mnist"].update(subset_size=70000),
@@ -57,7 +57,7 @@ def test_defaults_filled():
     (lambda c: c["al"].update(final_labels=1000), r"al\.final_labels \(1000\) is smaller than al\.initial_labels"),
     (lambda c: c["tsne"].update(pick=2000), r"tsne\.pick \(2000\) exceeds tsne\.candidates"),
     (lambda c: c["tsne"].update(datasets=["cifar"]), r"tsne\.datasets: 'cifar' is not a configured dataset"),
-    (lambda c: c.update(alpha=-1), r"alpha: -1 is not valid"),
+    (lambda c: c.update(alpha=-1), r"alpha: -1 is not allowed; expected a number >= 0, or one of 'auto', 'auto_norm'"),
 ])
 def test_bad_values_name_the_key(thesis, mutate, message):
     mutate(thesis)

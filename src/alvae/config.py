@@ -76,6 +76,32 @@ def _coerce_numbers(instance, schema: dict) -> None:
                 _coerce_numbers(value, sub)
 
 
+def _describe(schema: dict) -> str:
+    """A short description of a (simple) sub-schema: 'a number >= 0', "one of 'auto', ..."."""
+    if "enum" in schema:
+        values = [repr(v) if v is not None else "null" for v in schema["enum"]]
+        return values[0] if len(values) == 1 else "one of " + ", ".join(values)
+    if "pattern" in schema:
+        return schema.get("description") or f"a string matching {schema['pattern']}"
+    types = schema.get("type")
+    types = [types] if isinstance(types, str) else list(types or [])
+    words = {"number": "a number", "integer": "an integer", "string": "a string", "null": "null",
+             "boolean": "true or false", "array": "a list", "object": "a mapping"}
+    text = " or ".join(words.get(t, t) for t in types) or "a value"
+    bounds = [(k, op) for k, op in (("minimum", ">="), ("exclusiveMinimum", ">"),
+                                    ("maximum", "<="), ("exclusiveMaximum", "<")) if k in schema]
+    if bounds:
+        text += " " + " and ".join(f"{op} {schema[k]}" for k, op in bounds)
+    if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
+        text += f" of {_describe(schema['items'])}"
+    return text
+
+
+def _allowed(schema: dict) -> str:
+    options = schema.get("oneOf") or schema.get("anyOf") or []
+    return ", or ".join(_describe(o) for o in options) or "a value the schema allows"
+
+
 def _key_path(error) -> str:
     parts = [str(p) for p in error.absolute_path]
     return ".".join(parts) if parts else "(top level)"
@@ -91,8 +117,8 @@ def validate_config(config: dict) -> dict:
             msg = err.message
             if err.validator == "additionalProperties":
                 msg = f"unknown key: {msg}"
-            elif err.validator == "anyOf" and err.context:  # say what each option wanted
-                msg = "; or ".join(e.message for e in err.context)
+            elif err.validator in ("anyOf", "oneOf"):  # say what is allowed, in words
+                msg = f"{err.instance!r} is not allowed; expected {_allowed(err.schema)}"
             elif len(msg) > 200:  # oneOf/anyOf quote the whole sub-schema: keep the line short
                 msg = f"{err.instance!r} is not valid here (see the schema's description)"
             lines.append(f"  {_key_path(err)}: {msg}")
@@ -102,16 +128,38 @@ def validate_config(config: dict) -> dict:
     return config
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key written twice in one mapping (plain YAML keeps
+    the last one silently, so a second ``al:`` block would replace the first)."""
+
+
+def _mapping_without_duplicates(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first at line {seen[key] + 1}); keep one",
+                key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
 def read_yaml(path: str | Path) -> dict:
-    """Parse a YAML config file; a syntax error names the file, line and column."""
+    """Parse a YAML config file; a syntax error or a duplicate key names the file, line
+    and column."""
     try:
         with open(path) as fh:
-            data = yaml.safe_load(fh)
+            data = yaml.load(fh, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(f"{where}: YAML syntax error: {reason}") from None
+        kind = "YAML error" if reason.startswith("duplicate key") else "YAML syntax error"
+        raise ConfigError(f"{where}: {kind}: {reason}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -184,6 +232,7 @@ def check_config(config: dict) -> None:
                 f"al.final_labels ({al['final_labels']}) is larger than {key}.subset_size "
                 f"({ds['subset_size']})"
             )
+    problems += _minimum_problems(config)
     tsne = config["tsne"]
     for name in tsne["datasets"]:
         if name not in config["datasets"]:
@@ -205,6 +254,80 @@ def check_config(config: dict) -> None:
                     problems.append(f"stats.pairs: {s!r} is not in strategies")
     if problems:
         raise ConfigError("invalid configuration:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+# Test-split sizes known without loading (digits: the fixed split of alvae.data).
+TEST_SPLIT_SIZES = {"digits": 297, "mnist": 10000, "fashion_mnist": 10000}
+# Batch normalisation needs two samples per training batch.
+MIN_TRAIN_POINTS = 2
+
+
+def known_test_size(ds: Mapping[str, Any]) -> int | None:
+    """Test-split size of a dataset entry when it is known without loading it."""
+    if ds["source"] == "medmnist":
+        try:
+            from medmnist import INFO  # noqa: PLC0415
+
+            return int(INFO[ds.get("flag")]["n_samples"]["test"])
+        except Exception:
+            return None
+    return TEST_SPLIT_SIZES.get(ds["source"])
+
+
+def _minimum_problems(config: dict) -> list[str]:
+    """Sizes below which a job would crash or quietly do something else: the training set
+    left after the validation hold-out, mixture components and TypiClust's cluster floor
+    against the pool, a test subset larger than the test split, and two labels that name
+    the same run."""
+    from .labels import parse_label
+    from .recipe import validation_size
+
+    problems = []
+    al, tm = config["al"], config["task_model"]
+    n0 = al["initial_labels"]
+    kept = n0 - validation_size(n0, tm.get("val_fraction", 0.0))
+    if kept < MIN_TRAIN_POINTS:
+        problems.append(
+            f"al.initial_labels ({n0}) leaves {kept} labeled point(s) to train on after "
+            f"task_model.val_fraction; the task model needs at least {MIN_TRAIN_POINTS} "
+            f"(batch normalisation needs two samples per batch)")
+    tsne = config.get("tsne", {})
+    if tsne.get("datasets") and tsne.get("initial_labels", MIN_TRAIN_POINTS) < MIN_TRAIN_POINTS:
+        problems.append(f"tsne.initial_labels ({tsne['initial_labels']}) must be at least "
+                        f"{MIN_TRAIN_POINTS} (batch normalisation needs two samples per batch)")
+    strategies = config.get("strategies", [])
+    components = config.get("vae", {}).get("gmvae", {}).get("components")
+    min_cluster = config.get("typiclust", {}).get("min_cluster_size")
+    for name, ds in config["datasets"].items():
+        size = ds["subset_size"]
+        if components is not None and components >= size:
+            problems.append(f"vae.gmvae.components ({components}) must be smaller than "
+                            f"datasets.{name}.subset_size ({size}): each component needs points")
+        if "typiclust" in strategies and min_cluster is not None and min_cluster >= size:
+            problems.append(
+                f"typiclust.min_cluster_size ({min_cluster}) must be smaller than "
+                f"datasets.{name}.subset_size ({size}): clusters of min_cluster_size points or "
+                f"fewer are dropped, so every cluster would be")
+        n_test = known_test_size(ds)
+        if ds.get("test_size") is not None and n_test is not None and ds["test_size"] > n_test:
+            problems.append(f"datasets.{name}.test_size ({ds['test_size']}) is larger than the "
+                            f"test split of {ds['source']} ({n_test}); use null for all of it")
+    default_retrain = config.get("vae", {}).get("retrain", "once")
+    seen = {}
+    for label in strategies:
+        try:
+            lab = parse_label(label)
+        except ValueError:
+            continue  # the schema names it
+        # (a schedule suffix is allowed only where a representation is read, so the default
+        # schedule stands in for an absent suffix everywhere)
+        key = (lab.name, lab.scale, lab.retrain or default_retrain)
+        if key in seen:
+            problems.append(f"strategies: {seen[key]!r} and {label!r} are the same run "
+                            f"(same strategy, α scale and schedule); keep one")
+        else:
+            seen[key] = label
+    return problems
 
 
 DATASET_NAME = re.compile(r"^[A-Za-z0-9_-]+$")

@@ -456,6 +456,9 @@ def draw_subset(ds: Dataset, subset_size: int, seed, test_size: int | None = Non
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(n, size=subset_size, replace=False)).astype(np.int64)
     test_x, test_y = ds.test_images, ds.test_labels
+    if test_size is not None and test_size > len(test_x):
+        raise DataError(f"datasets.{ds.name}.test_size ({test_size}) is larger than the test split "
+                        f"({len(test_x)} images); use null for all of it")
     if test_size is not None and test_size < len(test_x):
         keep = np.sort(rng.choice(len(test_x), size=test_size, replace=False))
         test_x, test_y = test_x[keep], test_y[keep]

@@ -9,6 +9,7 @@ engine uses bf16 autocast and channels-last; on the CPU plain float32.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from dataclasses import dataclass
 from typing import Callable, Optional
@@ -73,6 +74,12 @@ class DevicePool:
 
     def __len__(self) -> int:
         return len(self.images)
+
+
+class TrainingDiverged(RuntimeError):
+    """The task model's training loss became NaN or infinite: the recipe does not suit
+    the labeled set (a large lr on a handful of points, say). The job stops with this
+    one line instead of training on NaN and failing later in a metric."""
 
 
 def per_sample_loss(logits: torch.Tensor, targets: torch.Tensor, task: str) -> torch.Tensor:
@@ -195,6 +202,11 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
         epoch += 1
         acc = float(correct) / n
         mean_loss = float(loss_sum) / n
+        if not math.isfinite(mean_loss):
+            raise TrainingDiverged(
+                f"{log_prefix}training diverged: the train loss is {mean_loss} at epoch {epoch} "
+                f"({n} labeled points, batch {cfg.batch_size}, lr {cfg.lr}); lower task_model.lr, "
+                f"or start from more labels (al.initial_labels)")
         msg = f"{log_prefix}epoch {epoch}/{epochs} train_loss {mean_loss:.4f} train_acc {acc:.4f}"
         if val is not None and len(val):
             vacc = _holdout_accuracy(model, pool, val, cfg)

@@ -18,11 +18,11 @@ def _user_error_hook(exc_type, exc, tb, _default=sys.excepthook):
     alone; anything else is a bug and keeps its traceback."""
     from .config import ConfigError
     from .data import DataError
+    from .engine import TrainingDiverged
+    from .io import DiskFullError
     from .model import WeightsError
 
-    from .io import DiskFullError
-
-    if issubclass(exc_type, (DataError, WeightsError, ConfigError, DiskFullError)):
+    if issubclass(exc_type, (DataError, WeightsError, ConfigError, DiskFullError, TrainingDiverged)):
         print(f"ERROR: {exc}", file=sys.stderr, flush=True)
     else:
         _default(exc_type, exc, tb)

@@ -1,0 +1,129 @@
+"""Bad input through Snakemake (issue 17): each case stops before any job with one line
+that names the key and says what is allowed, or runs and says so on the console."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import REPO, medmnist_arrays
+
+pytestmark = pytest.mark.workflow
+
+
+def smk(*args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def tiny() -> dict:
+    return yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
+
+
+def error_lines(proc) -> list[str]:
+    return [line for line in (proc.stdout + proc.stderr).splitlines()
+            if line.strip() and not line.startswith("Using workflow specific profile")]
+
+
+@pytest.mark.parametrize("mutate, expect", [
+    (lambda c: c.update(alpha=-1), "alpha: -1 is not allowed; expected a number >= 0, or one of 'auto', 'auto_norm'"),
+    (lambda c: c.update(alpha="big"), "alpha: 'big' is not allowed; expected a number >= 0, or one of 'auto', 'auto_norm'"),
+    (lambda c: c.update(alpha="AUTO"), "alpha: 'AUTO' is not allowed; expected"),
+    (lambda c: c.update(strategies=["random", "coreset_vae@0.5", "coreset_vae@0.50"]),
+     "strategies: 'coreset_vae@0.5' and 'coreset_vae@0.50' are the same run"),
+    (lambda c: c.update(strategies=["random", "coreset_vae", "coreset_vae+once"]),
+     "strategies: 'coreset_vae' and 'coreset_vae+once' are the same run"),
+    (lambda c: c.update(strategies=["random", "coreset_gmvae"], vae={"gmvae": {"components": 1000}}),
+     "vae.gmvae.components (1000) must be smaller than datasets.digits.subset_size (600)"),
+    (lambda c: c.update(strategies=["random", "typiclust"], typiclust={"min_cluster_size": 100000}),
+     "typiclust.min_cluster_size (100000) must be smaller than datasets.digits.subset_size (600)"),
+    (lambda c: c["datasets"]["digits"].update(test_size=10000),
+     "datasets.digits.test_size (10000) is larger than the test split of digits (297)"),
+    (lambda c: c["al"].update(initial_labels=1),
+     "al.initial_labels (1) leaves 1 labeled point(s) to train on"),
+    (lambda c: c["tsne"].update(initial_labels=1), "tsne.initial_labels (1) must be at least 2"),
+])
+def test_bad_value_stops_before_any_job_saying_what_is_allowed(tmp_path, mutate, expect):
+    cfg = tiny()
+    cfg["out_dir"] = str(tmp_path / "out")
+    mutate(cfg)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = smk("-n", "--cores", "1", "--configfile", str(path))
+    assert proc.returncode != 0
+    err = error_lines(proc)
+    assert any(expect in line for line in err) and len(err) <= 3, err
+    assert not (tmp_path / "out" / "logs").exists()
+
+
+def test_a_duplicate_block_in_the_configfile_is_an_error(tmp_path):
+    text = (REPO / "tests/configs/tiny.yaml").read_text() + "\nal:\n  initial_labels: 10\n"
+    path = tmp_path / "dup.yaml"
+    path.write_text(text)
+    proc = smk("-n", "--cores", "1", "--configfile", str(path))
+    assert proc.returncode != 0
+    err = error_lines(proc)
+    assert any("duplicate key 'al'" in line and f"{path}:" in line for line in err), err
+    checker = subprocess.run([sys.executable, "-m", "alvae.config", str(path)], cwd=REPO,
+                             capture_output=True, text=True)
+    assert checker.returncode != 0 and "duplicate key 'al'" in checker.stderr
+
+
+def _npz_config(tmp_path: Path, arrays: dict, **al) -> Path:
+    data = tmp_path / "mine.npz"
+    np.savez(data, **arrays)
+    cfg = {"out_dir": str(tmp_path / "out"), "strategies": ["random"],
+           "datasets": {"mine": {"source": "npz", "path": str(data), "subset_size": 40}},
+           "al": {"initial_labels": 10, "labels_per_round": 10, "final_labels": 20, "seeds": [0], **al},
+           "task_model": {"weights": None, "input_size": None, "batch_size": 8,
+                          "epochs_initial": 1, "epochs_per_round": 1},
+           "tsne": {"datasets": []}}
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def test_object_dtype_labels_are_named_not_called_corrupt(tmp_path):
+    arrays = medmnist_arrays(3)
+    arrays["train_labels"] = np.array([[1, 0, 0]] * 60, dtype=object)
+    cfg = _npz_config(tmp_path, arrays)
+    proc = smk(str(tmp_path / "out/data/mine/subset.npz"), "--cores", "1", "--configfile", str(cfg))
+    assert proc.returncode != 0
+    log = (tmp_path / "out/logs/subset/mine.log").read_text()
+    assert "array 'train_labels' holds Python objects (dtype object)" in log
+    assert "corrupt" not in log and "Traceback" not in log
+
+
+def test_an_evaluation_split_sharing_training_images_is_said_on_the_console(tmp_path):
+    arrays = medmnist_arrays(3)
+    arrays["test_images"][:10] = arrays["train_images"][:10]
+    cfg = _npz_config(tmp_path, arrays)
+    out = tmp_path / "out"
+    proc = smk(str(out / "data/mine/eval.npz"), "--cores", "1", "--configfile", str(cfg))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "10 of 30 test images also occur in the training split" in proc.stdout + proc.stderr
+    with np.load(out / "data/mine/eval.npz") as ev:
+        assert int(ev["shared_test"]) == 10 and int(ev["shared_val"]) == 0
+
+
+def test_a_diverging_recipe_on_a_tiny_labeled_set_stops_with_one_line(tmp_path):
+    """A pool of 12 with 2 initial labels and a large lr: the loss turns NaN. The job
+    says so in one line (no traceback from a metric on NaN predictions)."""
+    cfg = tiny()
+    cfg.update(out_dir=str(tmp_path / "out"), strategies=["random"], tsne={"datasets": []})
+    cfg["datasets"]["digits"]["subset_size"] = 12
+    cfg["al"].update(initial_labels=2, labels_per_round=2, final_labels=4, seeds=[0])
+    cfg["task_model"].update(lr=50.0, epochs_initial=30)
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = smk("--cores", "1", "--resources", "gpu=1", "--configfile", str(path))
+    assert proc.returncode != 0
+    log = (tmp_path / "out/logs/al_run/digits/random/seed0.log").read_text()
+    assert "ERROR: [digits/random/seed0] round 1 labels 4 training diverged: the train loss is nan" in log, log[-2000:]
+    assert "lower task_model.lr" in log
+    assert "Traceback" not in log and "Input contains NaN" not in log
