@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -88,6 +89,193 @@ def load_state(state_dir: Path, expected_hash: str, log: Callable[[str], None],
     return state
 
 
+@dataclass
+class LoopState:
+    """What one finished round leaves for the next (and what a checkpoint holds)."""
+
+    rnd: int
+    labeled: np.ndarray
+    rows: list
+    picks: dict
+    model: torch.nn.Module
+    module: Optional[torch.nn.Module]
+    extra: Optional[torch.Tensor]
+    alpha: float
+
+
+class ALRun:
+    """One run's fixed parts (data on the device, the strategy, the recipe, the resume
+    key) and the steps of Algorithm 1 over them: train a round's model, query, record,
+    checkpoint. :func:`run_loop` strings the steps together."""
+
+    def __init__(self, subset: Subset, label: str, seed: int, al: dict, task_model: dict,
+                 lloss: dict, alpha, latents: Optional[np.ndarray], state_dir, device: str,
+                 log: Callable[[str], None], retrainer, strategy_cfg: Optional[dict]):
+        base_name, self.alpha_scale = split_label(label)
+        self.strategy = strategy = get_strategy(base_name)
+        strategy.params = dict(strategy_cfg or {})
+        _check_inputs(subset, label, base_name, strategy, al, latents)
+        self.subset, self.label, self.seed, self.al, self.task_model = subset, label, seed, al, task_model
+        self.lloss, self.alpha_setting, self.log, self.retrainer = lloss, alpha, log, retrainer
+        self.strategy_cfg = strategy_cfg
+        self.state_dir = Path(state_dir) if state_dir is not None else None
+        self.final = min(al["final_labels"], len(subset))
+        self.cfg = TrainConfig.from_config(task_model, lloss)
+        self.settings = _settings(subset, label, seed, al, task_model, lloss, alpha, strategy, log,
+                                  retrainer, strategy_cfg)
+        self.reads_latents = strategy.uses_vae or strategy.needs_latents
+        self.rkey = run_key(self.settings, subset, latents if self.reads_latents else None)
+        self.chash = key_hash(self.rkey)
+        self.dropout = float(strategy.params.get("dropout", 0.5)) if strategy.mc_dropout else 0.0
+        self.dev = dev = torch.device(device)
+        self.compiled = accel.Compiled(task_model.get("compile", "none"), dev,
+                                       {self.cfg.batch_size, self.cfg.eval_batch_size}, log)
+        self.pool = DevicePool(subset.pool_images, subset.pool_labels, subset.task, dev)
+        self.test = DevicePool(subset.test_images, subset.test_labels, subset.task, dev)
+        self.val = (DevicePool(subset.val_images, subset.val_labels, subset.task, dev)
+                    if subset.val_images is not None else None)
+        self.set_latents(latents)
+        self.tag = f"[{subset.name}/{label}/seed{seed}] "
+
+    # ------------------------------------------------------------------ pieces
+    def set_latents(self, latents: Optional[np.ndarray]) -> None:
+        """The representation the strategy reads (replaced each round under per_round)."""
+        self.latents = latents
+        self.lat_dev = torch.from_numpy(latents).float().to(self.dev) if latents is not None else None
+
+    def fresh(self, rnd: int, alpha: float):
+        """Round ``rnd``'s freshly initialised model, loss module and its extra input."""
+        rs = round_seed(self.seed, rnd)
+        s, sub = self.strategy, self.subset
+        model = self.compiled.adopt(build_model(sub.task, sub.n_classes, sub.pool_images.shape[1],
+                                                self.task_model, rs, self.dev, self.dropout))
+        module, extra = None, None
+        if s.needs_loss_module:
+            use_extra = s.uses_vae and alpha != 0.0  # α = 0 is exactly plain lloss
+            extra = alpha * self.lat_dev if use_extra else None
+            module = build_loss_module(self.lloss.get("hidden", 128),
+                                       self.lat_dev.shape[1] if use_extra else 0, rs, self.dev)
+        return model, module, extra
+
+    def fit(self, rnd: int, labeled: np.ndarray, alpha: float):
+        """A fresh model (and loss module, jointly) trained on ``labeled`` for round ``rnd``."""
+        model, module, extra = self.fresh(rnd, alpha)
+        tm = self.task_model
+        epochs = tm["epochs_initial"] + rnd * tm["epochs_per_round"]
+        train, holdout = split_validation(labeled, tm.get("val_fraction", 0.0), round_seed(self.seed, rnd))
+        stats = train_model(model, self.pool, train, epochs, self.cfg, round_seed(self.seed, rnd), module,
+                            extra, self.log, f"{self.tag}round {rnd} labels {len(labeled)} ", holdout)
+        return model, module, extra, stats
+
+    def first_alpha(self, model, labeled: np.ndarray, alpha: Optional[float]) -> float:
+        """α of the run: given, or (auto, distance strategies) measured on the round-0 model."""
+        if alpha is None:
+            feats = infer(model, self.pool, labeled, self.cfg)["features"]
+            alpha = self.alpha_scale * measured_alpha(self.alpha_setting, feats, self.latents, labeled)
+        if self.strategy.uses_vae:
+            a = self.alpha_setting
+            self.log(f"{self.tag}alpha = {alpha:.4g} ({a if a in AUTO_MODES else 'config'}"
+                     f"{f' x {self.alpha_scale:g}' if self.alpha_scale != 1 else ''})")
+        return alpha
+
+    def query(self, state: LoopState, rnd: int) -> tuple[np.ndarray, float, float]:
+        """The strategy's picks for round ``rnd`` (from the candidates), the seconds it took
+        and the latent share it reports (NaN when none)."""
+        budget = min(self.al["labels_per_round"], self.final - len(state.labeled))
+        rng = np.random.default_rng([self.seed, rnd, 1])
+        n_pool = len(self.subset)
+        unlabeled = np.setdiff1d(np.arange(n_pool), state.labeled, assume_unique=True)
+        cand = unlabeled
+        if self.al.get("candidate_pool") and self.al["candidate_pool"] < len(unlabeled):
+            cand = np.sort(rng.choice(unlabeled, size=max(self.al["candidate_pool"], budget),
+                                      replace=False))
+        pool, cfg = self.pool, self.cfg
+        ctx = SelectionContext(
+            labeled=state.labeled, candidates=cand, task=self.subset.task, device=self.dev,
+            infer=lambda idx, _m=state.model, _mod=state.module, _e=state.extra, **kw: infer(
+                _m, pool, idx, cfg, _mod, _e, **kw),
+            latents=self.latents if self.reads_latents else None,
+            alpha=state.alpha, n_classes=self.subset.n_classes,
+            pool_images=pool.images, seed=self.seed, round=rnd, options=dict(self.strategy_cfg or {}),
+            log=self.log,
+        )
+        t0 = time.perf_counter()
+        picked = np.asarray(self.strategy.select(ctx, budget, rng), dtype=np.int64)
+        select_s = time.perf_counter() - t0
+        _check_picks(picked, cand, budget, self.label)
+        self.log(f"{self.tag}round {rnd} | picked {budget} with {self.label} in {select_s:.2f}s")
+        return picked, select_s, ctx.diagnostics.get("latent_share", math.nan)
+
+    def retrain_representation(self, rnd: int, labeled: np.ndarray) -> None:
+        """vae.retrain: per_round: warm-start the representation on this round's labels."""
+        if self.retrainer is not None:
+            sub = self.subset
+            self.set_latents(self.retrainer.retrain(rnd, labeled, sub.pool_images, sub.pool_labels,
+                                                    sub.task, sub.n_classes))
+
+    def record(self, rnd, labeled, model, stats, select_s, n_picked, share=math.nan) -> dict:
+        """One metrics row: test (and val) scores of this round's model, and its costs."""
+        knn = math.nan
+        if self.retrainer is not None:  # per_round: kNN(5) accuracy of this round's latents
+            sub = self.subset
+            knn = self.retrainer.knn_accuracy(sub.pool_labels, sub.test_images, sub.test_labels, sub.task)
+        row = {"round": rnd, "n_labels": len(labeled), "latent_share": share, "latent_knn_acc": knn}
+        m = evaluate(model, self.test, self.cfg)
+        mv = (evaluate(model, self.val, self.cfg) if self.val is not None
+              else {"acc": math.nan, "auc": math.nan, "ap": math.nan})
+        row.update(test_acc=m["acc"], test_auc=m["auc"], val_acc=mv["acc"], val_auc=mv["auc"],
+                   test_ap=m["ap"], val_ap=mv["ap"])
+        row.update({k: stats[k] for k in ("train_acc", "train_loss", "epochs", "train_time_s")})
+        row["select_time_s"], row["n_picked"] = select_s, n_picked
+        self.log(f"{self.tag}round {rnd} | labels {len(labeled)} | epochs {stats['epochs']} | train_acc "
+                 f"{stats['train_acc']:.4f} | test_acc {row['test_acc']:.4f} | test_auc "
+                 f"{row['test_auc']:.4f} | train {stats['train_time_s']:.1f}s select {select_s:.1f}s"
+                 + (f" | latent kNN {knn:.4f}" if self.retrainer is not None else ""))
+        return row
+
+    # -------------------------------------------------------------- checkpoints
+    def checkpoint(self, st: LoopState) -> None:
+        """The whole state after round ``st.rnd``, written atomically with the run key."""
+        if self.state_dir is None:
+            return
+        save_state(self.state_dir, {
+            "config_hash": self.chash, "run_key": self.rkey, "settings": self.settings,
+            "round": st.rnd, "labeled": st.labeled, "rows": st.rows, "picks": st.picks,
+            "alpha": st.alpha, "model": st.model.state_dict(),
+            "loss_module": st.module.state_dict() if st.module is not None else None,
+            "strategy_state": self.strategy.get_state(),
+            "retrainer": self.retrainer.checkpoint() if self.retrainer is not None else None,
+        })
+
+    def resume(self) -> Optional[LoopState]:
+        """The state of the last finished round when a checkpoint with this run key exists."""
+        if self.state_dir is None:
+            return None
+        saved = load_state(self.state_dir, self.chash, self.log, self.rkey)
+        if saved is None:
+            return None
+        self.strategy.set_state(saved.get("strategy_state"))
+        if self.retrainer is not None:
+            self.set_latents(self.retrainer.restore(saved.get("retrainer"), saved["round"]))
+        model, module, extra = self.fresh(saved["round"], saved["alpha"])
+        model.load_state_dict(saved["model"])
+        if module is not None:
+            module.load_state_dict(saved["loss_module"])
+        return LoopState(saved["round"], saved["labeled"], saved["rows"], saved["picks"], model,
+                         module, extra, saved["alpha"])
+
+    def round_zero(self) -> LoopState:
+        """Round 0: the seed's initial labels (shared by every strategy), the first model."""
+        labeled = initial_labeled(len(self.subset), self.al["initial_labels"], self.seed)
+        alpha = initial_alpha(self.alpha_setting, self.strategy)
+        if alpha is not None:
+            alpha = self.alpha_scale * alpha
+        model, module, extra, stats = self.fit(0, labeled, alpha or 0.0)
+        alpha = self.first_alpha(model, labeled, alpha)
+        rows = [self.record(0, labeled, model, stats, 0.0, 0)]
+        return LoopState(0, labeled, rows, {"initial": labeled.copy()}, model, module, extra, alpha)
+
+
 def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model: dict,
              lloss: dict, alpha="auto", latents: Optional[np.ndarray] = None,
              state_dir: str | Path | None = None, device: str = "cpu",
@@ -103,24 +291,44 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
     ``strategy_cfg``: the strategy's own config section (``vaal``, ``bald``,
     ``typiclust``, ``probcover``), if any.
     """
-    base_name, alpha_scale = split_label(strategy_name)
-    strategy = get_strategy(base_name)
-    strategy.params = dict(strategy_cfg or {})
+    run = ALRun(subset, strategy_name, seed, al, task_model, lloss, alpha, latents, state_dir,
+                device, log, retrainer, strategy_cfg)
+    st = run.resume()
+    if st is None:
+        st = run.round_zero()
+        run.checkpoint(st)
+    while len(st.labeled) < run.final:
+        rnd = st.rnd + 1
+        picked, select_s, share = run.query(st, rnd)                 # the strategy picks
+        labeled = np.sort(np.concatenate([st.labeled, picked]))     # the oracle labels them
+        run.retrain_representation(rnd, labeled)                    # (vae.retrain: per_round)
+        model, module, extra, stats = run.fit(rnd, labeled, st.alpha)  # retrain from scratch
+        row = run.record(rnd, labeled, model, stats, select_s, len(picked), share)
+        st = LoopState(rnd, labeled, st.rows + [row], {**st.picks, f"round_{rnd}": picked},
+                       model, module, extra, st.alpha)
+        run.checkpoint(st)
+    accel.release(run.compiled)
+    return st.rows, st.picks
+
+
+def _check_inputs(subset: Subset, label: str, base_name: str, strategy, al: dict,
+                  latents: Optional[np.ndarray]) -> None:
     if strategy.needs_latents and latents is None:
-        raise ValueError(f"strategy {strategy_name} needs VAE latents "
-                         f"({base_name}.space is latents)")
+        raise ValueError(f"strategy {label} needs VAE latents ({base_name}.space is latents)")
     if strategy.uses_vae and latents is None:
-        raise ValueError(f"strategy {strategy_name} needs VAE latents")
+        raise ValueError(f"strategy {label} needs VAE latents")
     if latents is not None and len(latents) != len(subset):
         raise ValueError(f"latents have {len(latents)} rows for a pool of {len(subset)}")
-    n_pool = len(subset)
-    if not 0 < al["initial_labels"] < n_pool:
-        raise ValueError(f"al.initial_labels ({al['initial_labels']}) must be in 1..{n_pool - 1}")
-    final = min(al["final_labels"], n_pool)
-    cfg = TrainConfig.from_config(task_model, lloss)
-    settings = {"strategy": strategy_name, "seed": seed, "al": al, "task_model": task_model,
+    if not 0 < al["initial_labels"] < len(subset):
+        raise ValueError(f"al.initial_labels ({al['initial_labels']}) must be in 1..{len(subset) - 1}")
+
+
+def _settings(subset, label, seed, al, task_model, lloss, alpha, strategy, log, retrainer,
+              strategy_cfg) -> dict:
+    """Everything of the config a run's results depend on (hashed into its run key)."""
+    settings = {"strategy": label, "seed": seed, "al": al, "task_model": task_model,
                 "lloss": lloss if strategy.needs_loss_module else None,
-                "alpha": alpha if strategy.uses_vae else None, "n_pool": n_pool,
+                "alpha": alpha if strategy.uses_vae else None, "n_pool": len(subset),
                 "subset": subset.name}
     # before any CUDA work: fixed kernels, recorded with the settings (and their hash)
     settings["determinism"] = determinism.configure(task_model.get("deterministic", True), log)
@@ -128,144 +336,7 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
         settings["retrain"] = retrainer.settings()
     if strategy_cfg:
         settings["strategy_cfg"] = strategy_cfg
-    reads = strategy.uses_vae or strategy.needs_latents
-    rkey = run_key(settings, subset, latents if reads else None)
-    chash = key_hash(rkey)
-    dropout = float(strategy.params.get("dropout", 0.5)) if strategy.mc_dropout else 0.0
-    dev = torch.device(device)
-    compiled = accel.Compiled(task_model.get("compile", "none"), dev,
-                              {cfg.batch_size, cfg.eval_batch_size}, log)
-    pool = DevicePool(subset.pool_images, subset.pool_labels, subset.task, dev)
-    test = DevicePool(subset.test_images, subset.test_labels, subset.task, dev)
-    val = (DevicePool(subset.val_images, subset.val_labels, subset.task, dev)
-           if subset.val_images is not None else None)
-    in_ch = subset.pool_images.shape[1]
-    lat_dev = torch.from_numpy(latents).float().to(dev) if latents is not None else None
-    tag = f"[{subset.name}/{strategy_name}/seed{seed}] "
-
-    def fresh(rnd: int, alpha_r: float):
-        """Round ``rnd``'s freshly initialised model, loss module and its extra input."""
-        rs = round_seed(seed, rnd)
-        model = compiled.adopt(build_model(subset.task, subset.n_classes, in_ch, task_model, rs, dev,
-                                           dropout))
-        module, extra = None, None
-        if strategy.needs_loss_module:
-            use_extra = strategy.uses_vae and alpha_r != 0.0  # α = 0 is exactly plain lloss
-            extra = alpha_r * lat_dev if use_extra else None
-            module = build_loss_module(lloss.get("hidden", 128),
-                                       lat_dev.shape[1] if use_extra else 0, rs, dev)
-        return model, module, extra
-
-    def fit(rnd: int, labeled: np.ndarray, alpha_r: float):
-        """Fresh model (and loss module, jointly) trained on ``labeled`` for round ``rnd``."""
-        model, module, extra = fresh(rnd, alpha_r)
-        epochs = task_model["epochs_initial"] + rnd * task_model["epochs_per_round"]
-        train, holdout = split_validation(labeled, task_model.get("val_fraction", 0.0),
-                                          round_seed(seed, rnd))
-        stats = train_model(model, pool, train, epochs, cfg, round_seed(seed, rnd), module, extra, log,
-                            f"{tag}round {rnd} labels {len(labeled)} ", holdout)
-        return model, module, extra, stats
-
-    def latent_knn() -> float:
-        """vae.retrain: per_round: kNN(5) accuracy of this round's latents (else NaN)."""
-        if retrainer is None:
-            return math.nan
-        return retrainer.knn_accuracy(subset.pool_labels, subset.test_images, subset.test_labels,
-                                      subset.task)
-
-    def record(rnd, labeled, model, stats, select_s, n_picked, share=math.nan) -> dict:
-        row = {"round": rnd, "n_labels": len(labeled), "latent_share": share,
-               "latent_knn_acc": latent_knn()}
-        m = evaluate(model, test, cfg)
-        row["test_acc"], row["test_auc"] = m["acc"], m["auc"]
-        mv = evaluate(model, val, cfg) if val is not None else {"acc": math.nan, "auc": math.nan,
-                                                                 "ap": math.nan}
-        row["val_acc"], row["val_auc"] = mv["acc"], mv["auc"]
-        row["test_ap"], row["val_ap"] = m["ap"], mv["ap"]
-        row.update({k: stats[k] for k in ("train_acc", "train_loss", "epochs", "train_time_s")})
-        row["select_time_s"], row["n_picked"] = select_s, n_picked
-        log(f"{tag}round {rnd} | labels {len(labeled)} | epochs {stats['epochs']} | train_acc "
-            f"{stats['train_acc']:.4f} | test_acc {row['test_acc']:.4f} | test_auc "
-            f"{row['test_auc']:.4f} | train {stats['train_time_s']:.1f}s select {select_s:.1f}s"
-            + (f" | latent kNN {row['latent_knn_acc']:.4f}" if retrainer is not None else ""))
-        return row
-
-    def snapshot(rnd, labeled, rows, picks, model, module, alpha_r):
-        if state_dir is None:
-            return
-        save_state(Path(state_dir), {
-            "config_hash": chash, "run_key": rkey, "settings": settings, "round": rnd,
-            "labeled": labeled, "rows": rows, "picks": picks,
-            "alpha": alpha_r, "model": model.state_dict(),
-            "loss_module": module.state_dict() if module is not None else None,
-            "strategy_state": strategy.get_state(),
-            "retrainer": retrainer.checkpoint() if retrainer is not None else None,
-        })
-
-    state = load_state(Path(state_dir), chash, log, rkey) if state_dir is not None else None
-    if state is None:
-        labeled = initial_labeled(n_pool, al["initial_labels"], seed)
-        picks = {"initial": labeled.copy()}
-        alpha_r = initial_alpha(alpha, strategy)
-        if alpha_r is not None:
-            alpha_r = alpha_scale * alpha_r
-        model, module, extra, stats = fit(0, labeled, alpha_r or 0.0)
-        if alpha_r is None:  # auto, for a distance strategy: measured on the round-0 model
-            feats = infer(model, pool, labeled, cfg)["features"]
-            alpha_r = alpha_scale * measured_alpha(alpha, feats, latents, labeled)
-        if strategy.uses_vae:
-            log(f"{tag}alpha = {alpha_r:.4g} ({alpha if alpha in AUTO_MODES else 'config'}"
-                f"{f' x {alpha_scale:g}' if alpha_scale != 1 else ''})")
-        rows = [record(0, labeled, model, stats, 0.0, 0)]
-        rnd = 0
-        snapshot(rnd, labeled, rows, picks, model, module, alpha_r)
-    else:
-        labeled, rows, picks, rnd = state["labeled"], state["rows"], state["picks"], state["round"]
-        alpha_r = state["alpha"]
-        strategy.set_state(state.get("strategy_state"))
-        if retrainer is not None:
-            latents = retrainer.restore(state.get("retrainer"), rnd)
-            lat_dev = torch.from_numpy(latents).float().to(dev)
-        model, module, extra = fresh(rnd, alpha_r)
-        model.load_state_dict(state["model"])
-        if module is not None:
-            module.load_state_dict(state["loss_module"])
-
-    while len(labeled) < final:
-        rnd += 1
-        budget = min(al["labels_per_round"], final - len(labeled))
-        rng = np.random.default_rng([seed, rnd, 1])
-        unlabeled = np.setdiff1d(np.arange(n_pool), labeled, assume_unique=True)
-        cand = unlabeled
-        if al.get("candidate_pool") and al["candidate_pool"] < len(unlabeled):
-            cand = np.sort(rng.choice(unlabeled, size=max(al["candidate_pool"], budget),
-                                      replace=False))
-        ctx = SelectionContext(
-            labeled=labeled, candidates=cand, task=subset.task, device=dev,
-            infer=lambda idx, _m=model, _mod=module, _e=extra, **kw: infer(_m, pool, idx, cfg, _mod,
-                                                                           _e, **kw),
-            latents=latents if strategy.uses_vae or strategy.needs_latents else None,
-            alpha=alpha_r, n_classes=subset.n_classes,
-            pool_images=pool.images, seed=seed, round=rnd, options=dict(strategy_cfg or {}),
-            log=log,
-        )
-        t0 = time.perf_counter()
-        picked = np.asarray(strategy.select(ctx, budget, rng), dtype=np.int64)
-        select_s = time.perf_counter() - t0
-        _check_picks(picked, cand, budget, strategy_name)
-        labeled = np.sort(np.concatenate([labeled, picked]))
-        picks[f"round_{rnd}"] = picked
-        log(f"{tag}round {rnd} | picked {budget} with {strategy_name} in {select_s:.2f}s")
-        if retrainer is not None:  # vae.retrain: per_round
-            latents = retrainer.retrain(rnd, labeled, subset.pool_images, subset.pool_labels,
-                                        subset.task, subset.n_classes)
-            lat_dev = torch.from_numpy(latents).float().to(dev)
-        model, module, extra, stats = fit(rnd, labeled, alpha_r)
-        rows.append(record(rnd, labeled, model, stats, select_s, budget,
-                           ctx.diagnostics.get("latent_share", math.nan)))
-        snapshot(rnd, labeled, rows, picks, model, module, alpha_r)
-    accel.release(compiled)
-    return rows, picks
+    return settings
 
 
 def _check_picks(picked: np.ndarray, candidates: np.ndarray, budget: int, name: str) -> None:
