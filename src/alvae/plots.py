@@ -23,10 +23,10 @@ NAMES = {"random": "random", "entropy": "entropy", "coreset": "core-set",
          "lloss": "loss prediction", "lloss_vae": "VAE loss prediction"}
 FAMILY_NAMES = {"coreset": "core-set", "medal": "MedAL", "lloss": "loss prediction",
                 "entropy": "entropy", "random": "random"}
-METRIC_NAMES = {"test_acc": "test accuracy", "test_auc": "test ROC-AUC (macro)",
-                "test_ap": "test average precision (macro)",
-                "val_acc": "validation accuracy", "val_auc": "validation ROC-AUC (macro)",
-                "val_ap": "validation average precision (macro)",
+METRIC_NAMES = {"test_acc": "test accuracy", "test_auc": "test ROC-AUC",
+                "test_ap": "test average precision",
+                "val_acc": "validation accuracy", "val_auc": "validation ROC-AUC",
+                "val_ap": "validation average precision",
                 "train_acc": "train accuracy", "train_loss": "train loss",
                 "primary": "primary metric"}
 CORRECTION_NAMES = {"holm": "Holm", "bh": "BH"}
