@@ -202,6 +202,46 @@ def test_tests_recomputed_from_runs_as_the_caption_says(tiny_run):
     assert (out / "figures" / "cd_primary.png").stat().st_size > 5_000
 
 
+def test_stats_settings_take_effect_in_the_jobs(tiny_run, tmp_path):
+    """stats.equivalence_margin and stats.primary_metric, set in the config, reach the
+    tests, the datasets table, the rankings and the headline (on a copy of the tiny run,
+    recomputing only the results stage)."""
+    import json
+    import shutil
+
+    import pandas as pd
+    from statsmodels.stats.weightstats import ttost_paired
+
+    path, out, _ = tiny_run
+    cfg = yaml.safe_load(path.read_text())
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    cfg["out_dir"] = str(copy)
+    cfg["stats"] = {"equivalence_margin": {"test_acc": 0.5}, "primary_metric": "test_auc"}
+    changed = tmp_path / "stats.yaml"
+    changed.write_text(yaml.safe_dump(cfg))
+    proc = smk("--cores", "2", "--configfile", str(changed), "--forcerun", "aggregate")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "al_run" not in job_counts(proc.stdout + proc.stderr)
+    info = pd.read_csv(copy / "results" / "datasets.csv").iloc[0]
+    assert info["primary_metric"] == "test_auc"
+    tests = pd.read_csv(copy / "results" / "tests.csv")
+    assert dict(zip(tests["metric"], tests["role"])) == {"test_auc": "primary",
+                                                         "test_acc": "secondary"}
+    assert dict(zip(tests["metric"], tests["margin"])) == {"test_auc": 0.01, "test_acc": 0.5}
+    runs = pd.read_csv(copy / "results" / "runs.csv")
+    for r in tests[tests["t"].notna() & (tests["metric"] == "test_acc")].itertuples():
+        g = runs[runs["n_labels"] == r.n_labels]
+        a = g[g["strategy"] == r.strategy_a].sort_values("seed")["test_acc"].to_numpy()
+        b = g[g["strategy"] == r.strategy_b].sort_values("seed")["test_acc"].to_numpy()
+        assert r.p_equiv == pytest.approx(ttost_paired(a, b, -0.5, 0.5)[0], rel=1e-9)
+    rank = json.loads((copy / "results" / "friedman_primary.json").read_text())
+    assert rank["metrics"] == {"digits": "test_auc"}
+    summary = (copy / "report" / "summary.rst").read_text()
+    assert "**Primary metric** (digits: test_auc), per question:" in summary
+    assert "Secondary metrics (test_acc;" in summary
+
+
 def test_second_run_does_nothing(tiny_run):
     path, _, _ = tiny_run
     proc = smk("-n", "--cores", "2", "--configfile", str(path))
