@@ -37,3 +37,29 @@ def test_binary_and_multiclass_ap():
     ref = np.mean([average_precision_score(yc == c, pc[:, c]) for c in range(3)])
     assert average_precision(pc, yc, "multi-class") == pytest.approx(ref)
     assert set(scores(pc, yc, "multi-class")) == {"acc", "auc", "ap"}
+
+
+def test_our_average_differs_from_sklearn_macro_and_counts_the_labels_left_out():
+    """A label with no positive in the split: scikit-learn's macro AP scores it 0 (with a
+    warning), ours leaves it out, and left_out counts it; AUC leaves out labels without
+    both classes (scikit-learn's macro AUC is undefined then)."""
+    import warnings
+
+    from alvae.metrics import auc, left_out
+
+    y = np.array([[1, 0, 1], [0, 0, 1], [1, 0, 1], [0, 0, 1]])
+    p = np.array([[0.9, 0.2, 0.5], [0.4, 0.3, 0.6], [0.35, 0.8, 0.7], [0.1, 0.6, 0.2]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sk = average_precision_score(y, p, average="macro")
+    ours = average_precision(p, y, "multi-label")
+    per = [average_precision_score(y[:, j], p[:, j]) for j in (0, 2)]
+    assert ours == pytest.approx(np.mean(per))  # labels 0 and 2
+    assert sk == pytest.approx((per[0] + 0.0 + per[1]) / 3)  # label 1 scored 0
+    assert sk < ours
+    # AUC: label 1 has no positive, label 2 no negative: only label 0 is scored
+    assert auc(p, y, "multi-label") == pytest.approx(0.75)
+    assert left_out(y, "multi-label") == {"n_outputs": 3, "auc_left_out": 2, "ap_left_out": 1}
+    assert left_out(np.array([0, 1, 1, 3]), "multi-class", 5) == {
+        "n_outputs": 5, "auc_left_out": 2, "ap_left_out": 2}
+    assert left_out(np.array([0, 1, 1]), "binary", 2)["auc_left_out"] == 0

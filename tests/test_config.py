@@ -27,7 +27,7 @@ def test_thesis_config_is_valid_and_complete(thesis):
     assert (tm["lr"], tm["momentum"], tm["epochs_initial"], tm["epochs_per_round"]) == (0.001, 0.9, 10, 5)
     assert cfg["vae"] == {"latent_dim": 32, "epochs": 20, "lr": 0.001, "weight_decay": 0.005,
                           "batch_size": 128, "retrain": "once", "retrain_epochs": 5,
-                          "per_seed": False,
+                          "per_seed": True,  # each seed's X_vae reads its own VAE
                           "cvae": {"append_soft_labels": False, "alpha": 0.1},
                           "gmvae": {"components": None, "append_responsibilities": False,
                                     "pretrain_epochs": 10}}

@@ -163,3 +163,25 @@ def test_ppm_and_cd_figures(tmp_path):
     png, _ = cd_figure({"a": 1.0}, [], "test_ap", {"n_blocks": 0}, 0.05, tmp_path / "e.png",
                        tmp_path / "e.pdf")
     assert mpimg.imread(png).shape[0] > 50
+
+
+def test_cd_figure_says_when_no_pair_can_be_separated(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    figs = []
+    monkeypatch.setattr("alvae.plots._save", lambda fig, a, b: figs.append(fig) or (a, b))
+    info = {"n_blocks": 3, "friedman_p": 0.05, "nemenyi_cd": 1.9, "separable": False,
+            "min_p_wilcoxon": 0.25, "min_p_holm": 1.0, "n_pairs": 3}
+    cd_figure({"a": 1.0, "b": 2.0, "c": 3.0}, [["a", "b", "c"]], "primary", info, 0.05,
+              tmp_path / "c.png", tmp_path / "c.pdf")
+    ax = figs[0].axes[0]
+    text = " ".join(t.get_text() for t in ax.texts) + ax.get_title()
+    assert "No pair can be separated: with 3 block(s)" in text and "Wilcoxon p is 0.25" in text
+    assert "no bars" in ax.get_title()
+    assert not [l for l in ax.lines if l.get_linewidth() == 3.5]  # no clique bar drawn
+    figs.clear()
+    cd_figure({"a": 1.0, "b": 2.0, "c": 3.0}, [["a", "b"]], "test_acc",
+              {**info, "separable": True, "n_blocks": 12}, 0.05, tmp_path / "d.png",
+              tmp_path / "d.pdf")
+    assert [l for l in figs[0].axes[0].lines if l.get_linewidth() == 3.5]
+    plt.close("all")

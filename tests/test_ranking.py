@@ -7,7 +7,8 @@ import pytest
 from scipy import stats as sps
 
 from alvae.ranking import (block_means, cliques, friedman, mean_ranks, nemenyi_cd,
-                           pairwise_penalty, ppm, rank_table, wilcoxon_holm)
+                           pairwise_penalty, ppm, rank_table, smallest_p, wilcoxon_holm,
+                           with_primary)
 from alvae.stats import holm
 
 NOISE = [0.000, 0.004, -0.003, 0.002, -0.001]  # per seed, shared by all strategies
@@ -106,3 +107,41 @@ def test_cliques_and_rank_table():
     bm = block_means(df, "test_acc")
     assert bm.shape == (6, 3)
     assert pairs.loc[0, "mean_rank_a"] == 1.0 and pairs.loc[0, "mean_rank_b"] == 2.0
+
+
+def test_smallest_attainable_p_against_scipy():
+    # all differences of one sign is the extreme of the exact Wilcoxon distribution
+    for n in (2, 3, 5, 8):
+        x, y = np.arange(1.0, n + 1), np.zeros(n)
+        assert smallest_p(n)[0] == pytest.approx(sps.wilcoxon(x, y).pvalue)
+    assert smallest_p(3) == (0.25, 0.25)  # Holm over 1 pair: the raw p
+    assert smallest_p(3, 28) == (0.25, 1.0)
+    assert smallest_p(10, 3) == pytest.approx((2 / 1024, 6 / 1024))
+    assert np.isnan(smallest_p(0)[0])
+
+
+def test_three_blocks_cannot_separate_any_pair():
+    # 3 budgets after the first query, one dataset: a always first, c always last
+    df = table({"a": 0.05, "b": 0.0, "c": -0.05}, datasets=("d1",), budgets=(100, 200, 300))
+    pairs, info = rank_table(df, "test_acc")
+    assert info["n_blocks"] == 3 and info["min_p_wilcoxon"] == 0.25
+    assert info["n_pairs"] == 3 and info["min_p_holm"] == 0.75 and not info["separable"]
+    assert not pairs["significant"].any() and pairs["p_wilcoxon"].min() >= 0.25
+    _, many = rank_table(table({"a": 0.05, "b": 0.0}, budgets=range(100, 700, 100)), "test_acc")
+    assert many["n_blocks"] == 12 and many["separable"]
+
+
+def test_round_zero_is_left_out_of_cells_and_blocks():
+    df = table({"a": 0.05, "b": 0.0}, budgets=(0, 100, 200))  # round = budget // 100
+    assert sorted(df["round"].unique()) == [0, 1, 2]
+    assert block_means(df, "test_acc").shape == (4, 2)  # 2 datasets x 2 budgets after a query
+    wins, cells = pairwise_penalty(df, "test_acc")
+    assert cells.loc["a", "b"] == 4
+
+
+def test_primary_column_per_dataset():
+    df = table({"a": 0.05, "b": 0.0})
+    df["test_auc"] = 1 - df["test_acc"]  # reversed order on AUC
+    both = with_primary(df, {"d1": "test_acc", "d2": "test_auc"})
+    bm = block_means(both, "primary")
+    assert (bm.loc["d1", "a"] > bm.loc["d1", "b"]).all() and (bm.loc["d2", "a"] < bm.loc["d2", "b"]).all()

@@ -104,7 +104,10 @@ def test_trivial_baseline_per_task():
     ml = np.array([[1, 0, 0], [0, 0, 0], [0, 1, 0], [0, 0, 0]])
     assert trivial_baseline("multi-label", ml) == ("all-negative", pytest.approx(10 / 12))
     info = dataset_info("chest", "multi-label", ml)
+    # label 2 has no positive in this split: left out of the AUC and AP averages
     assert info == {"dataset": "chest", "task": "multi-label", "n_test": 4,
                     "primary_metric": "test_auc", "baseline": "all-negative",
-                    "baseline_acc": pytest.approx(10 / 12)}
+                    "baseline_acc": pytest.approx(10 / 12), "n_outputs": 3,
+                    "auc_left_out": 1, "ap_left_out": 1, "test_shared": 0, "val_shared": 0}
+    assert dataset_info("chest", "multi-label", ml, primary="test_ap")["primary_metric"] == "test_ap"
     assert dataset_info("pneu", "binary", y)["primary_metric"] == "test_acc"

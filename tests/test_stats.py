@@ -6,8 +6,9 @@ import pytest
 from scipy import stats as sps
 
 from alvae.power import minimal_detectable_effect, paired_power, seeds_needed
-from alvae.stats import (adjust, benjamini_hochberg, default_metrics, default_pairs, holm,
-                         pair_family, paired_tests, paired_tests_aulc, to_markdown)
+from alvae.stats import (BEFORE_QUERY, adjust, benjamini_hochberg, default_metrics, default_pairs,
+                         holm, metrics_for, pair_family, paired_tests, paired_tests_aulc,
+                         primary_metric, to_markdown, tost_paired, verdict)
 
 A = {0: [0.80, 0.85, 0.90], 1: [0.82, 0.86, 0.91], 2: [0.85, 0.84, 0.93],
      3: [0.81, 0.88, 0.92], 4: [0.84, 0.87, 0.95]}
@@ -15,9 +16,11 @@ B = {0: [0.79, 0.85, 0.91], 1: [0.80, 0.83, 0.90], 2: [0.82, 0.86, 0.90],
      3: [0.80, 0.85, 0.93], 4: [0.81, 0.84, 0.92]}
 
 
-def runs(values: dict, dataset="d") -> pd.DataFrame:
-    """{strategy: {seed: [test_acc per budget 1000, 2000, ...]}} -> tidy runs table."""
-    rows = [{"dataset": dataset, "strategy": s, "seed": seed, "round": r,
+def runs(values: dict, dataset="d", first_round=1) -> pd.DataFrame:
+    """{strategy: {seed: [test_acc per budget 1000, 2000, ...]}} -> tidy runs table. The
+    budgets are rounds ``first_round``, ``first_round + 1``, ...: by default all after a
+    query (round 0, the initial labels, is not tested; first_round=0 puts it in)."""
+    rows = [{"dataset": dataset, "strategy": s, "seed": seed, "round": r + first_round,
              "n_labels": 1000 * (r + 1),
              "test_acc": v, "test_auc": v + 0.05}
             for s, per_seed in values.items() for seed, vals in per_seed.items()
@@ -250,9 +253,14 @@ def test_families_on_constructed_runs(method):
     assert len(thesis) == 6
     rand = t[t["family"] == "d2 / test_auc / all budgets / vs random"]
     assert len(rand) == 15 and (rand["strategy_b"] == "random").all()
+    # round 0 (100 labels, before any query) is shown but not tested, not in any family
+    first = t[t["n_labels"] == 100]
+    assert (first["verdict"] == BEFORE_QUERY).all() and first[["t", "p", "p_adj"]].isna().all().all()
     # p_adj is the adjustment of the raw p within the family, and only within it
-    for _, g in t.groupby("family"):
+    for _, g in t[t["t"].notna()].groupby("family"):
+        assert len(g) == len(g.drop_duplicates(["strategy_a", "strategy_b"])) * 2
         assert g["p_adj"].to_numpy() == pytest.approx(adjust(g["p"].to_numpy(), method))
+        assert g["p_equiv_adj"].to_numpy() == pytest.approx(adjust(g["p_equiv"].to_numpy(), method))
     assert (t["significant"] == (t["p_adj"] < 0.05)).all()
     # AULC: families of the same split, one row per pair
     from alvae.results import aulc
@@ -340,9 +348,128 @@ def test_stats_keys_in_the_schema():
     cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
     got = validate_config(dict(cfg))["stats"]
     assert got["correction"] == "holm" and got["metrics"] is None
+    assert got["primary_metric"] is None
+    assert got["equivalence_margin"] == {"test_acc": 0.01, "test_auc": 0.01, "test_ap": 0.01}
+    ok = validate_config({**cfg, "stats": {"equivalence_margin": {"test_auc": 0.02},
+                                           "primary_metric": "test_auc"}})["stats"]
+    assert ok["equivalence_margin"]["test_auc"] == 0.02 and ok["primary_metric"] == "test_auc"
     ok = validate_config({**cfg, "stats": {"correction": "bh", "metrics": ["test_auc", "test_ap"]}})
     assert ok["stats"]["correction"] == "bh"
     for bad, key in (({"correction": "bonferroni"}, "correction"),
-                     ({"metrics": ["test_f1"]}, "metrics"), ({"metrics": []}, "metrics")):
+                     ({"metrics": ["test_f1"]}, "metrics"), ({"metrics": []}, "metrics"),
+                     ({"equivalence_margin": {"test_acc": 0}}, "equivalence_margin"),
+                     ({"equivalence_margin": {"test_f1": 0.01}}, "equivalence_margin"),
+                     ({"primary_metric": "test_f1"}, "primary_metric"),
+                     ({"primary_metric": "test_acc", "metrics": ["test_auc"]},
+                      r"stats.primary_metric: 'test_acc' is not in stats.metrics")):
         with pytest.raises(ConfigError, match=key):
             validate_config({**cfg, "stats": bad})
+
+
+# --- equivalence (TOST), verdicts, round 0, primary metric -----------------------------------
+
+def _tost_by_hand(x, y, margin):
+    """The two one-sided t-tests from scipy's t distribution: H0 mean(d) <= -margin and
+    H0 mean(d) >= margin; the TOST p is the larger one-sided p."""
+    d = np.asarray(x, float) - np.asarray(y, float)
+    n = len(d)
+    se = d.std(ddof=1) / np.sqrt(n)
+    lower = sps.t.sf((d.mean() + margin) / se, n - 1)
+    upper = sps.t.cdf((d.mean() - margin) / se, n - 1)
+    return max(lower, upper)
+
+
+@pytest.mark.parametrize("case", ["equivalent", "not equivalent", "differs"])
+def test_tost_against_statsmodels(case):
+    from statsmodels.stats.weightstats import ttost_paired
+
+    x = 0.8 + np.array([0.01, -0.02, 0.005, 0.0, 0.015, -0.01, 0.02, -0.005])
+    wiggle = np.array([0.001, -0.002, 0.002, -0.001, 0.0015, -0.0005, 0.0, -0.001])  # mean 0
+    d = {"equivalent": wiggle,                 # mean 0, sd 0.0014: within ±0.01
+         "not equivalent": 30 * wiggle,        # mean 0, sd 0.042: cannot tell
+         "differs": 0.03 + wiggle}[case]       # mean 0.03, far outside ±0.01
+    y = x - d
+    ref = ttost_paired(x, y, -0.01, 0.01)[0]
+    got = tost_paired(x, y, 0.01)
+    assert abs(got - ref) <= 1e-12 and abs(got - _tost_by_hand(x, y, 0.01)) <= 1e-12
+    if case == "equivalent":
+        assert got < 1e-6
+    else:
+        assert got > 0.2
+    # the p_equiv column of the tests table is the same number, a - b oriented
+    vals = {"x": {s: [v] for s, v in enumerate(x)}, "y": {s: [v] for s, v in enumerate(y)}}
+    row = paired_tests(runs(vals), [("x", "y")], margin={"test_acc": 0.01}).iloc[0]
+    assert abs(row["p_equiv"] - ref) <= 1e-12 and row["margin"] == 0.01
+    expect = {"equivalent": "equivalent", "not equivalent": "inconclusive",
+              "differs": "differs"}[case]
+    assert row["verdict"] == expect
+    if expect == "inconclusive":
+        assert f"MDE {row['mde']:.4g}" in row["note"]
+    # the margin is per metric: a margin of 0.05 makes the 0.03 difference equivalent too
+    wide = paired_tests(runs(vals), [("x", "y")], margin={"test_acc": 0.05}).iloc[0]
+    assert abs(wide["p_equiv"] - ttost_paired(x, y, -0.05, 0.05)[0]) <= 1e-12
+
+
+def test_tost_undefined_without_spread():
+    assert np.isnan(tost_paired([0.5, 0.6], [0.5, 0.6], 0.01))  # identical: sd 0
+    assert np.isnan(tost_paired([0.5], [0.4], 0.01))
+
+
+def test_verdict_rules():
+    assert verdict(0.01, 0.9, True) == "differs"
+    assert verdict(0.01, 0.01, True) == "differs"  # significant, and also within the margin
+    assert verdict(0.5, 0.01, True) == "equivalent"
+    assert verdict(0.5, 0.5, True) == "inconclusive"
+    assert verdict(np.nan, np.nan, False) == "no test"
+    assert verdict(np.nan, np.nan, False, before_query=True) == "before any query"
+
+
+def test_seeds_needed_for_the_margin():
+    t = paired_tests(runs({"x": A, "y": B}), [("x", "y")], margin={"test_acc": 0.02})
+    for r in t.itertuples():
+        d = np.array([A[s][r.n_labels // 1000 - 1] - B[s][r.n_labels // 1000 - 1]
+                      for s in range(5)])
+        assert r.seeds_needed == seeds_needed(0.02, d.std(ddof=1), 0.05)
+
+
+def test_lloss_vs_random_has_no_test_at_the_initial_budget():
+    """Round 0: lloss differs from random only by training jointly with its loss module;
+    that row is shown (means) but not tested and not counted in the family."""
+    rng = np.random.default_rng(3)
+    lloss = {s: [0.13 + 0.001 * s, 0.5 + rng.normal(0, 0.01), 0.6 + rng.normal(0, 0.01)]
+             for s in range(5)}
+    random = {s: [0.158 + 0.001 * s, 0.5 + rng.normal(0, 0.01), 0.6 + rng.normal(0, 0.01)]
+              for s in range(5)}
+    t = paired_tests(runs({"lloss": lloss, "random": random}, first_round=0),
+                     default_pairs(["lloss", "random"]), ["test_acc", "test_auc"])
+    first = t[t["n_labels"] == 1000]
+    assert len(first) == 2 and (first["verdict"] == BEFORE_QUERY).all()
+    assert first[["t", "p", "p_wilcoxon", "p_adj", "p_equiv", "p_equiv_adj", "mde"]].isna().all().all()
+    assert not first["significant"].any()
+    assert first["mean_diff"].to_numpy() == pytest.approx([-0.028, -0.028])  # still shown
+    assert all("before any query" in n for n in first["note"])
+    assert (t.loc[t["t"].notna(), "n_labels"] > 1000).all()
+    later = t[(t["metric"] == "test_acc") & (t["n_labels"] > 1000)]
+    assert later["p_adj"].to_numpy() == pytest.approx(holm(later["p"].to_numpy()))  # m = 2
+
+
+def test_primary_metric_and_roles():
+    assert primary_metric("multi-class") == "test_acc"
+    assert primary_metric("multi-label") == "test_auc"
+    assert primary_metric("binary", ["test_auc", "test_ap"]) == "test_auc"
+    assert primary_metric("multi-class", None, "test_auc") == "test_auc"
+    assert metrics_for("multi-label") == ["test_auc", "test_ap"]
+    assert metrics_for("multi-class", ["test_auc", "test_acc"]) == ["test_acc", "test_auc"]
+    assert metrics_for("multi-class", None, "test_auc") == ["test_auc", "test_acc"]
+    t = paired_tests(runs({"x": A, "y": B}), [("x", "y")], ["test_auc", "test_acc"])
+    assert set(t.loc[t["metric"] == "test_auc", "role"]) == {"primary"}
+    assert set(t.loc[t["metric"] == "test_acc", "role"]) == {"secondary"}
+    t = paired_tests(runs({"x": A, "y": B}), [("x", "y")], ["test_auc", "test_acc"],
+                     primary={"d": "test_acc"})
+    assert set(t.loc[t["metric"] == "test_acc", "role"]) == {"primary"}
+    from alvae.results import aulc
+    df = runs({"x": A, "y": B})
+    a = paired_tests_aulc(pd.concat([aulc(df, m) for m in ("test_acc", "test_auc")]),
+                          [("x", "y")], metric=["test_acc", "test_auc"])
+    assert dict(zip(a["metric"], a["role"])) == {"test_acc": "primary", "test_auc": "secondary"}
+    assert set(a["verdict"]) <= {"differs", "equivalent", "inconclusive"}

@@ -41,14 +41,15 @@ def test_thesis_dry_run_plans_every_stage():
     proc = smk("-n", "--cores", "4", "--resources", "gpu=4")
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = job_counts(proc.stdout + proc.stderr)
-    assert counts["subset"] == 2 and counts["train_vae"] == 2
+    # vae.per_seed: true: one VAE per dataset and AL seed (the t-SNE's seed 0 among them)
+    assert counts["subset"] == 2 and counts["train_vae"] == 2 * 5
     assert counts["al_run"] == 2 * 8 * 5  # datasets x strategies x seeds
     assert counts["tsne_select"] == 1
     out = proc.stdout + proc.stderr
     for dataset in ("mnist", "chestmnist"):
         assert f"results/thesis/data/{dataset}/subset.npz" in out
         assert f"results/thesis/runs/{dataset}/lloss_vae/seed4/metrics.csv" in out
-    assert counts["rankings"] == 3  # test_acc, test_auc, test_ap
+    assert counts["rankings"] == 4  # each dataset's primary metric; test_acc, test_auc, test_ap
     for rule in ("aggregate", "stats", "plot_curves", "plot_tsne", "report_text", "rankings"):
         assert counts.get(rule), f"rule {rule} not planned: {counts}"
     assert counts["plot_curves"] == 2 * 4  # datasets x families (entropy, coreset, medal, lloss)
@@ -106,27 +107,82 @@ def test_tiny_run_produces_every_output(tiny_run):
     assert not (out / "state" / "digits" / "coreset" / "seed0").exists()  # cleaned when done
 
 
+def _holm(p):
+    import numpy as np
+
+    p = np.asarray(p, float)
+    order = np.argsort(p)
+    out = np.empty_like(p)
+    out[order] = np.minimum(1, np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]))
+    return out
+
+
+def _recompute_verdicts(table, values, margin, alpha=0.05):
+    """p (ttest_rel), p_equiv (statsmodels' ttost_paired within ±margin), Holm of both
+    within each family, and the verdict, from the per-seed ``values(row) -> (a, b)``."""
+    import numpy as np
+    from scipy import stats as sps
+    from statsmodels.stats.weightstats import ttost_paired
+
+    t = table[table["t"].notna()].copy()
+    for i, r in t.iterrows():
+        a, b = values(r)
+        assert r["p"] == pytest.approx(sps.ttest_rel(a, b).pvalue, rel=1e-9)
+        d = margin[r["metric"]]
+        t.loc[i, "p_equiv_re"] = ttost_paired(a.to_numpy(), b.to_numpy(), -d, d)[0]
+    for _, g in t.groupby("family"):
+        t.loc[g.index, "p_adj_re"] = _holm(g["p"])
+        t.loc[g.index, "p_equiv_adj_re"] = _holm(t.loc[g.index, "p_equiv_re"])
+    t["verdict_re"] = np.where(t["p_adj_re"] < alpha, "differs",
+                               np.where(t["p_equiv_adj_re"] < alpha, "equivalent", "inconclusive"))
+    return t
+
+
 def test_tests_recomputed_from_runs_as_the_caption_says(tiny_run):
-    """tests.csv from runs.csv with scipy: ttest_rel per budget, Holm within each family."""
+    """tests.csv and tests_aulc.csv from runs.csv with scipy and statsmodels: ttest_rel and
+    the paired TOST per budget after the first query, Holm within each family, verdicts."""
     import numpy as np
     import pandas as pd
-    from scipy import stats as sps
+    from scipy.integrate import trapezoid
 
-    _, out, _ = tiny_run
+    _, out, cfg = tiny_run
     runs = pd.read_csv(out / "results" / "runs.csv")
     tests = pd.read_csv(out / "results" / "tests.csv")
     assert set(tests["correction"]) == {"holm"}
     assert set(tests["metric"]) == {"test_acc", "test_auc"}  # multi-class default
-    for r in tests[tests["t"].notna()].itertuples():
-        g = runs[(runs["dataset"] == r.dataset) & (runs["n_labels"] == r.n_labels)]
-        a = g[g["strategy"] == r.strategy_a].set_index("seed")[r.metric].sort_index()
-        b = g[g["strategy"] == r.strategy_b].set_index("seed")[r.metric].sort_index()
-        assert r.p == pytest.approx(sps.ttest_rel(a, b).pvalue, rel=1e-9)
-    for family, g in tests[tests["t"].notna()].groupby("family"):
-        p = g["p"].to_numpy()
-        order = np.argsort(p)
-        holm = np.minimum(1, np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order]))
-        assert g["p_adj"].to_numpy()[order] == pytest.approx(holm), family
+    assert dict(zip(tests["metric"], tests["role"])) == {"test_acc": "primary",
+                                                         "test_auc": "secondary"}
+    margin = {"test_acc": 0.01, "test_auc": 0.01, "test_ap": 0.01}  # schema defaults
+    # the initial budget (round 0) comes before any query: shown, not tested
+    first = tests[tests["n_labels"] == cfg["al"]["initial_labels"]]
+    assert len(first) and (first["verdict"] == "before any query").all()
+    assert first["p"].isna().all() and first["p_adj"].isna().all()
+    assert set(tests.loc[tests["t"].notna(), "n_labels"]) == {80, 120}
+
+    def per_budget(r):
+        g = runs[(runs["dataset"] == r["dataset"]) & (runs["n_labels"] == r["n_labels"])]
+        a = g[g["strategy"] == r["strategy_a"]].set_index("seed")[r["metric"]].sort_index()
+        b = g[g["strategy"] == r["strategy_b"]].set_index("seed")[r["metric"]].sort_index()
+        return a, b
+
+    t = _recompute_verdicts(tests, per_budget, margin)
+    assert t["p_adj"].to_numpy() == pytest.approx(t["p_adj_re"].to_numpy())
+    assert t["p_equiv"].to_numpy() == pytest.approx(t["p_equiv_re"].to_numpy(), rel=1e-9)
+    assert t["p_equiv_adj"].to_numpy() == pytest.approx(t["p_equiv_adj_re"].to_numpy())
+    assert (t["verdict"] == t["verdict_re"]).all(), t[["verdict", "verdict_re"]]
+
+    def area(r, s):
+        out_ = {}
+        for seed, g in runs[(runs["dataset"] == r["dataset"]) & (runs["strategy"] == s)].groupby("seed"):
+            g = g.sort_values("n_labels")
+            x, y = g["n_labels"].to_numpy(float), g[r["metric"]].to_numpy(float)
+            out_[seed] = trapezoid(y, x) / (x[-1] - x[0])  # round 0 included
+        return pd.Series(out_).sort_index()
+
+    aulc = pd.read_csv(out / "results" / "tests_aulc.csv")
+    ta = _recompute_verdicts(aulc, lambda r: (area(r, r["strategy_a"]), area(r, r["strategy_b"])),
+                             margin)
+    assert (ta["verdict"] == ta["verdict_re"]).all() and len(ta) == len(aulc)
     assert (out / "figures" / "ppm_test_acc.png").stat().st_size > 5_000
     assert (out / "figures" / "cd_test_auc.pdf").stat().st_size > 1_000
     info = pd.read_csv(out / "results" / "datasets.csv").iloc[0]
@@ -134,6 +190,56 @@ def test_tests_recomputed_from_runs_as_the_caption_says(tiny_run):
     assert "test_ap" in runs.columns and runs["test_ap"].between(0, 1).all()
     summary = (out / "report" / "summary.rst").read_text()
     assert "Holm's step-down method within families" in summary and "Power:" in summary
+    assert "**Primary metric** (digits: test_acc), per question:" in summary
+    # 2 seeds: nothing can be shown equivalent within ±0.01, so never "a null result"
+    assert "null result" not in summary and "inconclusive" in summary
+    assert info["primary_metric"] == "test_acc" and info["auc_left_out"] == 0
+    # 2 budgets after the first query: no pair of strategies can be separated
+    import json
+    rank = json.loads((out / "results" / "friedman_primary.json").read_text())
+    assert rank["n_blocks"] == 2 and rank["min_p_wilcoxon"] == 0.5 and not rank["separable"]
+    assert rank["cliques"] == [] and "no pair of strategies can be separated" in summary
+    assert (out / "figures" / "cd_primary.png").stat().st_size > 5_000
+
+
+def test_stats_settings_take_effect_in_the_jobs(tiny_run, tmp_path):
+    """stats.equivalence_margin and stats.primary_metric, set in the config, reach the
+    tests, the datasets table, the rankings and the headline (on a copy of the tiny run,
+    recomputing only the results stage)."""
+    import json
+    import shutil
+
+    import pandas as pd
+    from statsmodels.stats.weightstats import ttost_paired
+
+    path, out, _ = tiny_run
+    cfg = yaml.safe_load(path.read_text())
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    cfg["out_dir"] = str(copy)
+    cfg["stats"] = {"equivalence_margin": {"test_acc": 0.5}, "primary_metric": "test_auc"}
+    changed = tmp_path / "stats.yaml"
+    changed.write_text(yaml.safe_dump(cfg))
+    proc = smk("--cores", "2", "--configfile", str(changed), "--forcerun", "aggregate")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "al_run" not in job_counts(proc.stdout + proc.stderr)
+    info = pd.read_csv(copy / "results" / "datasets.csv").iloc[0]
+    assert info["primary_metric"] == "test_auc"
+    tests = pd.read_csv(copy / "results" / "tests.csv")
+    assert dict(zip(tests["metric"], tests["role"])) == {"test_auc": "primary",
+                                                         "test_acc": "secondary"}
+    assert dict(zip(tests["metric"], tests["margin"])) == {"test_auc": 0.01, "test_acc": 0.5}
+    runs = pd.read_csv(copy / "results" / "runs.csv")
+    for r in tests[tests["t"].notna() & (tests["metric"] == "test_acc")].itertuples():
+        g = runs[runs["n_labels"] == r.n_labels]
+        a = g[g["strategy"] == r.strategy_a].sort_values("seed")["test_acc"].to_numpy()
+        b = g[g["strategy"] == r.strategy_b].sort_values("seed")["test_acc"].to_numpy()
+        assert r.p_equiv == pytest.approx(ttost_paired(a, b, -0.5, 0.5)[0], rel=1e-9)
+    rank = json.loads((copy / "results" / "friedman_primary.json").read_text())
+    assert rank["metrics"] == {"digits": "test_auc"}
+    summary = (copy / "report" / "summary.rst").read_text()
+    assert "**Primary metric** (digits: test_auc), per question:" in summary
+    assert "Secondary metrics (test_acc;" in summary
 
 
 def test_second_run_does_nothing(tiny_run):
@@ -245,7 +351,7 @@ def test_report_holds_every_figure(tiny_run):
     assert len(text) > 100_000
     for name in ("curves_digits_coreset.png", "tsne_digits_pair.png", "reconstructions.png",
                  "tests.csv", "summary.rst", "settings.rst", "ppm_test_acc.png", "cd_test_acc.png",
-                 "tests_aulc.csv", "latent_knn.csv"):
+                 "tests_aulc.csv", "latent_knn.csv", "cd_primary.png"):
         assert name in text, f"{name} missing from the report"
 
 

@@ -246,6 +246,10 @@ def check_config(config: dict) -> None:
             )
     if tsne["pick"] > tsne["candidates"]:
         problems.append(f"tsne.pick ({tsne['pick']}) exceeds tsne.candidates ({tsne['candidates']})")
+    st = config["stats"]
+    if st.get("primary_metric") and st.get("metrics") and st["primary_metric"] not in st["metrics"]:
+        problems.append(f"stats.primary_metric: {st['primary_metric']!r} is not in stats.metrics "
+                        f"{st['metrics']} (the primary metric must be tested)")
     pairs = config["stats"]["pairs"]
     if pairs != "auto":
         for a, b in pairs:

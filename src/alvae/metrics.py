@@ -1,4 +1,11 @@
-"""Test metrics as MedMNIST computes them."""
+"""Test metrics as MedMNIST computes them.
+
+Averaging over labels (multi-label) and classes (multi-class) is over those
+that can be scored in the split: AUC over the labels with both a positive and
+a negative, AP over the labels with at least one positive. This is *not*
+scikit-learn's ``average="macro"``, which scores a label without a positive 0
+for AP (with a warning) and returns NaN for AUC; :func:`left_out` counts the
+labels our average leaves out (``results/datasets.csv``)."""
 
 from __future__ import annotations
 
@@ -52,3 +59,24 @@ def average_precision(probs: np.ndarray, labels: np.ndarray, task: str) -> float
 def scores(probs: np.ndarray, labels: np.ndarray, task: str) -> dict:
     return {"acc": accuracy(probs, labels, task), "auc": auc(probs, labels, task),
             "ap": average_precision(probs, labels, task)}
+
+
+def left_out(labels: np.ndarray, task: str, n_outputs: int | None = None) -> dict:
+    """How many labels (multi-label) or classes (multi-class) of a split the
+    AUC and AP averages leave out: {"n_outputs", "auc_left_out", "ap_left_out"}.
+    Multi-label: AUC drops labels without a positive or without a negative, AP
+    labels without a positive. Multi-class: both drop the classes absent from
+    the split (of ``n_outputs``). Binary: one score, nothing is averaged (0)."""
+    y = np.asarray(labels)
+    if task == "multi-label":
+        y = y.reshape(len(y), -1)
+        pos = (y > 0.5).sum(axis=0)
+        return {"n_outputs": int(y.shape[1]),
+                "auc_left_out": int(np.sum((pos == 0) | (pos == len(y)))),
+                "ap_left_out": int(np.sum(pos == 0))}
+    y = y.reshape(-1)
+    k = int(n_outputs) if n_outputs is not None else int(y.max()) + 1 if y.size else 0
+    if task == "binary":
+        return {"n_outputs": k, "auc_left_out": 0, "ap_left_out": 0}
+    absent = k - len(np.unique(y))
+    return {"n_outputs": k, "auc_left_out": int(absent), "ap_left_out": int(absent)}

@@ -23,11 +23,12 @@ NAMES = {"random": "random", "entropy": "entropy", "coreset": "core-set",
          "lloss": "loss prediction", "lloss_vae": "VAE loss prediction"}
 FAMILY_NAMES = {"coreset": "core-set", "medal": "MedAL", "lloss": "loss prediction",
                 "entropy": "entropy", "random": "random"}
-METRIC_NAMES = {"test_acc": "test accuracy", "test_auc": "test ROC-AUC (macro)",
-                "test_ap": "test average precision (macro)",
-                "val_acc": "validation accuracy", "val_auc": "validation ROC-AUC (macro)",
-                "val_ap": "validation average precision (macro)",
-                "train_acc": "train accuracy", "train_loss": "train loss"}
+METRIC_NAMES = {"test_acc": "test accuracy", "test_auc": "test ROC-AUC",
+                "test_ap": "test average precision",
+                "val_acc": "validation accuracy", "val_auc": "validation ROC-AUC",
+                "val_ap": "validation average precision",
+                "train_acc": "train accuracy", "train_loss": "train loss",
+                "primary": "primary metric"}
 CORRECTION_NAMES = {"holm": "Holm", "bh": "BH"}
 _EXTRA = [("tab:purple", "v"), ("tab:brown", "P"), ("tab:pink", "h"), ("tab:olive", "<")]
 
@@ -112,7 +113,7 @@ def learning_curves(summary_df: pd.DataFrame, dataset: str, family_strategies: S
                     baseline_name: str = "all-negative", correction: str = "holm",
                     out_png: str | Path = "curves.png", out_pdf: str | Path = "curves.pdf",
                     reference: str | None = "random", alpha: float = 0.05,
-                    title: str | None = None) -> tuple[str, str]:
+                    title: str | None = None, primary: str | None = None) -> tuple[str, str]:
     """Mean curve and shaded 95% CI per strategy, one panel per metric.
 
     ``reference`` (random) is added as a dashed line when the summary has it.
@@ -120,9 +121,11 @@ def learning_curves(summary_df: pd.DataFrame, dataset: str, family_strategies: S
     alpha get a star above the curves. ``baseline`` (a float for the accuracy
     panels, or a dict metric -> value) is drawn as a dotted horizontal line
     labelled ``baseline_name`` (majority-class or all-negative). A strategy
-    with one budget is drawn as a point with its CI as an error bar."""
+    with one budget is drawn as a point with its CI as an error bar. With
+    ``primary`` (the dataset's primary metric) each panel title says whether
+    its metric is the primary or a secondary one."""
     fig = curves_figure(summary_df, dataset, family_strategies, metrics, tests_df, baseline,
-                        baseline_name, correction, reference, alpha, title)
+                        baseline_name, correction, reference, alpha, title, primary)
     return _save(fig, out_png, out_pdf)
 
 
@@ -131,7 +134,7 @@ def curves_figure(summary_df: pd.DataFrame, dataset: str, family_strategies: Seq
                   baseline: float | Mapping[str, float] | None = None,
                   baseline_name: str = "all-negative", correction: str = "holm",
                   reference: str | None = "random", alpha: float = 0.05,
-                  title: str | None = None):
+                  title: str | None = None, primary: str | None = None):
     """The figure of :func:`learning_curves` (not saved)."""
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     strategies = list(family_strategies)
@@ -177,7 +180,8 @@ def curves_figure(summary_df: pd.DataFrame, dataset: str, family_strategies: Seq
             ax.set_ylim(lo, max(hi, max(y) + 0.04 * (hi - lo)))
         ax.set_xlabel("number of labels")
         ax.set_ylabel(METRIC_NAMES.get(metric, metric))
-        ax.set_title(METRIC_NAMES.get(metric, metric))
+        role = "" if primary is None else (" (primary)" if metric == primary else " (secondary)")
+        ax.set_title(METRIC_NAMES.get(metric, metric) + role)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8, loc="lower right")
     drawn_ref = bool(reference) and reference not in family_strategies and not data[
@@ -262,10 +266,11 @@ def tsne_pair(panels: Sequence[Mapping], seed: int, out_png, out_pdf, title: str
 
 
 def ppm_figure(matrix: pd.DataFrame, metric: str, n_cells: int, alpha: float,
-               out_png, out_pdf) -> tuple[str, str]:
+               out_png, out_pdf, label: str | None = None) -> tuple[str, str]:
     """Heatmap of the pairwise penalty matrix (row A beats column B, share of
     cells), with each column's mean below it (how often that strategy is
-    beaten: lower is better)."""
+    beaten: lower is better). ``label`` names the metric in the title (default:
+    its readable name)."""
     names = [NAMES.get(s, s) for s in matrix.columns]
     k = max(len(names), 1)
     fig, ax = plt.subplots(figsize=(max(4.5, 1.0 + 0.75 * k), max(3.8, 1.4 + 0.7 * k)))
@@ -289,9 +294,9 @@ def ppm_figure(matrix: pd.DataFrame, metric: str, n_cells: int, alpha: float,
         ax.set_xlabel("B (beaten)")
         ax.set_ylabel("A (wins)")
         fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="share of cells A beats B")
-    ax.set_title(f"Pairwise penalty matrix, {METRIC_NAMES.get(metric, metric)}\n"
-                 f"{n_cells} (dataset, budget) cell(s); paired t-test p < {alpha:g}, unadjusted",
-                 fontsize=9)
+    ax.set_title(f"Pairwise penalty matrix, {label or METRIC_NAMES.get(metric, metric)}\n"
+                 f"{n_cells} (dataset, budget) cell(s) after the first query; paired t-test "
+                 f"p < {alpha:g}, unadjusted", fontsize=9)
     fig.tight_layout()
     return _save(fig, out_png, out_pdf)
 
@@ -300,18 +305,23 @@ def cd_figure(mean_ranks: Mapping[str, float], groups: Sequence[Sequence[str]], 
               info: Mapping, alpha: float, out_png, out_pdf) -> tuple[str, str]:
     """Critical-difference diagram: strategies on an axis of mean rank (1 =
     best, left), a thick bar joining strategies whose pairwise Wilcoxon-Holm
-    test is not significant; the Nemenyi CD is drawn as a scale for reference."""
+    test is not significant; the Nemenyi CD is drawn as a scale for reference.
+    When ``info["separable"]`` is false (too few blocks for any pair to reach
+    alpha after Holm, alvae.ranking.smallest_p) the figure says so in place of
+    the bars."""
     items = sorted(mean_ranks.items(), key=lambda kv: kv[1])
     k = len(items)
     fig, ax = plt.subplots(figsize=(7.5, 1.6 + 0.32 * max(k, 2)))
     ax.set_axis_off()
+    separable = info.get("separable", True)
     if k < 2 or not info.get("n_blocks"):
         ax.text(0.5, 0.5, f"no ranking for {metric}: fewer than 2 strategies or no block with "
                 "every strategy", ha="center", va="center", transform=ax.transAxes)
     else:
         lo, hi = 1, max(k, 2)
         ax.set_xlim(lo - 0.5, hi + 0.5)
-        ax.set_ylim(-((k + 1) // 2 + 0.6) * 0.55, 1.6)
+        bottom = -((k + 1) // 2 + 0.6) * 0.55
+        ax.set_ylim(bottom - (0 if separable else 0.9), 1.6)
         ax.plot([lo, hi], [0, 0], color="black", linewidth=1)
         for r in range(lo, hi + 1):
             ax.plot([r, r], [0, 0.12], color="black", linewidth=1)
@@ -324,19 +334,36 @@ def cd_figure(mean_ranks: Mapping[str, float], groups: Sequence[Sequence[str]], 
             ax.plot([r, r, xe], [0, y, y], color="0.3", linewidth=0.9)
             ax.text(xe, y + 0.05, f"{NAMES.get(s, s)} ({r:.2f})", ha="left" if left else "right",
                     va="bottom", fontsize=8)
-        for j, grp in enumerate(groups):
-            rs = [mean_ranks[s] for s in grp]
-            ax.plot([min(rs) - 0.03, max(rs) + 0.03], [-0.2 - 0.14 * j] * 2, color="black",
-                    linewidth=3.5, solid_capstyle="butt")
+        if separable:
+            for j, grp in enumerate(groups):
+                rs = [mean_ranks[s] for s in grp]
+                ax.plot([min(rs) - 0.03, max(rs) + 0.03], [-0.2 - 0.14 * j] * 2, color="black",
+                        linewidth=3.5, solid_capstyle="butt")
+        else:
+            ax.text((lo + hi) / 2, bottom - 0.45, _unresolved(info, alpha), ha="center",
+                    va="center",
+                    fontsize=7.5, color="tab:red",
+                    bbox=dict(facecolor="white", edgecolor="tab:red", linewidth=0.8))
         cd = info.get("nemenyi_cd", np.nan)
         if np.isfinite(cd):
             ax.plot([lo, lo + cd], [1.2, 1.2], color="tab:red", linewidth=1.5)
             ax.text(lo + cd / 2, 1.28, f"Nemenyi CD = {cd:.2f}", ha="center", va="bottom",
                     fontsize=7, color="tab:red")
     fp = info.get("friedman_p", np.nan)
-    ax.set_title(f"Mean rank, {METRIC_NAMES.get(metric, metric)} (1 = best): "
+    name = info.get("label") or METRIC_NAMES.get(metric, metric)
+    bars = (f"bars: no significant Wilcoxon-Holm difference at {alpha:g}" if separable else
+            "no bars: the blocks cannot separate any pair")
+    ax.set_title(f"Mean rank, {name} (1 = best): "
                  f"{info.get('n_blocks', 0)} (dataset, budget) blocks, Friedman p = "
                  + ("n/a" if not np.isfinite(fp) else f"{fp:.3g}")
-                 + f"\nbars: no significant Wilcoxon-Holm difference at {alpha:g}", fontsize=9)
+                 + f"\n{bars}", fontsize=9)
     fig.tight_layout()
     return _save(fig, out_png, out_pdf)
+
+
+def _unresolved(info: Mapping, alpha: float) -> str:
+    """The CD figure's sentence when no pair can be separated."""
+    n, m = info.get("n_blocks", 0), info.get("n_pairs", 0)
+    return (f"No pair can be separated: with {n} block(s) the smallest attainable\n"
+            f"Wilcoxon p is {info.get('min_p_wilcoxon', np.nan):.3g}; Holm over {m} pairs "
+            f"gives at least {info.get('min_p_holm', np.nan):.3g} >= {alpha:g}")

@@ -3,12 +3,18 @@ al. 2020, BADGE; Lüth et al. 2023) and mean ranks with a Friedman test,
 pairwise Wilcoxon-Holm tests and a critical-difference diagram (Demšar 2006;
 Benavoli et al. 2016).
 
-A *cell* is one (dataset, label budget). The PPM counts, for each ordered pair
-(A, B), the cells where A beats B: two-sided paired t-test over the seeds with
-p < alpha (unadjusted, as in BADGE) and a positive mean difference; each entry
-is divided by the number of cells where both strategies ran. The ranks use one
-*block* per cell holding every strategy: the mean over seeds of each
-strategy, rank 1 the highest.
+A *cell* is one (dataset, label budget) after the first query: round 0 (the
+initial labels, before any query) is left out, as in the per-budget tests
+(alvae.stats). The PPM counts, for each ordered pair (A, B), the cells where A
+beats B: two-sided paired t-test over the seeds with p < alpha (unadjusted, as
+in BADGE) and a positive mean difference; each entry is divided by the number
+of cells where both strategies ran. The ranks use one *block* per cell holding
+every strategy: the mean over seeds of each strategy, rank 1 the highest.
+
+What the blocks can resolve is stated, not left to the reader: with n blocks
+the exact two-sided Wilcoxon signed-rank test cannot go below 2 / 2^n, so with
+m pairs Holm's smallest adjusted p is at least m 2 / 2^n (see
+:func:`smallest_p`); when that is not below alpha no pair can be separated.
 """
 
 from __future__ import annotations
@@ -23,6 +29,45 @@ from scipy import stats as sps
 from .stats import compare, holm
 
 CELL = ["dataset", "n_labels"]
+PRIMARY_COLUMN = "primary"  # the ranking on each dataset's primary metric
+EXACT_MAX_N = 50  # scipy.stats.wilcoxon uses the exact distribution up to here
+
+
+def after_first_query(runs: pd.DataFrame) -> pd.DataFrame:
+    """The rows measured after at least one query (round > 0); a table
+    without a ``round`` column is returned whole."""
+    if "round" not in runs.columns:
+        return runs
+    return runs[runs["round"] > 0]
+
+
+def with_primary(runs: pd.DataFrame, primary: dict[str, str]) -> pd.DataFrame:
+    """``runs`` with a column ``primary`` holding each dataset's primary metric
+    ({dataset: metric}); ranks are within a block, so mixing metrics across
+    datasets is well defined."""
+    out = runs.copy()
+    out[PRIMARY_COLUMN] = np.nan
+    for dataset, m in primary.items():
+        rows = out["dataset"] == dataset
+        if m in out.columns:
+            out.loc[rows, PRIMARY_COLUMN] = out.loc[rows, m]
+    return out
+
+
+def smallest_p(n_blocks: int, n_pairs: int = 1) -> tuple[float, float]:
+    """(smallest two-sided Wilcoxon signed-rank p over ``n_blocks`` blocks,
+    smallest Holm-adjusted p over ``n_pairs`` pairs). Exact distribution (what
+    scipy uses up to 50 blocks): all differences of one sign, 2 / 2^n; above
+    that the normal approximation at the extreme statistic."""
+    n = int(n_blocks)
+    if n < 1:
+        return float("nan"), float("nan")
+    if n <= EXACT_MAX_N:
+        p = 2.0 ** (1 - n)
+    else:
+        z = np.sqrt(3.0 * n * (n + 1) / (2 * n + 1))
+        p = float(2 * sps.norm.sf(z))
+    return float(min(1.0, p)), float(min(1.0, max(1, n_pairs) * p))
 
 
 def _strategies(runs: pd.DataFrame, strategies: Sequence[str] | None) -> list[str]:
@@ -40,6 +85,7 @@ def pairwise_penalty(runs: pd.DataFrame, metric: str, alpha: float = 0.05,
     cells = pd.DataFrame(0, index=names, columns=names, dtype=int)
     if metric not in runs:
         return wins, cells
+    runs = after_first_query(runs)
     data = runs[runs["strategy"].isin(names)].dropna(subset=[metric])
     for _, g in data.groupby(CELL, sort=True):
         by = {s: gs.set_index("seed")[metric] for s, gs in g.groupby("strategy")}
@@ -65,10 +111,11 @@ def ppm(wins: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
 def block_means(runs: pd.DataFrame, metric: str,
                 strategies: Sequence[str] | None = None) -> pd.DataFrame:
     """Mean over seeds per cell (rows) and strategy (columns); only cells
-    where every strategy has a value."""
+    after the first query where every strategy has a value."""
     names = _strategies(runs, strategies)
     if metric not in runs:
         return pd.DataFrame(columns=names, dtype=float)
+    runs = after_first_query(runs)
     d = runs[runs["strategy"].isin(names)].dropna(subset=[metric])
     table = d.groupby(CELL + ["strategy"])[metric].mean().unstack("strategy")
     return table.reindex(columns=names).dropna()
@@ -151,14 +198,20 @@ def cliques(order: Sequence[str], pairwise: pd.DataFrame) -> list[list[str]]:
 def rank_table(runs: pd.DataFrame, metric: str, alpha: float = 0.05,
                strategies: Sequence[str] | None = None) -> tuple[pd.DataFrame, dict]:
     """Pairwise Wilcoxon-Holm table (with each strategy's mean rank) and a dict
-    of the Friedman test: chi2, p, n_blocks, k, nemenyi_cd, mean_ranks."""
+    of the Friedman test: chi2, p, n_blocks, k, nemenyi_cd, mean_ranks, and
+    what the blocks can resolve: min_p_wilcoxon, min_p_holm (:func:`smallest_p`
+    over the k(k-1)/2 pairs) and separable (min_p_holm < alpha)."""
     blocks = block_means(runs, metric, strategies)
     ranks = mean_ranks(blocks) if len(blocks) else pd.Series(dtype=float)
     chi2, p = friedman(blocks)
     pairs = wilcoxon_holm(blocks, alpha) if len(blocks) else wilcoxon_holm(blocks.iloc[:0], alpha)
     pairs.insert(2, "mean_rank_a", pairs["strategy_a"].map(ranks))
     pairs.insert(3, "mean_rank_b", pairs["strategy_b"].map(ranks))
+    k = blocks.shape[1]
+    min_p, min_holm = smallest_p(len(blocks), k * (k - 1) // 2)
     info = {"metric": metric, "friedman_chi2": chi2, "friedman_p": p, "n_blocks": len(blocks),
-            "k": blocks.shape[1], "nemenyi_cd": nemenyi_cd(blocks.shape[1], len(blocks), alpha),
-            "mean_ranks": ranks.sort_values().to_dict()}
+            "k": k, "nemenyi_cd": nemenyi_cd(k, len(blocks), alpha),
+            "mean_ranks": ranks.sort_values().to_dict(), "n_pairs": k * (k - 1) // 2,
+            "min_p_wilcoxon": min_p, "min_p_holm": min_holm,
+            "separable": bool(k >= 2 and min_holm < alpha)}
     return pairs, info

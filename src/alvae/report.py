@@ -11,8 +11,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
-NULL_SENTENCE = "No budget differs significantly: a null result, as the thesis found."
+NULL_PHRASE = "a null result, as the thesis found"  # only when the thesis pairs are equivalent
+NULL_SENTENCE = NULL_PHRASE  # (older name)
 CORRECTION_NAMES = {"holm": "Holm's step-down method", "bh": "the Benjamini-Hochberg method"}
+QUESTION_NAMES = {"X vs X_<VAE kind>": "X vs X_<VAE kind> (the thesis's question)",
+                  "VAE trained once vs per round": "VAE trained once vs per round",
+                  "vs random": "vs random", "other pairs": "other pairs"}
+OUTCOMES = ("differs", "equivalent", "inconclusive")
 
 
 def _title(text: str, char: str = "=") -> str:
@@ -24,7 +29,7 @@ def _fmt(v: float, digits: int = 4) -> str:
 
 
 def _p(v: float) -> str:
-    return "n/a" if v is None or np.isnan(v) else f"{v:.3g}"
+    return "n/a" if v is None or pd.isna(v) else f"{v:.3g}"
 
 
 def _direction(a: str, b: str, diff: float, suffix: str = " on average") -> str:
@@ -36,40 +41,65 @@ def _direction(a: str, b: str, diff: float, suffix: str = " on average") -> str:
     return f"{hi} higher than {lo} by {abs(diff):.4f}{suffix}"
 
 
-def _others_sentence(sig: pd.DataFrame, aulc_sig: pd.DataFrame, tested: pd.DataFrame,
-                     aulc_tested: pd.DataFrame) -> str:
-    """The significant counts of every question other than the thesis's, each
-    named (vs random; once vs per round; other pairs), for the questions that
-    were tested at all: "against random, 3 budget(s) and 0 AULC test(s); ..."."""
-    from .stats import OTHER_FAMILY, RANDOM_FAMILY, RETRAIN_FAMILY, pair_family
+def _question(df: pd.DataFrame) -> pd.Series:
+    from .stats import pair_family
 
-    def question(df):
-        return pd.Series([pair_family(a, b) for a, b in zip(df["strategy_a"], df["strategy_b"])],
-                         index=df.index, dtype=object)
-
-    names = {RANDOM_FAMILY: "against random", RETRAIN_FAMILY: "between a representation "
-             "trained once and retrained every round", OTHER_FAMILY: "among the other pairs"}
-    asked = set(question(tested)) | set(question(aulc_tested))
-    parts = []
-    for fam, name in names.items():
-        if fam not in asked:
-            continue
-        b = int((question(sig) == fam).sum()) if len(sig) else 0
-        a = int((question(aulc_sig) == fam).sum()) if len(aulc_sig) else 0
-        parts.append(f"{name}, {b} budget(s) and {a} AULC test(s)")
-    return "; ".join(parts) if parts else "no other pair was tested"
+    return pd.Series([pair_family(a, b) for a, b in zip(df["strategy_a"], df["strategy_b"])],
+                     index=df.index, dtype=object)
 
 
 def _is_vae_pair(df: pd.DataFrame) -> pd.Series:
-    from .stats import is_thesis_pair
+    from .stats import THESIS_FAMILY
 
-    return pd.Series([is_thesis_pair(a, b) for a, b in zip(df["strategy_a"], df["strategy_b"])],
-                     index=df.index, dtype=bool)
+    return _question(df) == THESIS_FAMILY
 
 
 def _tested(df: pd.DataFrame) -> pd.Series:
     """Rows with a defined t-test (the rows counted in their family)."""
     return df["t"].notna() if "t" in df else df["p_adj"].notna()
+
+
+def _verdicts(df: pd.DataFrame, alpha: float) -> pd.Series:
+    """The verdict column, or (tables without one) recomputed by alvae.stats.verdict."""
+    from .stats import BEFORE_QUERY_NOTE, verdict
+
+    if "verdict" in df:
+        return df["verdict"]
+    before = (df["note"].map(lambda n: isinstance(n, str) and BEFORE_QUERY_NOTE in n)
+              if "note" in df else pd.Series(False, index=df.index))
+    pe = df["p_equiv_adj"] if "p_equiv_adj" in df else pd.Series(np.nan, index=df.index)
+    return pd.Series([verdict(a, e, t, b, alpha) for a, e, t, b in
+                      zip(df["p_adj"], pe, _tested(df), before)], index=df.index)
+
+
+def _primary(df: pd.DataFrame | None) -> pd.Series:
+    """Rows of the primary metric (tables without a role column: every row)."""
+    if df is None:
+        return pd.Series(dtype=bool)
+    if "role" not in df:
+        return pd.Series(True, index=df.index)
+    return df["role"].fillna("primary") == "primary"
+
+
+def _margins(df: pd.DataFrame) -> str:
+    """"±0.01", or the margins per metric when they differ."""
+    if "margin" not in df or df["margin"].dropna().empty:
+        from .stats import DEFAULT_MARGIN
+
+        return f"±{DEFAULT_MARGIN:g}"
+    per = df.dropna(subset=["margin"]).groupby("metric", sort=False)["margin"].first()
+    if per.nunique() == 1:
+        return f"±{per.iloc[0]:g}"
+    return "±δ (" + ", ".join(f"{m} {v:g}" for m, v in per.items()) + ")"
+
+
+def _count(v: pd.Series) -> dict:
+    return {o: int((v == o).sum()) for o in OUTCOMES}
+
+
+def _counts_text(c: dict, margin: str) -> str:
+    return (f"{c['differs']} differ, {c['equivalent']} equivalent within {margin}, "
+            f"{c['inconclusive']} inconclusive")
 
 
 def _why_untested(g: pd.DataFrame) -> str:
@@ -78,7 +108,8 @@ def _why_untested(g: pd.DataFrame) -> str:
     reasons = []
     for key, text in (("fewer than 2 seeds", "fewer than 2 seeds"),
                       ("identical values", "identical values in every seed"),
-                      ("constant difference", "a constant difference in every seed")):
+                      ("constant difference", "a constant difference in every seed"),
+                      ("before any query", "before any query")):
         if any(key in n for n in notes):
             reasons.append(text)
     return ", ".join(reasons) or "see the note column"
@@ -89,13 +120,38 @@ def _span(lo: float, hi: float, fmt: str) -> str:
         f"{format(lo, fmt)} to {format(hi, fmt)}"
 
 
+def _design(g: pd.DataFrame, aulc: pd.DataFrame | None, alpha: float) -> str:
+    """What the design could detect over the rows ``g`` (per budget) and
+    ``aulc``: MDE and seeds needed to detect the margin, as ranges."""
+    from .power import POWER
+
+    parts = []
+    n = int(g["n_pairs"].max()) if len(g) else 0
+    for rows, where in ((g, "per budget"), (aulc, "on AULC")):
+        if rows is None or not len(rows) or "mde" not in rows:
+            continue
+        mde = rows["mde"].dropna()
+        need = rows["seeds_needed"].dropna()
+        if len(mde):
+            text = f"{_span(mde.min(), mde.max(), '.4f')} {where}"
+            if len(need):
+                text += (f" ({_span(int(need.min()), int(need.max()), 'd')} seeds would "
+                         f"detect a difference of {_margins(rows).lstrip('±')})")
+            parts.append(text)
+    if not parts:
+        return ""
+    return (f"At {POWER:.0%} power and alpha = {alpha:g}, with n = {n} seeds, the smallest "
+            f"detectable difference is " + "; ".join(parts))
+
+
 def _power_sentence(g: pd.DataFrame, aulc_row, alpha: float) -> str:
     """What the design could have detected, per budget (range) and on AULC."""
-    from .power import DETECT_DIFF, POWER
+    from .power import POWER
 
     mde = g["mde"].dropna() if "mde" in g else pd.Series(dtype=float)
     need = g["seeds_needed"].dropna() if "seeds_needed" in g else pd.Series(dtype=float)
     n = int(g["n_pairs"].max()) if len(g) else 0
+    margin = _margins(g).lstrip("±")
     what = (f"At {POWER:.0%} power (two-sided paired t-test, alpha = {alpha:g}, the observed sd "
             f"of the paired differences, n = {n} seeds)")
     parts = []
@@ -109,127 +165,241 @@ def _power_sentence(g: pd.DataFrame, aulc_row, alpha: float) -> str:
                 f"{_why_untested(g)}).")
     text = f"  Power: {what}, " + "; ".join(parts)
     if len(need):
-        text += (f". Detecting a difference of {DETECT_DIFF:g} would need "
+        text += (f". Detecting a difference of {margin} would need "
                  + _span(int(need.min()), int(need.max()), "d") + " seeds per budget")
-    if aulc_row is not None and np.isfinite(float(getattr(aulc_row, "seeds_needed", np.nan))):
+    if aulc_row is not None and pd.notna(getattr(aulc_row, "seeds_needed", np.nan)):
         text += f" ({int(aulc_row.seeds_needed)} on AULC)"
     return text + "."
 
 
 def _pair_lines(g: pd.DataFrame, aulc_row, alpha: float) -> list[str]:
+    from .stats import BEFORE_QUERY
+
     a, b, metric = g["strategy_a"].iloc[0], g["strategy_b"].iloc[0], g["metric"].iloc[0]
+    role = f" ({g['role'].iloc[0]})" if "role" in g else ""
     tested = _tested(g)
+    verdicts = _verdicts(g, alpha)
+    before = verdicts == BEFORE_QUERY
     sig = g[tested & (g["p_adj"] < alpha)].sort_values("n_labels")
     family = g["family"].iloc[0] if "family" in g else ""
+    margin = _margins(g)
     if not tested.any():
-        line = (f"- **{a} vs {b}**, {metric}: no budget could be tested "
-                f"({_why_untested(g)}); {_direction(a, b, g['mean_diff'].mean())} "
+        line = (f"- **{a} vs {b}**, {metric}{role}: no budget could be tested "
+                f"({_why_untested(g[~before] if (~before).any() else g)}); "
+                f"{_direction(a, b, g.loc[~before, 'mean_diff'].mean())} "
                 f"(mean of the per-budget differences)")
     else:
-        line = (f"- **{a} vs {b}**, {metric}: {len(sig)} of {int(tested.sum())} tested budgets "
-                f"with adjusted p < {alpha:g} (family: {family}); "
-                f"{_direction(a, b, g['mean_diff'].mean())} (mean of the per-budget differences)")
+        c = _count(verdicts[tested])
+        line = (f"- **{a} vs {b}**, {metric}{role}: {len(sig)} of {int(tested.sum())} tested "
+                f"budgets with adjusted p < {alpha:g}, {c['equivalent']} equivalent within "
+                f"{margin}, {c['inconclusive']} inconclusive (family: {family}); "
+                f"{_direction(a, b, g.loc[tested, 'mean_diff'].mean())} "
+                "(mean of the per-budget differences)")
     if len(sig):
         parts = [f"{int(r.n_labels)} labels ({_direction(a, b, r.mean_diff, '')}, "
                  f"p_adj = {_p(r.p_adj)})" for r in sig.itertuples()]
         line += ". Significant at " + "; ".join(parts)
-    untested = int((~tested).sum())
+    untested = int((~tested & ~before).sum())
     if untested and tested.any():
-        line += (f". {untested} budget(s) not testable ({_why_untested(g[~tested])}; not counted "
-                 "in the family)")
+        line += (f". {untested} budget(s) not testable ({_why_untested(g[~tested & ~before])}; "
+                 "not counted in the family)")
+    if before.any():
+        line += (f". {int(before.sum())} budget(s) before any query "
+                 f"({', '.join(str(int(n)) for n in g.loc[before, 'n_labels'])} labels: "
+                 "shown, not tested)")
     lines = [line + "."]
     if aulc_row is not None:
         r = aulc_row
         if not np.isfinite(r.t):
             verdict = " (no test possible: " + _why_untested(pd.DataFrame([r._asdict()])) + ")."
         else:
+            v = getattr(r, "verdict", "differs" if r.p_adj < alpha else "inconclusive")
             verdict = (f", p_adj = {_p(r.p_adj)}"
-                       + (" (significant)." if r.p_adj < alpha else " (not significant)."))
+                       + (" (significant)" if r.p_adj < alpha else " (not significant)")
+                       + f", equivalence p_equiv_adj = {_p(getattr(r, 'p_equiv_adj', np.nan))}"
+                       f": **{v}**.")
         lines.append(
             f"\n  AULC: {a} {_fmt(r.mean_a)} vs {b} {_fmt(r.mean_b)}, "
             f"difference {_fmt(r.mean_diff)} "
             f"(95% CI {_fmt(r.ci_low)} to {_fmt(r.ci_high)}), paired t p = {_p(r.p)}, "
             f"Wilcoxon p = {_p(r.p_wilcoxon)}, n = {int(r.n_pairs)} seeds" + verdict
             + (f" Note: {r.note}." if isinstance(r.note, str) and r.note else ""))
-    lines.append("\n" + _power_sentence(g, aulc_row, alpha))
+    lines.append("\n" + _power_sentence(g[~before], aulc_row, alpha))
     return lines
 
 
 def _method_paragraph(tests_df: pd.DataFrame, aulc_tests_df, alpha: float) -> str:
+    from .stats import BEFORE_QUERY
+
     method = (tests_df["correction"].iloc[0] if "correction" in tests_df and len(tests_df)
               else "holm")
     fams = list(dict.fromkeys(tests_df["family"])) if "family" in tests_df else []
     if aulc_tests_df is not None and "family" in aulc_tests_df:
         fams += list(dict.fromkeys(aulc_tests_df["family"]))
     tested = int(_tested(tests_df).sum())
-    untested = len(tests_df) - tested
-    text = (f"Multiple testing: the raw paired t-test p-values are adjusted by "
-            f"{CORRECTION_NAMES.get(method, method)} within families (column ``family``), one per "
-            "dataset x metric x question: the thesis's question, each strategy X against its "
-            "VAE variant X_vae (X_cvae, X_gmvae) over all those pairs and all budgets; the "
-            "comparisons with random; where the study has both schedules, each representation "
-            "trained once vs retrained every round (+per_round labels); and any other pairs. "
-            "The AULC tests form the same "
-            f"families on their own. Significant means p_adj < {alpha:g}; every count and "
-            f"sentence below follows p_adj. {tested} per-budget test(s) were run; {untested} "
-            "row(s) had no defined test (identical values in every seed, a constant "
+    before = int((_verdicts(tests_df, alpha) == BEFORE_QUERY).sum())
+    untested = len(tests_df) - tested - before
+    text = (f"Multiple testing: the raw paired t-test p-values, and the TOST p-values of "
+            f"equivalence, are adjusted by {CORRECTION_NAMES.get(method, method)} within "
+            "families (column ``family``), one per dataset x metric x question: the thesis's "
+            "question, each strategy X against its VAE variant X_vae (X_cvae, X_gmvae) over all "
+            "those pairs and all budgets; where the study has both schedules, each "
+            "representation trained once vs retrained every round (+per_round labels); the "
+            "comparisons with random; and any other pairs. The AULC tests form the same "
+            f"families on their own. Each row's verdict: **differs** (p_adj < {alpha:g}), "
+            f"**equivalent** (p_equiv_adj < {alpha:g}: no difference larger than the margin "
+            f"{_margins(tests_df)}, ``stats.equivalence_margin``, was shown by the paired TOST), "
+            "or **inconclusive** (neither: the data cannot tell; the row gives the smallest "
+            "difference the design detects, ``mde``). "
+            f"{tested} per-budget test(s) were run; {before} row(s) at the initial budget come "
+            "before any query (round 0: every strategy trained on the seed's initial labels; "
+            "shown, not tested, not counted); "
+            f"{untested} row(s) had no defined test (identical values in every seed, a constant "
             "difference, or fewer than 2 seeds: see ``note``) and are left out of the "
-            "families' counts and of the adjustment.")
+            "families' counts and of the adjustment. The AULC covers every budget from the "
+            "initial one (round 0 included). The headline uses each dataset's primary metric "
+            "(``stats.primary_metric``); the other metrics are secondary: each is adjusted "
+            "within its own families, and nothing is adjusted across metrics.")
     if fams:
         text += " Families: " + "; ".join(f"*{f}*" for f in fams) + "."
     return text + "\n"
 
 
+def _question_lines(tests: pd.DataFrame, aulc: pd.DataFrame, alpha: float) -> list[str]:
+    """Per question: how many budgets and AULCs differ, are equivalent or inconclusive."""
+    from .stats import QUESTIONS
+
+    out = []
+    qb, qa = _question(tests), _question(aulc)
+    vb, va = _verdicts(tests, alpha), _verdicts(aulc, alpha)
+    margin = _margins(tests)
+    for q in QUESTIONS:
+        b, a = tests[qb == q], aulc[qa == q]
+        if not len(b) and not len(a):
+            continue
+        cb, ca = _count(vb[b.index]), _count(va[a.index])
+        nb, na = sum(cb.values()), sum(ca.values())
+        out.append(f"- *{QUESTION_NAMES[q]}*: of {nb} tested budget(s), "
+                   f"{_counts_text(cb, margin)}; of {na} AULC test(s), {_counts_text(ca, margin)}.")
+    return out
+
+
+def _thesis_sentence(tests: pd.DataFrame, aulc: pd.DataFrame, alpha: float) -> str:
+    """The sentence on the thesis's question (primary metric): "a null result"
+    only when every tested thesis pair is equivalent within the margin."""
+    from .stats import BEFORE_QUERY
+
+    tb, ta = tests[_is_vae_pair(tests)], aulc[_is_vae_pair(aulc)]
+    vb, va = _verdicts(tb, alpha), _verdicts(ta, alpha)
+    cb, ca = _count(vb), _count(va)
+    nb, na = sum(cb.values()), sum(ca.values())
+    margin = _margins(tests)
+    if not len(tb) and not len(ta):
+        return "No strategy was compared with a VAE variant of itself (no such pair).\n"
+    if nb + na == 0:
+        rows = pd.concat([tb[vb != BEFORE_QUERY], ta])
+        return ("**No strategy could be tested against its VAE variant** "
+                f"({_why_untested(rows) if len(rows) else 'no budget after a query'}).\n")
+    if cb["differs"] or ca["differs"]:
+        return (f"**Between a strategy and its VAE variant, {cb['differs']} budget(s) and "
+                f"{ca['differs']} AULC test(s) differ significantly** (see below for which and "
+                "in which direction).\n")
+    if cb["equivalent"] == nb and ca["equivalent"] == na:
+        return (f"**Every tested budget ({nb}) and AULC ({na}) of a strategy against its VAE "
+                f"variant is equivalent within {margin}: {NULL_PHRASE}.**\n")
+    design = _design(tb[vb.isin(OUTCOMES)], ta[va.isin(OUTCOMES)], alpha)
+    return (f"**Between a strategy and its VAE variant the result is inconclusive**: no budget "
+            f"and no AULC differs significantly, but only {cb['equivalent'] + ca['equivalent']} "
+            f"of {nb + na} test(s) show equivalence within {margin}. A difference that is not "
+            "significant is not shown to be absent. " + (design + "." if design else "") + "\n")
+
+
+def _secondary_lines(tests: pd.DataFrame, aulc: pd.DataFrame, alpha: float) -> list[str]:
+    if not len(tests) and not len(aulc):
+        return []
+    metrics = list(dict.fromkeys(list(tests["metric"]) + list(aulc["metric"])))
+    out = [f"Secondary metrics ({', '.join(metrics)}; each adjusted within its own families, "
+           "not across metrics, so read them as supporting evidence, not as claims of their "
+           "own):"]
+    out += _question_lines(tests, aulc, alpha)
+    return out
+
+
+def _left_out_sentence(datasets: pd.DataFrame | None) -> str:
+    """Which datasets' AUC/AP averages leave labels out (alvae.metrics.left_out)."""
+    if datasets is None or "auc_left_out" not in datasets:
+        return ""
+    parts = []
+    for r in datasets.itertuples():
+        if r.task != "multi-label" and not (r.auc_left_out or r.ap_left_out):
+            continue
+        unit = "labels" if r.task == "multi-label" else "classes"
+        parts.append(f"{r.dataset}: AUC over {r.n_outputs - r.auc_left_out} of {r.n_outputs} "
+                     f"{unit}, AP over {r.n_outputs - r.ap_left_out}")
+    if not parts:
+        return ""
+    return ("Averaging: AUC and AP are means over the labels (classes) that can be scored on "
+            "the test split, AUC over those with both a positive and a negative, AP over those "
+            "with a positive; this is not scikit-learn's macro average, which scores a label "
+            "without a positive 0 for AP. " + "; ".join(parts) + ".\n")
+
+
+def _overlap_sentence(datasets: pd.DataFrame | None) -> str:
+    """Evaluation splits that share images with the training split (alvae.datachecks):
+    their scores are not entirely held-out."""
+    if datasets is None or "test_shared" not in datasets:
+        return ""
+    parts = []
+    for r in datasets.itertuples():
+        for split, n, total in (("test", r.test_shared, r.n_test), ("val", r.val_shared, None)):
+            if n:
+                parts.append(f"{r.dataset}: {n}" + (f" of {total}" if total else "")
+                             + f" {split} images also occur in the training split")
+    if not parts:
+        return ""
+    return ("**Warning: evaluation data that is not held out.** " + "; ".join(parts)
+            + ". Their scores are partly measured on training data (compared by pixel content).\n")
+
+
 def summary_rst(tests_df: pd.DataFrame, aulc_tests_df: pd.DataFrame | None = None,
-                alpha: float = 0.05, rankings: list[dict] | None = None) -> str:
+                alpha: float = 0.05, rankings: list[dict] | None = None,
+                datasets: pd.DataFrame | None = None) -> str:
     """The opening summary of the report, in reStructuredText."""
     out = [_title("Summary of the paired tests"),
            "Paired over seeds (shared initial labels): t-test and Wilcoxon signed-rank test per "
-           "label budget and on the AULC (area under each run's learning curve divided by the "
-           "label range); differences are first minus second strategy.\n"]
+           "label budget after the first query and on the AULC (area under each run's learning "
+           "curve divided by the label range), and a paired equivalence test (TOST) against a "
+           "margin; differences are first minus second strategy.\n"]
+    overlap = _overlap_sentence(datasets)
+    if overlap:
+        out.append(overlap)
     if tests_df is None or tests_df.empty:
         return "\n".join(out + ["No tests were run (no pairs of strategies with results).\n"])
     out.append(_method_paragraph(tests_df, aulc_tests_df, alpha))
     has_aulc = aulc_tests_df is not None and not aulc_tests_df.empty
+    aulc_df = aulc_tests_df if has_aulc else tests_df.iloc[:0]
     tested = _tested(tests_df)
-    aulc_tested = _tested(aulc_tests_df) if has_aulc else pd.Series(dtype=bool)
+    aulc_tested = _tested(aulc_df)
     if not tested.any() and not aulc_tested.any():
         out.append("**No test was possible**: no budget and no AULC had a defined paired test "
                    f"({_why_untested(tests_df)}). Nothing can be concluded about differences "
                    "between strategies from this run.\n")
     else:
-        sig = tests_df[tested & (tests_df["p_adj"] < alpha)]
-        aulc_sig = (aulc_tests_df[aulc_tested & (aulc_tests_df["p_adj"] < alpha)]
-                    if has_aulc else tests_df.iloc[:0])
-        tested_rows = tests_df[tested]
-        aulc_rows = aulc_tests_df[aulc_tested] if has_aulc else tests_df.iloc[:0]
-        others = _others_sentence(sig, aulc_sig, tested_rows, aulc_rows)
-        vae_b, vae_a = int(_is_vae_pair(sig).sum()), int(_is_vae_pair(aulc_sig).sum())
-        other_b, other_a = len(sig) - vae_b, len(aulc_sig) - vae_a
-        n_vae = int(_is_vae_pair(tested_rows).sum())
-        n_vae_a = int(_is_vae_pair(aulc_rows).sum()) if has_aulc else 0
-        if not (vae_b or vae_a or other_b or other_a) and (n_vae or n_vae_a):
-            out.append(f"**{NULL_SENTENCE}** No AULC test is significant either "
-                       f"({int(tested.sum())} budget test(s) and {int(aulc_tested.sum())} AULC "
-                       "test(s) run).\n")
-        elif not (vae_b or vae_a or other_b or other_a):
-            out.append(f"**No test is significant** ({int(tested.sum())} budget test(s) and "
-                       f"{int(aulc_tested.sum())} AULC test(s) run), but no strategy could be "
-                       "tested against its VAE variant.\n")
-        elif not (vae_b or vae_a):
-            if n_vae or n_vae_a:
-                out.append(f"**No budget (of {n_vae} tested) and no AULC (of {n_vae_a}) differs "
-                           "significantly between a strategy and its VAE variant: a null result, "
-                           "as the thesis found.** ")
-            else:
-                out.append("**No strategy could be tested against its VAE variant.** ")
-            out[-1] += f"Significant: {others}.\n"
-        else:
-            out.append(f"**Between a strategy and its VAE variant, {vae_b} budget(s) and {vae_a} "
-                       "AULC test(s) differ significantly** (see below for which and in which "
-                       f"direction); {others}.\n")
-    for r in rankings or []:
+        prim, prim_a = _primary(tests_df), _primary(aulc_df)
+        tp, ap = tests_df[prim], aulc_df[prim_a]
+        metrics = ", ".join(f"{d}: {m}" for d, m in
+                            dict(zip(tp["dataset"], tp["metric"])).items())
+        out.append(f"**Primary metric** ({metrics}), per question:\n")
+        out.append("\n".join(_question_lines(tp, ap, alpha)) + "\n")
+        out.append(_thesis_sentence(tp, ap, alpha))
+        sec = _secondary_lines(tests_df[~prim], aulc_df[~prim_a], alpha)
+        if sec:
+            out.append(sec[0] + "\n\n" + "\n".join(sec[1:]) + "\n")
+    for r in _ordered_rankings(rankings or []):
         out.append(_ranking_sentence(r, alpha))
+    left = _left_out_sentence(datasets)
+    if left:
+        out.append(left)
     for dataset, gd in tests_df.groupby("dataset", sort=True):
         out.append(_title(str(dataset), "-"))
         pairs = list(dict.fromkeys(zip(gd["strategy_a"], gd["strategy_b"])))
@@ -249,19 +419,42 @@ def summary_rst(tests_df: pd.DataFrame, aulc_tests_df: pd.DataFrame | None = Non
     return "\n".join(out)
 
 
+def _ordered_rankings(rankings: list[dict]) -> list[dict]:
+    """The primary ranking first; a per-metric ranking that is every dataset's
+    primary metric repeats it and is left out."""
+    primary = [r for r in rankings if r.get("metric") == "primary"]
+    rest = [r for r in rankings if r.get("metric") != "primary"
+            and not (primary and r.get("role") == "primary")]
+    return primary + rest
+
+
 def _ranking_sentence(info: dict, alpha: float) -> str:
     """One paragraph on the mean ranks of one metric (see alvae.ranking)."""
+    metric = info.get("metric")
+    if metric == "primary":
+        name = info.get("label") or "the primary metric"
+    elif info.get("role") == "secondary":
+        name = f"{metric} (secondary)"
+    else:
+        name = str(metric)
     ranks = info.get("mean_ranks") or {}
     if len(ranks) < 2 or not info.get("n_blocks"):
-        return (f"Ranking on {info.get('metric')}: not computable (fewer than 2 strategies or no "
-                "(dataset, budget) block with every strategy).\n")
+        return (f"Ranking on {name}: not computable (fewer than 2 strategies or no "
+                "(dataset, budget) block after the first query with every strategy).\n")
     order = ", ".join(f"{s} {r:.2f}" for s, r in ranks.items())
     fp = info.get("friedman_p", np.nan)
     verdict = ("n/a" if not np.isfinite(fp) else
                f"{fp:.3g}, " + ("significant" if fp < alpha else "not significant"))
-    return (f"Ranking on {info['metric']} over {info['n_blocks']} (dataset, budget) blocks: "
-            f"mean ranks (1 = best) {order}; Friedman test p = {verdict} (see the CD diagram "
-            "and the pairwise penalty matrix).\n")
+    n = info["n_blocks"]
+    text = (f"Ranking on {name} over {n} (dataset, budget) blocks after the first query: "
+            f"mean ranks (1 = best) {order}; Friedman test p = {verdict}")
+    if "min_p_wilcoxon" in info:
+        text += (f". With {n} blocks the smallest attainable Wilcoxon p is "
+                 f"{info['min_p_wilcoxon']:.3g}, and Holm over {info.get('n_pairs')} pairs "
+                 f"cannot go below {info['min_p_holm']:.3g}")
+        text += (": no pair of strategies can be separated" if not info.get("separable", True)
+                 else "")
+    return text + " (see the CD diagram and the pairwise penalty matrix).\n"
 
 
 def settings_rst(config: dict, versions: dict) -> str:

@@ -80,7 +80,14 @@ def aulc(df: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
     """Area under each run's learning curve (``metric`` over n_labels) by the
     trapezoid rule, divided by the label range: a curve constant at v gives v.
     A run with a single budget gets that budget's value. n_labels_min/max are
-    kept so that runs over different ranges can be told apart."""
+    kept so that runs over different ranges can be told apart.
+
+    The curve starts at the initial budget (round 0, before any query): the
+    AULC is the average over the whole labeling process, the curve the figures
+    show. Round 0 weighs half a round's span; strategies that train alike have
+    equal round-0 values per seed, so it adds nothing to their paired
+    differences, and for lloss (joint training) it adds the training effect
+    that every later round carries too."""
     rows = []
     for (dataset, strategy, seed), g in df.groupby(KEYS):
         g = g[["n_labels", metric]].dropna().sort_values("n_labels")
@@ -125,14 +132,19 @@ def trivial_baseline(task: str, test_labels: np.ndarray) -> tuple[str, float]:
     return "majority-class", majority_class_accuracy(test_labels)
 
 
-def dataset_info(dataset: str, task: str, test_labels: np.ndarray,
-                 shared_with_train: dict | None = None) -> dict:
-    """One row of results/datasets.csv: task, test size, primary metric, the
-    trivial baseline's accuracy on the test split, and how many test and val
-    images also occur in the training split (``test_shared``, ``val_shared``)."""
+def dataset_info(dataset: str, task: str, test_labels: np.ndarray, primary: str | None = None,
+                 n_outputs: int | None = None, shared_with_train: dict | None = None) -> dict:
+    """One row of results/datasets.csv: task, test size, primary metric
+    (``primary``, else the task's: alvae.stats.primary_metric), the trivial
+    baseline's accuracy on the test split, how many labels or classes
+    (``n_outputs``) the AUC and AP averages leave out (alvae.metrics.left_out), and
+    how many test and val images also occur in the training split (``test_shared``,
+    ``val_shared``)."""
+    from .metrics import left_out
+
     name, value = trivial_baseline(task, test_labels)
     shared = shared_with_train or {}
     return {"dataset": dataset, "task": task, "n_test": int(len(test_labels)),
-            "primary_metric": PRIMARY.get(task, "test_acc"), "baseline": name,
-            "baseline_acc": value, "test_shared": int(shared.get("test", 0)),
-            "val_shared": int(shared.get("val", 0))}
+            "primary_metric": primary or PRIMARY.get(task, "test_acc"), "baseline": name,
+            "baseline_acc": value, **left_out(test_labels, task, n_outputs),
+            "test_shared": int(shared.get("test", 0)), "val_shared": int(shared.get("val", 0))}

@@ -1,13 +1,19 @@
-"""Paired significance tests between strategies.
+"""Paired significance and equivalence tests between strategies.
 
 Runs with the same seed share their initial labels, so strategies are
 compared seed by seed: paired t-test and Wilcoxon signed-rank test on the
-per-seed differences at each label budget (and on each run's AULC). The raw
-t-test p-values are adjusted for multiplicity (Holm or Benjamini-Hochberg)
-within explicit families, one per dataset x metric x kind of question (see
-:func:`pair_family`). Each row also says what the design could have detected:
-the minimal detectable effect at 80% power and the seeds needed for a
-0.01 difference (:mod:`alvae.power`). Edge cases are stated in a ``note``
+per-seed differences at each label budget (and on each run's AULC), and a
+paired TOST (two one-sided t-tests, statsmodels' ``ttost_paired``) of
+equivalence within a margin ±δ per metric. The raw p-values of the t-test and
+of the TOST are adjusted for multiplicity (Holm or Benjamini-Hochberg) within
+explicit families, one per dataset x metric x kind of question (see
+:func:`pair_family`). Each row gets a ``verdict``: ``differs`` (adjusted t-test
+p < alpha), ``equivalent`` (adjusted TOST p < alpha: no difference larger than
+δ), ``inconclusive`` (neither), ``no test`` (no t statistic) or ``before any
+query`` (round 0: the initial labels, shown but not tested, see
+:func:`paired_tests`). Each row also says what the design could have detected:
+the minimal detectable effect at 80% power and the seeds needed to detect a
+difference of δ (:mod:`alvae.power`). Edge cases are stated in a ``note``
 column rather than raised or left as silent NaN.
 """
 
@@ -22,12 +28,13 @@ from scipy import stats
 
 from .labels import parse_label, without_retrain
 from .power import DETECT_DIFF, POWER, minimal_detectable_effect, seeds_needed
-from .results import t_interval
+from .results import PRIMARY, t_interval
 
 GROUP = ["dataset", "strategy_a", "strategy_b", "metric"]
 RESULT_COLUMNS = ["n_pairs", "mean_a", "mean_b", "mean_diff", "sd_diff", "ci_low", "ci_high",
                   "t", "p", "p_wilcoxon", "d_z", "family", "correction", "p_adj", "significant",
-                  "mde", "seeds_needed", "note"]
+                  "margin", "p_equiv", "p_equiv_adj", "verdict", "mde", "seeds_needed", "role",
+                  "note"]
 TEST_COLUMNS = GROUP + ["n_labels"] + RESULT_COLUMNS
 AULC_TEST_COLUMNS = GROUP + RESULT_COLUMNS
 ZERO_TOL = 1e-12  # differences this close are "equal" (float noise in the CSVs)
@@ -37,6 +44,17 @@ THESIS_FAMILY = "X vs X_<VAE kind>"
 RANDOM_FAMILY = "vs random"
 OTHER_FAMILY = "other pairs"
 RETRAIN_FAMILY = "VAE trained once vs per round"
+QUESTIONS = (THESIS_FAMILY, RETRAIN_FAMILY, RANDOM_FAMILY, OTHER_FAMILY)  # report order
+DEFAULT_MARGIN = DETECT_DIFF  # δ of the equivalence test, per metric (stats.equivalence_margin)
+TEST_METRICS = ("test_acc", "test_auc", "test_ap")
+# verdicts of one row
+DIFFERS, EQUIVALENT, INCONCLUSIVE = "differs", "equivalent", "inconclusive"
+NO_TEST, BEFORE_QUERY = "no test", "before any query"
+VERDICTS = (DIFFERS, EQUIVALENT, INCONCLUSIVE, NO_TEST, BEFORE_QUERY)
+BEFORE_QUERY_NOTE = ("before any query: round 0, every strategy trained on the seed's initial "
+                     "labels; a difference here comes from how a strategy trains (lloss trains "
+                     "its backbone jointly with the loss module, bald with dropout), not from a "
+                     "query: no test, not counted in the family")
 
 
 def default_pairs(strategies: Iterable[str]) -> list[tuple[str, str]]:
@@ -137,10 +155,59 @@ def default_metrics(task: str) -> list[str]:
     0.5 is dominated by negatives there), accuracy and AUC otherwise."""
     return ["test_auc", "test_ap"] if task == "multi-label" else ["test_acc", "test_auc"]
 
-def compare(a: pd.Series, b: pd.Series, alpha: float = 0.05, power: bool = True) -> dict:
+
+def primary_metric(task: str, metrics: Sequence[str] | None = None,
+                   primary: str | None = None) -> str:
+    """The metric that drives the headline and the rankings: ``primary``
+    (stats.primary_metric) when given, else the task's (AUC for multi-label
+    tasks, accuracy otherwise) when it is tested, else the first of ``metrics``."""
+    if primary:
+        return primary
+    default = PRIMARY.get(task, "test_acc")
+    if not metrics or default in metrics:
+        return default
+    return list(metrics)[0]
+
+
+def metrics_for(task: str, metrics: Sequence[str] | None = None,
+                primary: str | None = None) -> list[str]:
+    """The metrics tested on a dataset of ``task``, primary first: ``metrics``
+    (stats.metrics) or the task's default list, with the primary metric
+    (:func:`primary_metric`) moved to the front."""
+    listed = list(metrics) if metrics else default_metrics(task)
+    first = primary_metric(task, metrics, primary)
+    return [first] + [m for m in listed if m != first]
+
+
+def margin_of(margin, metric: str) -> float:
+    """δ of ``metric``: ``margin`` is one number or {metric: δ} (missing: DEFAULT_MARGIN)."""
+    if isinstance(margin, Mapping):
+        return float(margin.get(metric, DEFAULT_MARGIN))
+    return float(DEFAULT_MARGIN if margin is None else margin)
+
+
+def tost_paired(x: np.ndarray, y: np.ndarray, margin: float) -> float:
+    """p-value of the paired TOST of H0: |mean(x - y)| >= margin against
+    equivalence, |mean(x - y)| < margin: the larger p of the two one-sided
+    t-tests (statsmodels.stats.weightstats.ttost_paired). NaN for fewer than 2
+    pairs or zero variance of the differences."""
+    from statsmodels.stats.weightstats import ttost_paired
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    d = x - y
+    if len(d) < 2 or not np.std(d, ddof=1) > 0 or not margin > 0:
+        return float("nan")
+    return float(ttost_paired(x, y, -margin, margin)[0])
+
+
+def compare(a: pd.Series, b: pd.Series, alpha: float = 0.05, power: bool = True,
+            margin: float = DEFAULT_MARGIN, test: bool = True) -> dict:
     """Paired comparison of two per-seed Series (index: seed). Returns the
-    RESULT_COLUMNS except family, correction, p_adj and significant. ``power``:
-    also compute mde and seeds_needed at ``alpha`` (alvae.power)."""
+    RESULT_COLUMNS except family, correction, p_adj, significant, p_equiv_adj,
+    verdict and role. ``power``: also compute mde and seeds_needed (to detect a
+    difference of ``margin``) at ``alpha`` (alvae.power); ``margin``: δ of the
+    TOST (p_equiv). ``test=False``: the means, sd and CI only, no test (round
+    0, before any query)."""
     a, b = a.dropna(), b.dropna()
     for s, name in ((a, "a"), (b, "b")):
         if s.index.has_duplicates:
@@ -157,14 +224,17 @@ def compare(a: pd.Series, b: pd.Series, alpha: float = 0.05, power: bool = True)
     n = len(d)
     row = dict(n_pairs=n, mean_a=np.nan, mean_b=np.nan, mean_diff=np.nan, sd_diff=np.nan,
                ci_low=np.nan, ci_high=np.nan, t=np.nan, p=np.nan, p_wilcoxon=np.nan, d_z=np.nan,
-               mde=np.nan, seeds_needed=np.nan)
+               margin=float(margin), p_equiv=np.nan, mde=np.nan, seeds_needed=np.nan)
     if n:
         row.update(mean_a=float(x.mean()), mean_b=float(y.mean()), mean_diff=float(d.mean()))
+    if n >= 2:
+        mean, sd, lo, hi = t_interval(d)
+        row.update(sd_diff=sd, ci_low=lo, ci_high=hi)
+    if not test:
+        return {**row, "note": "; ".join(notes + [BEFORE_QUERY_NOTE])}
     if n < 2:
         notes.append(f"fewer than 2 seeds (n={n}): no test")
         return {**row, "note": "; ".join(notes)}
-    mean, sd, lo, hi = t_interval(d)
-    row.update(sd_diff=sd, ci_low=lo, ci_high=hi)
     if np.all(np.abs(d) <= ZERO_TOL):
         notes.append("zero variance in differences: identical values in every seed "
                      "(t undefined; p = 1 for both tests, d_z = 0; no test: not counted in the "
@@ -178,10 +248,11 @@ def compare(a: pd.Series, b: pd.Series, alpha: float = 0.05, power: bool = True)
         row.update(sd_diff=0.0, ci_low=mean, ci_high=mean)
     else:
         res = stats.ttest_rel(x, y)
-        row.update(t=float(res.statistic), p=float(res.pvalue), d_z=mean / sd)
+        row.update(t=float(res.statistic), p=float(res.pvalue), d_z=mean / sd,
+                   p_equiv=tost_paired(x, y, margin))
         if power:
             row.update(mde=minimal_detectable_effect(sd, n, alpha, POWER),
-                       seeds_needed=seeds_needed(DETECT_DIFF, sd, alpha, POWER))
+                       seeds_needed=seeds_needed(margin, sd, alpha, POWER))
     n_zero = int(np.sum(np.abs(d) <= ZERO_TOL))
     try:
         with warnings.catch_warnings():
@@ -196,12 +267,40 @@ def compare(a: pd.Series, b: pd.Series, alpha: float = 0.05, power: bool = True)
     return {**row, "note": "; ".join(notes)}
 
 
+def verdict(p_adj: float, p_equiv_adj: float, tested: bool, before_query: bool = False,
+            alpha: float = 0.05) -> str:
+    """The verdict of one row: ``before any query`` (round 0), ``no test`` (no t
+    statistic), ``differs`` (p_adj < alpha), ``equivalent`` (p_equiv_adj < alpha:
+    no difference larger than the margin), else ``inconclusive``."""
+    if before_query:
+        return BEFORE_QUERY
+    if not tested:
+        return NO_TEST
+    if p_adj < alpha:
+        return DIFFERS
+    if p_equiv_adj < alpha:
+        return EQUIVALENT
+    return INCONCLUSIVE
+
+
+def _verdict_note(r) -> str:
+    """What a verdict leaves unsaid: an inconclusive row's MDE, a difference
+    that is significant but smaller than the margin."""
+    if r.verdict == INCONCLUSIVE:
+        mde = f"{r.mde:.4g}" if np.isfinite(r.mde) else "n/a"
+        return (f"inconclusive: neither a difference nor equivalence within ±{r.margin:g} "
+                f"shown; MDE {mde} (80% power)")
+    if r.verdict == DIFFERS and r.p_equiv_adj < r.alpha_:
+        return f"differs, but by less than the margin ±{r.margin:g} (p_equiv_adj < alpha too)"
+    return ""
+
+
 def _finish(rows: list[dict], columns: list[str], alpha: float, method: str,
             aulc: bool) -> pd.DataFrame:
-    """Add family, correction, p_adj and significant. Only rows with a t-test
-    (t defined) count in their family's adjustment; identical-value rows (p = 1
-    by convention, e.g. the first budget from shared initial labels) keep
-    p_adj = 1, other untestable rows NaN."""
+    """Add family, correction, p_adj, significant, p_equiv_adj and verdict.
+    Only rows with a t-test (t defined) count in their family's adjustment, of
+    p and of p_equiv alike; identical-value rows (p = 1 by convention) keep
+    p_adj = 1, other untested rows (round 0 included) NaN."""
     adjust([], method)  # a clear error for an unknown method before any work
     out = pd.DataFrame(rows, columns=columns)
     if out.empty:
@@ -211,9 +310,18 @@ def _finish(rows: list[dict], columns: list[str], alpha: float, method: str,
     out["correction"] = method
     tested = out["t"].notna()
     out["p_adj"] = np.where(out["p"] == 1.0, 1.0, np.nan)
+    out["p_equiv_adj"] = np.nan
     for _, idx in out[tested].groupby("family", sort=False).groups.items():
         out.loc[idx, "p_adj"] = adjust(out.loc[idx, "p"].to_numpy(dtype=float), method)
+        out.loc[idx, "p_equiv_adj"] = adjust(out.loc[idx, "p_equiv"].to_numpy(dtype=float),
+                                             method)
     out["significant"] = (out["p_adj"] < alpha).astype(bool)
+    before = out["note"].map(lambda n: isinstance(n, str) and BEFORE_QUERY_NOTE in n)
+    out["verdict"] = [verdict(pa, pe, t, b, alpha) for pa, pe, t, b in
+                      zip(out["p_adj"], out["p_equiv_adj"], tested, before)]
+    extra = [_verdict_note(r) for r in out.assign(alpha_=alpha).itertuples()]
+    out["note"] = ["; ".join(x for x in (n if isinstance(n, str) else "", e) if x)
+                   for n, e in zip(out["note"], extra)]
     out["n_pairs"] = out["n_pairs"].astype(int)
     out["seeds_needed"] = out["seeds_needed"].astype("Int64")
     return out
@@ -230,22 +338,53 @@ def _metrics_of(metric, dataset: str) -> list[str]:
     return _as_list(metric)
 
 
+def _role(m: str, dataset: str, metrics: Sequence[str], primary) -> str:
+    """primary or secondary: ``primary`` is a name or {dataset: name}; None means
+    the first of the dataset's ``metrics``."""
+    first = primary.get(dataset) if isinstance(primary, Mapping) else primary
+    if first is None:
+        first = metrics[0] if metrics else None
+    return "primary" if m == first else "secondary"
+
+
+def before_first_query(rounds: Iterable) -> bool:
+    """Whether values from these AL rounds were measured before any query:
+    every one of them is round 0 (the initial labels)."""
+    r = {int(x) for x in rounds if pd.notna(x)}
+    return bool(r) and r == {0}
+
+
 def paired_tests(df: pd.DataFrame, pairs: Sequence[tuple[str, str]],
                  metric: str | Sequence[str] | Mapping[str, Sequence[str]] = "test_acc",
-                 alpha: float = 0.05, correction: str = "holm") -> pd.DataFrame:
+                 alpha: float = 0.05, correction: str = "holm",
+                 margin: float | Mapping[str, float] = DEFAULT_MARGIN,
+                 primary: str | Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per dataset x pair x metric x n_labels of the tidy runs table
     (see results.load_runs). mean_diff is a - b. p_adj adjusts the t-test p by
     ``correction`` within the row's family (dataset x metric x kind of pair,
     over all its pairs and budgets; see pair_family), counting only rows with
-    a t-test; raw p is kept. ``metric`` may map each dataset to its metrics.
+    a t-test; raw p is kept. p_equiv is the paired TOST of equivalence within
+    ±``margin`` (one δ, or {metric: δ}), p_equiv_adj its adjustment in the same
+    families. ``metric`` may map each dataset to its metrics; ``primary`` names
+    each dataset's primary metric (default: the first of its metrics), the
+    others get role ``secondary``.
+
+    A budget measured in round 0 for both strategies (``round`` column) comes
+    before any query: its row keeps the means, sd and CI, gets verdict
+    ``before any query`` and no test, and is not counted in the family.
+
     A pair with a strategy absent from a dataset, or a metric that is all NaN
     or absent there, is skipped."""
     rows = []
+    has_round = "round" in df.columns
     for dataset, g in df.groupby("dataset", sort=True):
         present = set(g["strategy"])
-        for m in _metrics_of(metric, dataset):
+        listed = _metrics_of(metric, dataset)
+        for m in listed:
             if m not in g.columns:
                 continue
+            delta = margin_of(margin, m)
+            role = _role(m, dataset, listed, primary)
             for a, b in pairs:
                 if a not in present or b not in present:
                     continue
@@ -253,10 +392,13 @@ def paired_tests(df: pd.DataFrame, pairs: Sequence[tuple[str, str]],
                 if ga[m].isna().all() and gb[m].isna().all():
                     continue
                 for n_labels in sorted(set(ga["n_labels"]) | set(gb["n_labels"])):
-                    va = ga[ga["n_labels"] == n_labels].set_index("seed")[m]
-                    vb = gb[gb["n_labels"] == n_labels].set_index("seed")[m]
+                    at_a, at_b = ga[ga["n_labels"] == n_labels], gb[gb["n_labels"] == n_labels]
+                    before = has_round and before_first_query(
+                        pd.concat([at_a["round"], at_b["round"]]))
+                    va, vb = at_a.set_index("seed")[m], at_b.set_index("seed")[m]
                     rows.append({"dataset": dataset, "strategy_a": a, "strategy_b": b, "metric": m,
-                                 "n_labels": int(n_labels), **compare(va, vb, alpha)})
+                                 "n_labels": int(n_labels), "role": role,
+                                 **compare(va, vb, alpha, margin=delta, test=not before)})
     out = _finish(rows, TEST_COLUMNS, alpha, correction, aulc=False)
     if out.empty:
         return out
@@ -269,15 +411,21 @@ def paired_tests(df: pd.DataFrame, pairs: Sequence[tuple[str, str]],
 
 def paired_tests_aulc(aulc_df: pd.DataFrame, pairs: Sequence[tuple[str, str]],
                       alpha: float = 0.05, correction: str = "holm",
-                      metric: str | Sequence[str] | Mapping[str, Sequence[str]] | None = None
-                      ) -> pd.DataFrame:
+                      metric: str | Sequence[str] | Mapping[str, Sequence[str]] | None = None,
+                      margin: float | Mapping[str, float] = DEFAULT_MARGIN,
+                      primary: str | Mapping[str, str] | None = None) -> pd.DataFrame:
     """The same tests on per-run AULC (results.aulc): one row per dataset x
-    pair x metric, p adjusted within families dataset x metric x kind of pair
-    (over its pairs). ``metric`` (as in paired_tests) limits the metrics;
-    None tests every metric of ``aulc_df``."""
+    pair x metric, p and p_equiv adjusted within families dataset x metric x
+    kind of pair (over its pairs). ``metric`` (as in paired_tests) limits the
+    metrics; None tests every metric of ``aulc_df``. ``primary`` as in
+    paired_tests (default: the first metric listed, or the first in
+    ``aulc_df``). The AULC spans every budget from the initial one (round 0
+    included; see results.aulc)."""
     rows = []
     for (dataset, m), g in aulc_df.groupby(["dataset", "metric"], sort=True):
-        if metric is not None and m not in _metrics_of(metric, dataset):
+        listed = (_metrics_of(metric, dataset) if metric is not None else
+                  list(dict.fromkeys(aulc_df.loc[aulc_df["dataset"] == dataset, "metric"])))
+        if m not in listed:
             continue
         present = set(g["strategy"])
         for a, b in pairs:
@@ -285,14 +433,15 @@ def paired_tests_aulc(aulc_df: pd.DataFrame, pairs: Sequence[tuple[str, str]],
                 continue
             ga = g[g["strategy"] == a].set_index("seed")
             gb = g[g["strategy"] == b].set_index("seed")
-            row = compare(ga["aulc"], gb["aulc"], alpha)
+            row = compare(ga["aulc"], gb["aulc"], alpha, margin=margin_of(margin, m))
             both = sorted(set(ga.index) & set(gb.index))
             cols = ["n_labels_min", "n_labels_max"]
             differ = [s for s in both if tuple(ga.loc[s, cols]) != tuple(gb.loc[s, cols])]
             if differ:
                 extra = f"label ranges differ for seeds {', '.join(map(str, differ))}"
                 row["note"] = "; ".join(x for x in (row["note"], extra) if x)
-            rows.append({"dataset": dataset, "strategy_a": a, "strategy_b": b, "metric": m, **row})
+            rows.append({"dataset": dataset, "strategy_a": a, "strategy_b": b, "metric": m,
+                         "role": _role(m, dataset, listed, primary), **row})
     return _finish(rows, AULC_TEST_COLUMNS, alpha, correction, aulc=True)
 
 

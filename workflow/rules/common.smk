@@ -302,6 +302,24 @@ def tsne_inputs(wildcards):
 TEST_METRICS = ["test_acc", "test_auc", "test_ap"]  # AULC computed for these (when recorded)
 # Metrics ranked (PPM, CD diagram): stats.metrics, else all three.
 RANK_METRICS = list(config.get("stats", {}).get("metrics") or TEST_METRICS)
+# Rankings drawn: "primary" (each dataset on its primary metric, datasets.csv), then
+# each ranked metric as a secondary ranking.
+RANKINGS = ["primary"] + RANK_METRICS
+
+
+def stats_metrics():
+    """config stats.metrics (null: by task)."""
+    return config.get("stats", {}).get("metrics")
+
+
+def stats_primary():
+    """config stats.primary_metric (null: by task, alvae.stats.primary_metric)."""
+    return config.get("stats", {}).get("primary_metric")
+
+
+def stats_margins():
+    """config stats.equivalence_margin: δ of the TOST per metric (schema defaults filled)."""
+    return canonical(dict(config.get("stats", {}).get("equivalence_margin", {})))
 
 
 def stats_pairs():
@@ -376,7 +394,7 @@ def final_targets():
         f"{OUT}/report/settings.rst",
     ]
     targets += expand(f"{OUT}/figures/{{kind}}_{{metric}}.{{ext}}", kind=["ppm", "cd"],
-                      metric=RANK_METRICS, ext=["png", "pdf"])
+                      metric=RANKINGS, ext=["png", "pdf"])
     targets += expand(
         f"{OUT}/figures/curves_{{dataset}}_{{family}}.{{ext}}",
         dataset=DATASETS, family=FAMILIES, ext=["png", "pdf"],

@@ -15,6 +15,9 @@ rule aggregate:
         records=[list(r) for r in run_records()],
         metrics=TEST_METRICS,
         datasets=DATASETS,
+        # each dataset's primary metric (datasets.csv) follows these two
+        stats_metrics=stats_metrics(),
+        primary=stats_primary(),
     conda:
         "../../envs/alvae.yaml"
     log:
@@ -48,7 +51,8 @@ rule stats:
     params:
         pairs=stats_pairs(),
         alpha=stats_alpha(),
-        metrics=config.get("stats", {}).get("metrics"),  # null: by task
+        metrics=stats_metrics(),  # null: by task; the primary metric comes from datasets.csv
+        margin=stats_margins(),
         correction=stats_correction(),
     conda:
         "../../envs/alvae.yaml"
@@ -65,6 +69,7 @@ rule plot_curves:
     input:
         summary=f"{OUT}/results/summary.csv",
         tests=f"{OUT}/results/tests.csv",
+        datasets=f"{OUT}/results/datasets.csv",
         evaluation=lambda wc: eval_file(wc.dataset),
     output:
         png=report(
@@ -94,6 +99,7 @@ rule plot_curves:
 rule rankings:
     input:
         runs=f"{OUT}/results/runs.csv",
+        datasets=f"{OUT}/results/datasets.csv",
     output:
         ppm_png=report(
             f"{OUT}/figures/ppm_{{metric}}.png",
@@ -116,7 +122,7 @@ rule rankings:
         strategies=STRATEGIES,
         alpha=stats_alpha(),
     wildcard_constraints:
-        metric="|".join(RANK_METRICS),
+        metric="|".join(RANKINGS),
     conda:
         "../../envs/alvae.yaml"
     log:
@@ -162,7 +168,8 @@ rule report_text:
     input:
         tests=f"{OUT}/results/tests.csv",
         aulc_tests=f"{OUT}/results/tests_aulc.csv",
-        rankings=expand(f"{OUT}/results/friedman_{{metric}}.json", metric=RANK_METRICS),
+        datasets=f"{OUT}/results/datasets.csv",
+        rankings=expand(f"{OUT}/results/friedman_{{metric}}.json", metric=RANKINGS),
     output:
         summary=report(
             f"{OUT}/report/summary.rst",

@@ -6,6 +6,7 @@ import pandas as pd
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
 from alvae.results import METRICS, aulc, dataset_info, load_runs, summarize
+from alvae.stats import primary_metric
 
 log = job_logger(snakemake.log[0])
 p = snakemake.params
@@ -17,8 +18,11 @@ areas = pd.concat([aulc(runs, m) for m in p.metrics if m in runs.columns], ignor
 infos = []
 for dataset, path in zip(p.datasets, snakemake.input.evaluations):
     with np.load(path) as sub:
+        task = str(sub["task"])
         shared = {split: int(sub[f"shared_{split}"]) for split in ("test", "val") if f"shared_{split}" in sub.files}
-        infos.append(dataset_info(dataset, str(sub["task"]), sub["test_labels"], shared))
+        infos.append(dataset_info(dataset, task, sub["test_labels"],
+                                  primary=primary_metric(task, p.stats_metrics, p.primary),
+                                  n_outputs=len(sub["class_names"]), shared_with_train=shared))
     log(f"{dataset}: {infos[-1]}")
 write_text_atomic(snakemake.output.runs, runs.to_csv(index=False))
 write_text_atomic(snakemake.output.summary, summary.to_csv(index=False))

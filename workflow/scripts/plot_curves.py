@@ -12,10 +12,14 @@ p, wc = snakemake.params, snakemake.wildcards
 with np.load(snakemake.input.evaluation) as sub:
     task = str(sub["task"])
     labels = sub["test_labels"]
-# The primary metric first: mean per-label ROC-AUC for multi-label tasks
-# (accuracy at 0.5 is dominated by negatives there), accuracy otherwise.
+# The dataset's primary metric (stats.primary_metric, or by task: mean per-label ROC-AUC
+# for multi-label tasks, where accuracy at 0.5 is dominated by negatives; accuracy
+# otherwise) first, then the task's secondary panels.
+info = pd.read_csv(snakemake.input.datasets).set_index("dataset")
+primary = str(info.loc[wc.dataset, "primary_metric"])
 metrics = {"multi-label": ["test_auc", "test_ap", "test_acc"],
            "binary": ["test_acc", "test_auc", "test_ap"]}.get(task, ["test_acc"])
+metrics = [primary] + [m for m in metrics if m != primary]
 summary = pd.read_csv(snakemake.input.summary)
 metrics = [m for m in metrics if m in set(summary["metric"])]
 name, baseline = trivial_baseline(task, labels)
@@ -23,6 +27,6 @@ log(f"{wc.dataset} ({task}), {wc.family}: {p.strategies}, metrics {metrics}, "
     f"{name} baseline {baseline}")
 tests = pd.read_csv(snakemake.input.tests)
 learning_curves(summary, wc.dataset, p.strategies, metrics, tests_df=tests, baseline=baseline,
-                baseline_name=name, correction=p.correction, alpha=p.alpha,
+                baseline_name=name, correction=p.correction, alpha=p.alpha, primary=primary,
                 out_png=snakemake.output.png, out_pdf=snakemake.output.pdf)
 log("done")

@@ -16,8 +16,10 @@ rankings = []
 for path in snakemake.input.rankings:
     with open(path) as fh:
         rankings.append(json.load(fh))
+datasets = pd.read_csv(snakemake.input.datasets)
 write_text_atomic(snakemake.output.summary,
-                  summary_rst(tests, aulc_tests, alpha=p.alpha, rankings=rankings))
+                  summary_rst(tests, aulc_tests, alpha=p.alpha, rankings=rankings,
+                              datasets=datasets))
 versions = software_versions()
 log(f"versions: {versions}")
 write_text_atomic(snakemake.output.settings, settings_rst(p.config, versions))

@@ -4,23 +4,28 @@ import pandas as pd
 
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
-from alvae.stats import default_metrics, paired_tests, paired_tests_aulc, to_markdown
+from alvae.stats import metrics_for, paired_tests, paired_tests_aulc, to_markdown
 
 log = job_logger(snakemake.log[0])
 p = snakemake.params
 pairs = [tuple(x) for x in p.pairs]
 info = pd.read_csv(snakemake.input.datasets)
-# stats.metrics, or the task's default (multi-label: AUC and AP; else accuracy and AUC)
-metrics = {r.dataset: list(p.metrics) if p.metrics else default_metrics(r.task)
-           for r in info.itertuples()}
-log(f"pairs: {pairs}; metrics: {metrics}; alpha: {p.alpha}; correction: {p.correction}")
+# stats.metrics, or the task's default (multi-label: AUC and AP; else accuracy and AUC),
+# each dataset's primary metric (datasets.csv: stats.primary_metric or by task) first
+metrics = {r.dataset: metrics_for(r.task, p.metrics, r.primary_metric) for r in info.itertuples()}
+primary = {r.dataset: r.primary_metric for r in info.itertuples()}
+log(f"pairs: {pairs}; metrics (primary first): {metrics}; alpha: {p.alpha}; "
+    f"correction: {p.correction}; equivalence margins: {p.margin}")
 runs = pd.read_csv(snakemake.input.runs)
-tests = paired_tests(runs, pairs, metrics, alpha=p.alpha, correction=p.correction)
+tests = paired_tests(runs, pairs, metrics, alpha=p.alpha, correction=p.correction,
+                     margin=p.margin, primary=primary)
 aulc_tests = paired_tests_aulc(pd.read_csv(snakemake.input.aulc), pairs, alpha=p.alpha,
-                               correction=p.correction, metric=metrics)
+                               correction=p.correction, metric=metrics, margin=p.margin,
+                               primary=primary)
 for name, df in (("per budget", tests), ("AULC", aulc_tests)):
-    log(f"{name}: {len(df)} rows, {int(df['t'].notna().sum()) if len(df) else 0} tested, "
-        f"{int(df['significant'].sum()) if len(df) else 0} significant after adjustment")
+    counts = df["verdict"].value_counts().to_dict() if len(df) else {}
+    log(f"{name}: {len(df)} rows, {int(df['t'].notna().sum()) if len(df) else 0} tested; "
+        f"verdicts {counts}")
 write_text_atomic(snakemake.output.tests, tests.to_csv(index=False))
 write_text_atomic(snakemake.output.aulc_tests, aulc_tests.to_csv(index=False))
 md = ("# Paired tests per label budget\n\n" + to_markdown(tests)
