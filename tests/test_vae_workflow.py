@@ -51,12 +51,3 @@ def test_train_vae_jobs_per_kind_and_seed(tmp_path):
     # no strategy and no t-SNE reads latents: no representation is trained
     counts, dirs = dry_run(tmp_path, strategies=["random"], tsne={"datasets": []})
     assert "train_vae" not in counts and "latent_knn" not in counts and dirs == []
-
-
-def test_rule_file_kinds_match_the_registry():
-    from alvae.representations import REPRESENTATION_KINDS
-
-    text = (REPO / "workflow/rules/common.smk").read_text()
-    kinds = re.search(r"^VAE_KINDS = \((.*)\)$", text, re.M).group(1)
-    assert [k.strip().strip('"') for k in kinds.split(",") if k.strip()] == list(REPRESENTATION_KINDS)
-    assert re.search(r'kind="vae\|cvae\|gmvae"', text)

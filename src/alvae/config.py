@@ -34,8 +34,33 @@ class ConfigError(ValueError):
 
 
 def _schema() -> dict:
+    """The config schema, with the method names of alvae.vocabulary filled in (the file
+    allows any well-spelled name; the lists live in one place, the vocabulary)."""
     with open(SCHEMA_PATH) as fh:
-        return yaml.safe_load(fh)
+        schema = yaml.safe_load(fh)
+    return with_vocabulary(schema)
+
+
+def with_vocabulary(schema: dict) -> dict:
+    """``schema`` with the enums of strategy names, t-SNE strategies and strategy spaces
+    taken from :mod:`alvae.vocabulary`."""
+    from . import vocabulary
+
+    props = schema["properties"]
+    label = props["strategies"]["items"]
+    props["strategies"]["items"] = {"anyOf": [
+        {"enum": vocabulary.strategy_names()},
+        {"pattern": vocabulary.strategy_label_pattern(), "description": label["description"]}]}
+    distance = [b for b, t in vocabulary.STRATEGIES.items()
+                if t.takes_representation and not t.trains_module]
+    props["tsne"]["properties"]["strategies"]["items"] = {
+        "enum": distance + [f"{b}_{k}" for b in distance for k in vocabulary.KINDS]}
+    for name, t in vocabulary.STRATEGIES.items():
+        if t.latent_space:
+            space = props[t.options]["properties"]["space"]
+            props[t.options]["properties"]["space"] = {
+                "enum": vocabulary.space_names(), "default": space["default"]}
+    return schema
 
 
 def _validator_with_defaults():

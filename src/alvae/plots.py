@@ -15,14 +15,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from . import vocabulary  # noqa: E402
 from .labels import parse_label  # noqa: E402
 
 DPI = 150
-NAMES = {"random": "random", "entropy": "entropy", "coreset": "core-set",
-         "coreset_vae": "VAE core-set", "medal": "MedAL", "medal_vae": "VAE MedAL",
-         "lloss": "loss prediction", "lloss_vae": "VAE loss prediction"}
-FAMILY_NAMES = {"coreset": "core-set", "medal": "MedAL", "lloss": "loss prediction",
-                "entropy": "entropy", "random": "random"}
+# display names of strategies, from alvae.vocabulary: core-set, VAE core-set, ...
+NAMES = {name: vocabulary.title(name) for name in vocabulary.strategy_names()}
+FAMILY_NAMES = {name: t.title for name, t in vocabulary.STRATEGIES.items()}
 METRIC_NAMES = {"test_acc": "test accuracy", "test_auc": "test ROC-AUC",
                 "test_ap": "test average precision",
                 "val_acc": "validation accuracy", "val_auc": "validation ROC-AUC",
@@ -33,7 +32,7 @@ CORRECTION_NAMES = {"holm": "Holm", "bh": "BH"}
 _EXTRA = [("tab:purple", "v"), ("tab:brown", "P"), ("tab:pink", "h"), ("tab:olive", "<")]
 
 
-KIND_COLORS = {"vae": "tab:orange", "cvae": "tab:purple", "gmvae": "tab:brown"}
+KIND_COLORS = {kind: vocabulary.kind_color(kind) for kind in vocabulary.KINDS}
 
 
 def style(strategy: str, i: int = 0) -> dict:
@@ -47,13 +46,13 @@ def style(strategy: str, i: int = 0) -> dict:
         return dict(color="0.35", marker="x", linestyle="--")
     if strategy == "entropy":
         return dict(color="tab:green", marker="D", linestyle="-")
-    base, _, kind = parsed.name.rpartition("_")
-    if base and kind in KIND_COLORS and not parsed.scale_text:
+    kind = vocabulary.kind_of(parsed.name)
+    if kind is not None and not parsed.scale_text:
         if parsed.retrain == "per_round":
             return dict(color=KIND_COLORS[kind], marker="^", linestyle=":")
         return dict(color=KIND_COLORS[kind], marker="s", linestyle="-.")
-    if strategy in NAMES:
-        return dict(color="tab:blue", marker="o", linestyle="-")
+    if strategy in vocabulary.STRATEGIES and vocabulary.STRATEGIES[strategy].takes_representation:
+        return dict(color="tab:blue", marker="o", linestyle="-")  # the plain X of X vs X_<kind>
     color, marker = _EXTRA[i % len(_EXTRA)]
     return dict(color=color, marker=marker, linestyle=":")
 
@@ -200,7 +199,7 @@ def selection_points(selection: Mapping[str, np.ndarray], strategy: str):
     [features, alpha * latents]."""
     lab = np.asarray(selection["labeled_features"], dtype=float)
     cand = np.asarray(selection["candidate_features"], dtype=float)
-    if strategy.endswith("_vae"):
+    if vocabulary.kind_of(strategy) is not None:
         a = float(selection["alpha"])
         lab = np.hstack([lab, a * np.asarray(selection["labeled_latents"], dtype=float)])
         cand = np.hstack([cand, a * np.asarray(selection["candidate_latents"], dtype=float)])

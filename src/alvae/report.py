@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from . import vocabulary
+
 NULL_PHRASE = "a null result, as the thesis found"  # only when the thesis pairs are equivalent
 NULL_SENTENCE = NULL_PHRASE  # (older name)
 CORRECTION_NAMES = {"holm": "Holm's step-down method", "bh": "the Benjamini-Hochberg method"}
@@ -46,6 +48,12 @@ def _question(df: pd.DataFrame) -> pd.Series:
 
     return pd.Series([pair_family(a, b) for a, b in zip(df["strategy_a"], df["strategy_b"])],
                      index=df.index, dtype=object)
+
+
+def _variants() -> str:
+    """``X_vae (X_cvae, X_gmvae)``: the thesis's variants, from alvae.vocabulary."""
+    first, *rest = [f"X_{k}" for k in vocabulary.KINDS]
+    return first + (f" ({', '.join(rest)})" if rest else "")
 
 
 def _is_vae_pair(df: pd.DataFrame) -> pd.Series:
@@ -242,7 +250,7 @@ def _method_paragraph(tests_df: pd.DataFrame, aulc_tests_df, alpha: float) -> st
     text = (f"Multiple testing: the raw paired t-test p-values, and the TOST p-values of "
             f"equivalence, are adjusted by {CORRECTION_NAMES.get(method, method)} within "
             "families (column ``family``), one per dataset x metric x question: the thesis's "
-            "question, each strategy X against its VAE variant X_vae (X_cvae, X_gmvae) over all "
+            f"question, each strategy X against its VAE variant {_variants()} over all "
             "those pairs and all budgets; where the study has both schedules, each "
             "representation trained once vs retrained every round (+per_round labels); the "
             "comparisons with random; and any other pairs. The AULC tests form the same "

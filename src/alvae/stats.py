@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import stats
 
 from .labels import parse_label, without_retrain
+from . import vocabulary
 from .power import DETECT_DIFF, POWER, minimal_detectable_effect, seeds_needed
 from .results import PRIMARY, t_interval
 
@@ -38,7 +39,7 @@ RESULT_COLUMNS = ["n_pairs", "mean_a", "mean_b", "mean_diff", "sd_diff", "ci_low
 TEST_COLUMNS = GROUP + ["n_labels"] + RESULT_COLUMNS
 AULC_TEST_COLUMNS = GROUP + RESULT_COLUMNS
 ZERO_TOL = 1e-12  # differences this close are "equal" (float noise in the CSVs)
-VAE_KINDS = ("vae", "cvae", "gmvae")  # X vs X_<kind>: the thesis's question
+VAE_KINDS = tuple(vocabulary.KINDS)  # X vs X_<kind>: the thesis's question
 CORRECTIONS = ("holm", "bh")
 THESIS_FAMILY = "X vs X_<VAE kind>"
 RANDOM_FAMILY = "vs random"
@@ -74,7 +75,7 @@ def default_pairs(strategies: Iterable[str]) -> list[tuple[str, str]]:
 
 def is_vae_variant(strategy: str) -> bool:
     """A label that reads a representation: ``<base>_<kind>`` with any modifiers."""
-    return any(parse_label(strategy).name.endswith(f"_{k}") for k in VAE_KINDS)
+    return vocabulary.kind_of(parse_label(strategy).name) is not None
 
 
 def is_thesis_pair(a: str, b: str) -> bool:

@@ -15,7 +15,7 @@ rule al_run:
     params:
         al=al_settings(),
         task_model=canonical(config["task_model"]),
-        lloss=lambda wc: canonical(config["lloss"]) if wc.strategy.startswith("lloss") else None,
+        lloss=lloss_options,
         alpha=lambda wc: config["alpha"] if uses_vae(wc.strategy) else None,
         state_dir=lambda wc: f"{OUT}/state/{wc.dataset}/{wc.strategy}/seed{wc.seed}",
         retrain=retrain_params,

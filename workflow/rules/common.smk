@@ -5,6 +5,7 @@ import re
 import sys
 
 from alvae import labels as strategy_labels
+from alvae import vocabulary
 from alvae.data import DataError
 from alvae.sourcefiles import DigestStore, content_spec, source_identity
 from alvae.labels import strategy_of
@@ -21,30 +22,30 @@ wildcard_constraints:
     dataset="|".join(DATASETS),
     strategy="|".join(re.escape(s) for s in STRATEGIES),  # labels may carry @0.5 (α scale) and +per_round (schedule)
     seed=r"\d+",
-    kind="vae|cvae|gmvae",
+    kind="|".join(vocabulary.KINDS),
     scope=r"shared|seed\d+",
+
+
+# What each strategy and representation kind needs is declared once, in alvae.vocabulary;
+# the helpers below only read it.
+def traits(strategy):
+    """The vocabulary's traits of a label's strategy (coreset_vae@0.5+per_round -> coreset's)."""
+    return vocabulary.traits(strategy_of(strategy))
 
 
 def family_of(strategy):
     """coreset_vae, coreset_cvae, coreset_vae@0.5, coreset_cvae+per_round -> coreset;
     random stays random (drawn in every panel)."""
-    return re.sub(r"_(vae|cvae|gmvae)$", "", strategy_of(strategy))
+    return vocabulary.base_of(strategy_of(strategy))
 
 
 FAMILIES = sorted({family_of(s) for s in STRATEGIES if s != "random"}) or ["random"]
 
 
-# Representation kinds (alvae.representations.REPRESENTATION_KINDS; a test keeps
-# these in step) and those that learn from the AL seed's initial labels.
-VAE_KINDS = ("vae", "cvae", "gmvae")
-LABELED_VAE_KINDS = ("cvae",)
-
-
 def vae_kind_of(strategy):
-    """The representation kind a strategy reads: coreset_vae -> vae,
+    """The representation kind a strategy appends: coreset_vae -> vae,
     lloss_gmvae -> gmvae; random, entropy, vaal -> None."""
-    base, _, kind = strategy_of(strategy).rpartition("_")  # a label: coreset_vae@0.5+per_round
-    return kind if base and kind in VAE_KINDS else None
+    return vocabulary.kind_of(strategy_of(strategy))
 
 
 def uses_vae(strategy):
@@ -54,15 +55,22 @@ def uses_vae(strategy):
 
 def latent_kind_of(strategy):
     """The representation kind whose latents a run reads: a <base>_<kind> strategy's
-    kind, or `vae` for typiclust/probcover working in the latent space; else None."""
-    if strategy in ("typiclust", "probcover"):
-        return "vae" if config[strategy]["space"] == "latents" else None
+    kind, or the kind a latent-space strategy's `space` names (typiclust, probcover);
+    else None."""
+    t = traits(strategy)
+    if t.latent_space:
+        return vocabulary.space_kind(config[t.options]["space"])
     return vae_kind_of(strategy)
 
 
 def reads_latents(strategy):
-    """*_<kind> strategies, and typiclust/probcover working in the latent space."""
+    """*_<kind> strategies, and the latent-space strategies working in a kind's latents."""
     return latent_kind_of(strategy) is not None
+
+
+def labeled_kind(kind):
+    """A kind that learns from labels is trained per AL seed, on its initial labels."""
+    return vocabulary.KINDS[kind].uses_labels
 
 
 def log_path(rule_name, *parts):
@@ -160,7 +168,7 @@ def vae_per_seed(dataset, kind):
     """Whether ``kind`` is trained once per AL seed on ``dataset``: always for the
     kinds that use labels (the seed's initial labeled set), for every kind under
     vae.per_seed, and when the pool itself is drawn per seed."""
-    return (kind in LABELED_VAE_KINDS or bool(config["vae"].get("per_seed", False))
+    return (labeled_kind(kind) or bool(config["vae"].get("per_seed", False))
             or bool(config["datasets"][dataset].get("pool_per_seed", False)))
 
 
@@ -189,8 +197,8 @@ def vae_params(kind):
     """The vae settings a kind's training depends on (not vae.retrain etc.)."""
     keep = ("latent_dim", "epochs", "lr", "weight_decay", "batch_size")
     params = {k: config["vae"][k] for k in keep}
-    if kind in ("cvae", "gmvae"):
-        params[kind] = dict(config["vae"].get(kind, {}))
+    if isinstance(config["vae"].get(kind), dict):  # the kind's own options (vae.cvae, vae.gmvae)
+        params[kind] = dict(config["vae"][kind])
     return params
 
 
@@ -210,8 +218,13 @@ def vae_diagnostics_inputs(wildcards):
 
 
 def tsne_vae_seed():
-    """The t-SNE experiment reads the vae kind of its own seed (tsne.seed) when per seed."""
+    """The t-SNE experiment reads the representation of its own seed (tsne.seed) when per seed."""
     return config["tsne"]["seed"]
+
+
+# The kind whose latents the t-SNE experiment's <base>_<kind> strategies append (the
+# thesis: coreset vs coreset_vae); None when none of its strategies reads one.
+TSNE_KIND = next((vae_kind_of(s) for s in TSNE_STRATEGIES if uses_vae(s)), None)
 
 
 def vae_jobs():
@@ -219,8 +232,8 @@ def vae_jobs():
     jobs = []
     for d in DATASETS:
         wanted = [(latent_kind_of(s), seed) for s in STRATEGIES if reads_latents(s) for seed in SEEDS]
-        if d in TSNE_DATASETS and any(uses_vae(s) for s in TSNE_STRATEGIES):
-            wanted.append(("vae", tsne_vae_seed()))
+        if d in TSNE_DATASETS and TSNE_KIND is not None:
+            wanted.append((TSNE_KIND, tsne_vae_seed()))
         for kind, seed in wanted:
             job = (d, kind, seed if vae_per_seed(d, kind) else None)
             if job not in jobs:
@@ -270,19 +283,22 @@ def retrain_params(wildcards):
     return {"kind": kind, "vae": vae_params(kind), "epochs": config["vae"]["retrain_epochs"]}
 
 
-# strategies with a config section of their own
-STRATEGY_SECTIONS = ("vaal", "bald", "typiclust", "probcover")
-
-
 def strategy_options(wildcards):
-    """A strategy's own config section (vaal, bald, typiclust, probcover), or None."""
-    s = strategy_of(wildcards.strategy)
-    return canonical(config[s]) if s in STRATEGY_SECTIONS else None
+    """A strategy's own config section (vaal, bald, typiclust, probcover), or None. The
+    learning-loss section goes to the loop apart (lloss_options): it shapes the training."""
+    t = traits(wildcards.strategy)
+    return canonical(config[t.options]) if t.options and not t.trains_module else None
+
+
+def lloss_options(wildcards):
+    """The section of a strategy that trains a module jointly with the task model (lloss)."""
+    t = traits(wildcards.strategy)
+    return canonical(config[t.options]) if t.trains_module else None
 
 
 def latent_share_runs():
     """Labels of the runs whose rows carry latent_share (distance strategies with latents)."""
-    return [s for s in STRATEGIES if uses_vae(s) and not s.startswith("lloss")]
+    return [s for s in STRATEGIES if uses_vae(s) and not traits(s).trains_module]
 
 
 def al_settings():
@@ -293,8 +309,8 @@ def al_settings():
 def tsne_inputs(wildcards):
     inputs = {"subset": subset_file(wildcards.dataset, config["tsne"]["seed"]),
               "evaluation": eval_file(wildcards.dataset)}
-    if any(uses_vae(s) for s in TSNE_STRATEGIES):
-        inputs["latents"] = latents_file(wildcards.dataset, "vae", tsne_vae_seed())
+    if TSNE_KIND is not None:
+        inputs["latents"] = latents_file(wildcards.dataset, TSNE_KIND, tsne_vae_seed())
     return inputs
 
 
@@ -346,10 +362,10 @@ def family_members(family):
 
 
 def tsne_pair_strategies():
-    """The two strategies side by side: the first plain/_vae pair, else the first two."""
+    """The two strategies side by side: the first plain/<kind> pair, else the first two."""
     for s in TSNE_STRATEGIES:
-        if f"{s}_vae" in TSNE_STRATEGIES:
-            return [s, f"{s}_vae"]
+        if f"{s}_{TSNE_KIND}" in TSNE_STRATEGIES:
+            return [s, f"{s}_{TSNE_KIND}"]
     return TSNE_STRATEGIES[:2]
 
 

@@ -28,7 +28,7 @@ rule train_vae:
     params:
         vae=lambda wc: canonical(vae_params(wc.kind)),
         seed=lambda wc: vae_seed(wc.dataset, wc.scope),
-        initial_labels=lambda wc: config["al"]["initial_labels"] if wc.kind in LABELED_VAE_KINDS else None,
+        initial_labels=lambda wc: config["al"]["initial_labels"] if labeled_kind(wc.kind) else None,
     conda:
         "../../envs/alvae.yaml"
     log:
@@ -53,7 +53,7 @@ rule vae_diagnostics:
         f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/diagnostics.json",
     params:
         seed=lambda wc: vae_seed(wc.dataset, wc.scope),
-        initial_labels=lambda wc: config["al"]["initial_labels"] if wc.kind in LABELED_VAE_KINDS else None,
+        initial_labels=lambda wc: config["al"]["initial_labels"] if labeled_kind(wc.kind) else None,
     conda:
         "../../envs/alvae.yaml"
     log:

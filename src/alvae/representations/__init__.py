@@ -1,21 +1,28 @@
 """Pool representations ("VAE kinds") the ``<base>_<kind>`` strategies concatenate.
 
-One file per kind, each with a ``fit(...)`` function; a new kind is one new
-file plus one line in :data:`REPRESENTATION_KINDS`.
+One file per kind, each with a ``fit(...)`` function and its module class as
+``MODEL``; a new kind is one new file plus one line in
+:data:`alvae.vocabulary.KINDS`.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
+
 import numpy as np
 
-from . import cvae, gmvae, vae
+from .. import vocabulary
 from .base import RepresentationResult
 
-REPRESENTATION_KINDS = {
-    "vae": vae.fit,
-    "cvae": cvae.fit,
-    "gmvae": gmvae.fit,
-}
+#: kind -> its module's name (alvae.vocabulary.KINDS)
+REPRESENTATION_KINDS = {kind: t.module for kind, t in vocabulary.KINDS.items()}
+
+
+def kind_module(kind: str):
+    """The module of a representation kind (its ``fit`` and ``MODEL``)."""
+    if kind not in REPRESENTATION_KINDS:
+        raise ValueError(f"unknown representation kind {kind!r}; known: {sorted(REPRESENTATION_KINDS)}")
+    return import_module(f"{__name__}.{REPRESENTATION_KINDS[kind]}")
 
 
 def train_representation(kind, images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed,
@@ -29,17 +36,15 @@ def train_representation(kind, images_uint8, labels, labeled, *, task, n_classes
     to continue from; ``epochs`` overrides ``vae_cfg["epochs"]``. Deterministic
     on CPU for a ``seed``. Returns a :class:`RepresentationResult`.
     """
-    if kind not in REPRESENTATION_KINDS:
-        raise ValueError(f"unknown representation kind {kind!r}; known: {sorted(REPRESENTATION_KINDS)}")
+    fit = kind_module(kind).fit
     if epochs is not None and int(epochs) < 0:
         raise ValueError(f"epochs must be >= 0, got {epochs}")
     if labels is not None:
         labels = np.asarray(labels)
         if len(labels) != len(images_uint8):
             raise ValueError(f"labels ({len(labels)}) and images ({len(images_uint8)}) differ in length")
-    return REPRESENTATION_KINDS[kind](images_uint8, labels, labeled, task=task, n_classes=n_classes,
-                                      vae_cfg=vae_cfg, seed=seed, device=device,
-                                      init_state=init_state, epochs=epochs, log=log)
+    return fit(images_uint8, labels, labeled, task=task, n_classes=n_classes, vae_cfg=vae_cfg,
+               seed=seed, device=device, init_state=init_state, epochs=epochs, log=log)
 
 
-__all__ = ["REPRESENTATION_KINDS", "RepresentationResult", "train_representation"]
+__all__ = ["REPRESENTATION_KINDS", "RepresentationResult", "kind_module", "train_representation"]

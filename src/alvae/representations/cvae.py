@@ -165,3 +165,6 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
         soft = soft_labels_of(model, images, device)
         latents = np.concatenate([mu, soft], axis=1)
     return RepresentationResult(state_of("cvae", model), latents.astype(np.float32), history, model)
+
+
+MODEL = CVAE  # the module class a saved state rebuilds (alvae.representations.diagnostics)

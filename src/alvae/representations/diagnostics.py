@@ -211,16 +211,11 @@ def knn_table(json_paths, out_csv) -> list:
     return rows
 
 
-_MODEL_CLASSES = {"vae": ("alvae.vae", "VAE"), "cvae": ("alvae.representations.cvae", "CVAE"),
-                  "gmvae": ("alvae.representations.gmvae", "GMVAE")}
-
-
 def load_model(state: dict, device="cpu"):
     """Rebuild a trained representation's module from its saved ``state`` (eval mode)."""
-    from importlib import import_module
+    from . import kind_module
 
-    module, cls = _MODEL_CLASSES[state["kind"]]
-    model = getattr(import_module(module), cls)(**state["config"])
+    model = kind_module(state["kind"]).MODEL(**state["config"])
     model.load_state_dict(state["state_dict"])
     return model.to(device).eval()
 

@@ -214,3 +214,6 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
     mu, gamma = _means_and_gamma(model, images, device)
     latents = np.concatenate([mu, gamma], axis=1) if opts["append_responsibilities"] else mu
     return RepresentationResult(state_of("gmvae", model), latents.astype(np.float32), history, model)
+
+
+MODEL = GMVAE  # the module class a saved state rebuilds (alvae.representations.diagnostics)

@@ -29,3 +29,6 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
     state = {"kind": "vae", "config": dict(model.config),
              "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
     return RepresentationResult(state, np.asarray(latents, dtype=np.float32), history, model)
+
+
+MODEL = thesis_vae.VAE  # the module class a saved state rebuilds (alvae.representations.diagnostics)

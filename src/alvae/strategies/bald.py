@@ -47,7 +47,6 @@ def bald_scores(mc_probs, task: str) -> np.ndarray:
 
 class BaldStrategy(Strategy):
     name = "bald"
-    mc_dropout = True
 
     def select(self, ctx: SelectionContext, budget: int, rng: np.random.Generator) -> np.ndarray:
         passes = int(self.params.get("passes", 20))

@@ -76,7 +76,11 @@ class SelectionContext:
 class Strategy:
     """Base class: subclasses set ``name`` and implement :meth:`select`."""
 
+    # The traits below are set by alvae.strategies.get_strategy from alvae.vocabulary
+    # (declared there once, per name), not by the subclasses.
     name: str = "base"
+    #: the representation kind whose latents the strategy appends (``<base>_<kind>``)
+    kind: Optional[str] = None
     #: the strategy concatenates VAE latents (needs ``ctx.latents``)
     uses_vae: bool = False
     #: the task model must carry a loss-prediction module during training

@@ -76,9 +76,6 @@ class CoresetStrategy(Strategy):
 
     name = "coreset"
 
-    def __init__(self, use_vae: bool = False):
-        self.uses_vae = bool(use_vae)
-
     def select(self, ctx: SelectionContext, budget: int, rng: np.random.Generator) -> np.ndarray:
         cand, lab = distance_features(ctx, self.uses_vae)
         pos = k_center_greedy(cand, lab, budget)

@@ -22,10 +22,6 @@ from .entropy import top_k_stable
 
 class LearningLossStrategy(Strategy):
     name = "lloss"
-    needs_loss_module = True
-
-    def __init__(self, use_vae: bool = False):
-        self.uses_vae = bool(use_vae)
 
     def select(self, ctx: SelectionContext, budget: int, rng: np.random.Generator) -> np.ndarray:
         out = ctx.infer(ctx.candidates)

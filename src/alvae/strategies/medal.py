@@ -60,9 +60,6 @@ class MedalStrategy(Strategy):
 
     name = "medal"
 
-    def __init__(self, use_vae: bool = False):
-        self.uses_vae = bool(use_vae)
-
     def select(self, ctx: SelectionContext, budget: int, rng: np.random.Generator) -> np.ndarray:
         cand, lab = distance_features(ctx, self.uses_vae)
         pos = medal_greedy(cand, lab, budget)

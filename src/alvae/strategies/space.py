@@ -1,27 +1,28 @@
-"""The representation TypiClust and ProbCover work in (``<name>.space``):
-the VAE latents of the pool (default, task-agnostic) or the task model's features."""
+"""The representation TypiClust and ProbCover work in (``<name>.space``): a kind's
+latents of the pool (``latents`` = the plain VAE's, the default; or a kind's name),
+task-agnostic, or the task model's features (``features``)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
+from .. import vocabulary
 from .base import Strategy
-
-SPACES = ("latents", "features")
 
 
 def check_space(params: dict, name: str) -> str:
     space = params.get("space", "latents")
-    if space not in SPACES:
-        raise ValueError(f"{name}.space must be one of {', '.join(SPACES)}, got {space!r}")
+    if space not in vocabulary.space_names():
+        raise ValueError(f"{name}.space must be one of {', '.join(vocabulary.space_names())}, "
+                         f"got {space!r}")
     return space
 
 
 def embed(ctx, indices: np.ndarray, space: str) -> torch.Tensor:
     """float32 rows (on ``ctx.device``) of the pool points ``indices`` in ``space``."""
     indices = np.asarray(indices, dtype=np.int64)
-    if space == "latents":
+    if space != "features":  # the latents of the kind the space names (fed in by the workflow)
         if ctx.latents is None:
             raise ValueError("this strategy works on VAE latents but ctx.latents is None")
         return torch.as_tensor(np.asarray(ctx.latents)[indices], dtype=torch.float32,
@@ -45,4 +46,4 @@ class SpaceStrategy(Strategy):
 
     @property
     def needs_latents(self) -> bool:
-        return self.space == "latents"
+        return self.space != "features"
