@@ -3,6 +3,7 @@
 
 import re
 
+from alvae import imagesources
 from alvae import labels as strategy_labels
 from alvae.labels import strategy_of
 
@@ -106,10 +107,22 @@ def eval_file(dataset):
 SOURCE_KEYS = ("source", "root", "path", "flag", "size")
 
 
+def source_spec(spec, keep):
+    """The keys ``keep`` of a datasets.<name> entry, those of its source
+    (imagesources.source_keys: image_size, the manifest's columns, the hold-out's
+    test_size and split_seed), and for the sources of alvae.imagesources the digest of
+    the files it reads (`content`), so that a changed image reruns the pool and the
+    evaluation splits."""
+    out = {k: spec.get(k) for k in keep + imagesources.source_keys(spec)}
+    if spec["source"] in imagesources.LOADERS:
+        out["content"] = imagesources.source_digest(spec)
+    return canonical(out)
+
+
 def pool_spec(dataset):
     spec = config["datasets"][dataset]
     keep = SOURCE_KEYS + ("subset_size", "subset_seed", "pool_per_seed")
-    return canonical({k: spec.get(k) for k in keep})
+    return source_spec(spec, keep)
 
 
 def recorded_config():
@@ -128,7 +141,7 @@ def eval_spec(dataset):
     # the test draw continues the seed-only pool draw (as it always did), so it depends on
     # subset_size and subset_seed too, but not on pool_per_seed
     keep = SOURCE_KEYS + ("subset_size", "subset_seed", "test_size")
-    return canonical({k: spec.get(k) for k in keep})
+    return source_spec(spec, keep)
 
 
 def vae_per_seed(dataset, kind):
