@@ -537,6 +537,8 @@ def test_torchvision_sources_checked_before_any_job():
 def test_folder_digest_follows_the_content(tmp_path):
     written = make_folder(tmp_path)
     spec = folder_spec(tmp_path)
+    (tmp_path / "unused" / "cat").mkdir(parents=True)  # not train/, test/ or val/: never read
+    write_png(tmp_path / "unused" / "cat" / "x.png", image(np.random.default_rng(1)))
     files = imagesources.folder_files(spec)
     assert files == sorted(p for s in written.values() for p, _ in s)
     before = imagesources.source_digest(spec)

@@ -225,12 +225,18 @@ def load_folder(name: str, spec: dict) -> Dataset:
 
 
 def folder_files(spec: dict) -> list:
-    """Every image file a folder source reads (all splits), sorted."""
+    """Every image file a folder source reads (all splits), sorted. A folder the loader
+    would refuse lists every visible image file under ``root`` (or nothing)."""
     root = Path(spec["root"])
-    if not root.is_dir():
-        return []
-    return sorted((p for p in root.rglob("*") if p.is_file() and _is_image(p) and _visible(p, root)),
-                  key=lambda p: str(p))
+    try:
+        layout = folder_layout(root)
+        files = [f for folder in layout.values()
+                 for class_files in scan_class_folders(folder).values() for f in class_files]
+    except DataError:
+        if not root.is_dir():
+            return []
+        files = [p for p in root.rglob("*") if p.is_file() and _is_image(p) and _visible(p, root)]
+    return sorted(files, key=lambda p: str(p))
 
 
 # ------------------------------------------------------------------------ csv
