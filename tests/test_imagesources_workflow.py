@@ -61,6 +61,34 @@ def test_folder_pool_reruns_exactly_when_an_image_changes(tmp_path):
     assert planned() == {}
     write_png(root / "dog" / "extra.png", image(np.random.default_rng(7), 20))  # added
     assert planned() == {"subset": 1, "eval_split": 1}
+    (root / "dog" / "extra.png").unlink()
+    assert planned() == {}
+    # the hold-out's size and seed, and image_size, decide what the pool holds
+    for change in ({"test_size": 10}, {"split_seed": 1}, {"image_size": 12}):
+        _folder_config(tmp_path, root, **change)
+        assert planned() == {"subset": 1, "eval_split": 1}, change
+    _folder_config(tmp_path, root)
+    assert planned() == {}
+
+
+def test_split_folder_test_size_leaves_the_pool_alone(tmp_path):
+    from alvae import imagesources
+
+    root = tmp_path / "imgs"
+    make_folder(root, split=True, n=(20, 6))
+    spec = {"source": "folder", "root": str(root)}
+    assert imagesources.source_keys(spec) == ("image_size",)
+    assert imagesources.source_keys({"source": "folder", "root": str(tmp_path / "x")}) == (
+        "image_size", "test_size", "split_seed")
+    cfg = _folder_config(tmp_path, root, test_size=None)
+    target = str(tmp_path / "out" / "data" / "imgs" / "subset.npz")
+    proc = smk(target, str(tmp_path / "out" / "data" / "imgs" / "eval.npz"), "--cores", "1",
+               "--configfile", str(cfg))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    _folder_config(tmp_path, root, test_size=10)  # a subset of the test/ folder: not the pool
+    proc = smk(target, str(tmp_path / "out" / "data" / "imgs" / "eval.npz"), "-n", "--cores", "1",
+               "--configfile", str(cfg))
+    assert job_counts(proc.stdout + proc.stderr) == {"eval_split": 1}
 
 
 def test_bad_folder_stops_before_any_job_with_one_line(tmp_path):
