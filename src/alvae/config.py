@@ -23,7 +23,11 @@ TRAIN_SPLIT_SIZES = {
     "digits": 1500,
     "mnist": 60000,
     "fashion_mnist": 60000,
+    "cifar10": 50000,
+    "cifar100": 50000,
+    "svhn": 73257,  # train_32x32.mat (the `extra` split is not read)
 }
+# folder and csv sources: counted by alvae.imagesources.spec_problems, which names the folder.
 # MedMNIST flags at 28 px: training-split sizes from medmnist's INFO are read at run time;
 # ChestMNIST is listed so that the thesis config is checked before anything downloads.
 MEDMNIST_TRAIN_SIZES = {"chestmnist": 78468}
@@ -118,7 +122,10 @@ def _describe(schema: dict) -> str:
     if bounds:
         text += " " + " and ".join(f"{op} {schema[k]}" for k, op in bounds)
     if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
-        text += f" of {_describe(schema['items'])}"
+        items = schema["items"]
+        plural = {"string": "strings", "number": "numbers", "integer": "integers"}.get(items.get("type"))
+        least = f"at least {schema['minItems']} " if schema.get("minItems", 0) > 1 else ""
+        text = f"a list of {least}{plural}" if plural else f"a list, each {_describe(items)}"
     return text
 
 
@@ -214,9 +221,7 @@ def load_config(path: str | Path, overrides: Mapping[str, Any] | None = None) ->
 def known_train_size(ds: Mapping[str, Any]) -> int | None:
     """Training-split size of a dataset entry when it is known without loading it."""
     if ds["source"] == "medmnist":
-        flag = ds.get("flag")
-        if ds.get("size", 28) != 28:
-            return None
+        flag = ds.get("flag")  # MedMNIST+ keeps the 28-px splits at every size
         try:
             from medmnist import INFO  # noqa: PLC0415
 
@@ -228,6 +233,8 @@ def known_train_size(ds: Mapping[str, Any]) -> int | None:
 
 def check_config(config: dict) -> None:
     """Cross-field checks the schema cannot express. Raises :class:`ConfigError`."""
+    from .imagesources import image_side, spec_problems  # noqa: PLC0415
+
     al = config["al"]
     problems = _path_problems(config)
     if al["final_labels"] < al["initial_labels"]:
@@ -241,7 +248,15 @@ def check_config(config: dict) -> None:
             problems.append(f"{key}.flag: a MedMNIST flag such as 'chestmnist' is required")
         if ds["source"] == "npz" and not ds.get("path"):
             problems.append(f"{key}.path: the .npz file is required for source npz")
-        n_train = known_train_size(ds)
+        side, input_size = image_side(ds), config["task_model"].get("input_size")
+        if side and input_size and input_size < side:
+            problems.append(
+                f"task_model.input_size ({input_size}) is smaller than the {side}-px images of "
+                f"{key}: the task model would see them shrunk to {input_size} px; set "
+                f"task_model.input_size: null (or {side})")
+        source_problems = spec_problems(key, ds)  # folders, manifests, MedMNIST+ sizes
+        problems += source_problems
+        n_train = None if source_problems else known_train_size(ds)
         if n_train is not None and ds["subset_size"] > n_train:
             problems.append(
                 f"{key}.subset_size ({ds['subset_size']}) is larger than the training split "

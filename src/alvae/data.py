@@ -397,6 +397,12 @@ def load_medmnist(flag: str, root: str | Path = "data/medmnist", size: int = 28,
 
 
 # ------------------------------------------------------------------- dispatch
+def _image_sources():
+    from . import imagesources  # imports this module
+
+    return imagesources
+
+
 def load_dataset(name: str, spec: dict) -> Dataset:
     """Load the dataset described by one ``datasets.<name>`` config entry."""
     source = spec["source"]
@@ -409,6 +415,8 @@ def load_dataset(name: str, spec: dict) -> Dataset:
                            spec.get("download", False), spec.get("check_md5", True), spec.get("url"))
     elif source == "npz":
         ds = load_npz_dataset(spec["path"], name)
+    elif source in _image_sources().LOADERS:  # folder, csv, cifar10, cifar100, svhn
+        ds = _image_sources().LOADERS[source](name, spec)
     else:
         raise DataError(f"datasets.{name}.source: unknown source {source!r}")
     ds.name = name

@@ -15,15 +15,16 @@ string per dataset that changes exactly when a file's content changes (an MD5
 per file, cached by path, size and modification time, so that a ``touch``
 reruns nothing and an unchanged file is hashed once).
 
-A file that is missing when the workflow is planned and will be downloaded by
-the job gets a *planned* identity (the source, the URL and the official MD5s).
-The downloading job writes a receipt (:func:`record_download`): as long as the
-downloaded files are unchanged, their identity stays the planned one, so the
-run after a download reruns nothing.
+A file that is missing when the workflow is planned and will be downloaded (or
+extracted from a placed archive) by the job gets a *planned* identity (the
+source and the official MD5s). The job then writes a receipt
+(:func:`record_download`): as long as the files it obtained are unchanged, their
+identity stays the planned one, so the run after a download reruns nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -51,14 +52,19 @@ def content_spec(dataset_config: Mapping) -> dict:
 
 @dataclass(frozen=True)
 class SourceFiles:
-    """The files a source reads (``present``) or, when they are missing, what a
-    download would fetch (``planned``: a description with the official MD5s, None
-    when the source cannot download them) and where to place them by hand."""
+    """The files a source reads (``present``), named in digests by their path relative
+    to ``base``; or, when they are missing, how the job would obtain them (``planned``:
+    a description with the official MD5s, None when it cannot) and whether that is a
+    download (``needs_download``; else, say, a placed archive to extract), with the
+    message that says what to place where (``missing``)."""
 
     present: tuple = ()
     planned: Optional[str] = None
     missing: str = ""
     root: Optional[Path] = None  # the folder a download writes into (its lock lives there)
+    needs_download: bool = True
+    base: Optional[Path] = None
+    expected_md5: tuple = ()  # (path, official MD5) of present files, checked unless check_md5 is off
 
 
 # ----------------------------------------------------------------- per source
@@ -74,7 +80,7 @@ def _idx_files(kind: str) -> Callable[[Mapping], SourceFiles]:
         root = Path(spec.get("root") or (FASHION_MNIST_DEBIAN if kind == "fashion_mnist" else "data/mnist"))
         found = find_idx_files(root)
         if found is not None:
-            return SourceFiles(present=tuple(found[k] for k in IDX_FILES), root=root)
+            return SourceFiles(present=tuple(found[k] for k in IDX_FILES), root=root, base=root)
         partial = missing_idx_files(root)
         if partial is not None:
             folder, missing = partial
@@ -105,7 +111,8 @@ def medmnist_file(spec: Mapping) -> tuple[Path, Optional[str], Optional[str]]:
 def _medmnist_files(spec: Mapping) -> SourceFiles:
     path, md5, url = medmnist_file(spec)
     if path.is_file():
-        return SourceFiles(present=(path,), root=path.parent)
+        return SourceFiles(present=(path,), root=path.parent, base=path.parent,
+                           expected_md5=((path, md5),) if md5 else ())
     return SourceFiles(planned=f"medmnist {path.name} md5:{md5}", root=path.parent,
                        missing=f"{path}: file not found; place {path.name} from MedMNIST "
                                f"(url: {url}) in {path.parent}")
@@ -114,8 +121,42 @@ def _medmnist_files(spec: Mapping) -> SourceFiles:
 def _npz_files(spec: Mapping) -> SourceFiles:
     path = Path(spec["path"])
     if path.is_file():
-        return SourceFiles(present=(path,))
+        return SourceFiles(present=(path,), base=path.parent)
     return SourceFiles(missing=f"{path}: file not found (datasets.<name>.path of source npz)")
+
+
+def _listed_files(spec: Mapping) -> SourceFiles:
+    """folder and csv: every image file the loader reads (and the manifest), listed by
+    alvae.imagesources; nothing to download."""
+    from . import imagesources
+
+    files = tuple(imagesources.SOURCE_FILES[spec["source"]](dict(spec)))
+    base = Path(spec["path"]).parent if spec["source"] == "csv" else Path(spec["root"])
+    missing = [f for f in files if not Path(f).is_file()]
+    if missing or not files:
+        return SourceFiles(missing=f"{missing[0] if missing else base}: not found", base=base)
+    return SourceFiles(present=files, base=base)
+
+
+def _torchvision_files(spec: Mapping) -> SourceFiles:
+    """cifar10, cifar100, svhn: the batches or .mat files torchvision's class reads; when
+    missing, a placed archive to extract, or a download (alvae.imagesources)."""
+    from . import imagesources
+
+    expected = imagesources.tv_expected(dict(spec))
+    root = imagesources.default_root(spec["source"]) if not spec.get("root") else Path(spec["root"])
+    if all(Path(f).is_file() for f, _ in expected):
+        return SourceFiles(present=tuple(f for f, _ in expected), root=root, base=root,
+                           expected_md5=tuple((Path(f), md5) for f, md5 in expected if md5))
+    planned = f"{spec['source']} via torchvision: " + " ".join(f"{Path(f).name}:{md5}" for f, md5 in expected)
+    cls = imagesources._tv_class(spec["source"])
+    archive = root / cls.filename if hasattr(cls, "filename") and spec["source"] != "svhn" else None
+    if archive is not None and archive.is_file():  # placed by hand: the job extracts it
+        return SourceFiles(planned=planned, root=root, needs_download=False)
+    first = next(f for f, _ in expected if not Path(f).is_file())
+    return SourceFiles(planned=planned, root=root,
+                       missing=f"{first} not found; place {imagesources._where_from(spec['source'], cls)} "
+                               f"in {root}")
 
 
 # source -> the files its loader reads. A new source adds one entry here.
@@ -125,6 +166,11 @@ SOURCE_FILES: dict[str, Callable[[Mapping], SourceFiles]] = {
     "fashion_mnist": _idx_files("fashion_mnist"),
     "medmnist": _medmnist_files,
     "npz": _npz_files,
+    "folder": _listed_files,
+    "csv": _listed_files,
+    "cifar10": _torchvision_files,
+    "cifar100": _torchvision_files,
+    "svhn": _torchvision_files,
 }
 
 
@@ -189,9 +235,20 @@ class DigestStore:
             _write_json(self.receipt_file, table)
 
 
-def _digest_of(files: tuple, store: DigestStore) -> str:
-    parts = sorted(f"{Path(p).name}:{store.md5(Path(p))}" for p in files)
-    return "md5 " + " ".join(parts)
+def _digest_of(found: SourceFiles, store: DigestStore) -> str:
+    """md5 of every file, named by its path below the source's folder (so that an image
+    moved to another class folder counts as a change); a long list is hashed once more."""
+    def name(p: Path) -> str:
+        try:
+            return str(Path(p).relative_to(found.base)) if found.base else Path(p).name
+        except ValueError:
+            return Path(p).name
+
+    parts = sorted(f"{name(p)}:{store.md5(Path(p))}" for p in found.present)
+    text = " ".join(parts)
+    if len(parts) > 8:  # folders of images: one digest of the whole list
+        text = f"{len(parts)} files, sha256 {hashlib.sha256(text.encode()).hexdigest()[:32]}"
+    return "md5 " + text
 
 
 def source_identity(name: str, dataset_config: Mapping, store: DigestStore) -> str:
@@ -207,28 +264,28 @@ def source_identity(name: str, dataset_config: Mapping, store: DigestStore) -> s
         with _locked(found.root / ".alvae-download"):  # a job may be downloading them right now
             found = source_files(dataset_config)
     if not found.present:
-        if found.planned is None or not fetch["download"]:
+        if found.planned is None or (found.needs_download and not fetch["download"]):
             hint = (f", or set datasets.{name}.download: true" if found.planned is not None else "")
             raise DataError(f"datasets.{name}: {found.missing or 'no files'}{hint}.")
-        return f"download ({found.planned})"
+        return f"obtain ({found.planned})"
     receipt = store.receipt(found.present)
     if receipt is not None:
         return receipt
-    if dataset_config["source"] == "medmnist" and fetch["check_md5"]:
-        path, md5, _ = medmnist_file(dataset_config)
-        actual = store.md5(path)
-        if md5 and actual != md5:
-            raise DataError(
-                f"{path}: MD5 mismatch (expected {md5}, got {actual}): the file is corrupt or "
-                f"another version. Download it again, or set datasets.{name}.check_md5: false "
-                f"to use it anyway.")
-    return _digest_of(found.present, store)
+    if fetch["check_md5"]:
+        for path, md5 in found.expected_md5:
+            actual = store.md5(Path(path))
+            if actual != md5:
+                raise DataError(
+                    f"{path}: MD5 mismatch (expected {md5}, got {actual}): the file is corrupt or "
+                    f"another version. Download it again, or set datasets.{name}.check_md5: false "
+                    f"to use it anyway.")
+    return _digest_of(found, store)
 
 
 def record_download(dataset_config: Mapping, identity: str, store: DigestStore) -> None:
     """After a job downloaded the files of a planned identity: keep that identity for
     them while they stay unchanged (no rerun on the next invocation)."""
-    if identity.startswith("download ("):
+    if identity.startswith("obtain ("):
         found = source_files(dataset_config)
         if found.present:
             store.record(found.present, identity)

@@ -4,6 +4,7 @@
 import re
 import sys
 
+from alvae import imagesources
 from alvae import labels as strategy_labels
 from alvae import vocabulary
 from alvae.data import DataError
@@ -141,13 +142,21 @@ def data_params(dataset):
     return {"source": SOURCE_IDS[dataset], "digests": SOURCE_STORE.folder.as_posix()}
 
 
-def _data_spec(dataset, drop):
-    spec = content_spec(config["datasets"][dataset])
-    return canonical({k: v for k, v in spec.items() if k not in drop})
+# What the pool and the evaluation splits hold depends on these keys, on the source's own
+# keys (alvae.imagesources.source_keys: image_size, a manifest's columns, a hold-out's
+# test_size and split_seed) and on the files' content (source_identity), never on the
+# fetch keys.
+DATA_KEYS = ("source", "root", "path", "flag", "size", "subset_size", "subset_seed")
+
+
+def _data_spec(dataset, extra):
+    spec = config["datasets"][dataset]
+    keys = dict.fromkeys(DATA_KEYS + extra + imagesources.source_keys(spec))
+    return canonical({k: spec.get(k) for k in keys})
 
 
 def pool_spec(dataset):
-    return _data_spec(dataset, drop=("test_size",))
+    return _data_spec(dataset, extra=("pool_per_seed",))
 
 
 def recorded_config():
@@ -161,7 +170,7 @@ def recorded_config():
 def eval_spec(dataset):
     # the test draw continues the seed-only pool draw (as it always did), so it depends on
     # subset_size and subset_seed too, but not on pool_per_seed
-    return _data_spec(dataset, drop=("pool_per_seed",))
+    return _data_spec(dataset, extra=("test_size",))
 
 
 def vae_per_seed(dataset, kind):
