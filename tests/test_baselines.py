@@ -171,6 +171,120 @@ def test_purity_delta_is_the_largest_pure_enough_radius():
     assert purity(bigger[0]) < 0.95  # the next candidate radius breaks the rule
 
 
+# ------------------------------------ TypiClust / ProbCover against the authors' code
+# Transliterations of avihu111/TypiClust (deep-al/pycls/al/typiclust.py and
+# prob_cover.py, select_samples) in numpy; their features come from
+# load_features(..., normalized=True), i.e. each row divided by its L2 norm.
+def _normalised(x):
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def _typiclust_reference(features, n_lab, budget, clusters, knn=20, min_size=5):
+    """TypiClust.select_samples on rows [labeled, unlabeled] with given k-means labels.
+    Typicality uses Euclidean distances, the paper's formula (their faiss search
+    returns squared ones: a documented deviation)."""
+    labels = clusters.copy()
+    ids, sizes = np.unique(labels, return_counts=True)
+    existing = np.bincount(labels[:n_lab], minlength=len(ids))
+    table = [(c, sz, e) for c, sz, e in zip(ids, sizes, existing) if sz > min_size]
+    table.sort(key=lambda r: (r[2], -r[1]))  # existing count, then size descending (stable)
+    labels[:n_lab] = -1
+    selected = []
+    for i in range(budget):
+        c = table[i % len(table)][0]
+        idx = np.flatnonzero(labels == c)
+        k = min(knn, len(idx) // 2)
+        f = features[idx].astype(np.float64)
+        d = np.linalg.norm(f[:, None] - f[None], axis=2)
+        np.fill_diagonal(d, np.inf)  # their search drops the point itself
+        typ = 1 / (np.sort(d, axis=1)[:, :k].mean(1) + 1e-5)
+        pick = idx[typ.argmax()]
+        selected.append(pick)
+        labels[pick] = -1
+    return np.asarray(selected)
+
+
+def _probcover_reference(features, n_lab, budget, delta):
+    """ProbCover.select_samples: edges x -> y iff ‖x − y‖ < δ (over every row; their
+    block loop would skip the rows after the last full block of 500)."""
+    f = features.astype(np.float64)
+    xs, ys = np.nonzero(np.linalg.norm(f[:, None] - f[None], axis=2) < delta)
+    covered = np.unique(ys[np.isin(xs, np.arange(n_lab))])
+    keep = ~np.isin(ys, covered)
+    xs, ys = xs[keep], ys[keep]
+    selected = []
+    for _ in range(budget):
+        cur = np.bincount(xs, minlength=len(f)).argmax()
+        new = ys[xs == cur]
+        keep = ~np.isin(ys, new)
+        xs, ys = xs[keep], ys[keep]
+        selected.append(cur)
+    return np.asarray(selected)
+
+
+def _latent_ctx(n_lab=12, n=150, seed=11):
+    """Latents with directions and norms that disagree: three directions, norms 0.5-5."""
+    rng = np.random.default_rng(seed)
+    dirs = _normalised(rng.normal(size=(3, 6)))
+    lat = dirs[rng.integers(0, 3, n)] + 0.35 * rng.normal(size=(n, 6))
+    lat *= rng.uniform(0.5, 5.0, size=(n, 1))
+    lat = lat.astype(np.float32)
+    from alvae.strategies import SelectionContext
+
+    ctx = SelectionContext(labeled=np.arange(n_lab), candidates=np.arange(n_lab, n), infer=None,
+                           task="multi-class", latents=lat, n_classes=3)
+    return ctx, lat
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_typiclust_matches_the_authors_code(normalize):
+    from alvae.strategies.typiclust import cluster
+
+    ctx, lat = _latent_ctx()
+    strat = get_strategy("typiclust")
+    strat.params = {} if normalize else {"normalize": False}  # normalising is the default
+    budget = 30
+    picks = strat.select(ctx, budget, np.random.default_rng(7))
+    feats = _normalised(lat) if normalize else lat
+    seed = int(np.random.default_rng(7).integers(2**31 - 1))  # the strategy's k-means seed
+    clusters = cluster(feats.astype(np.float64), min(12 + budget, 500), seed)
+    ref = _typiclust_reference(feats, 12, budget, clusters)
+    np.testing.assert_array_equal(picks, ref)
+    other = _normalised(lat) if not normalize else lat
+    other_ref = _typiclust_reference(other, 12, budget,
+                                     cluster(other.astype(np.float64), 12 + budget, seed))
+    assert len(np.intersect1d(picks, other_ref)) < budget  # the switch matters here
+
+
+@pytest.mark.parametrize("normalize", [True, False])
+def test_probcover_matches_the_authors_code(normalize):
+    ctx, lat = _latent_ctx()
+    delta = 0.45 if normalize else 1.2
+    strat = get_strategy("probcover")
+    strat.params = {"delta": delta, **({} if normalize else {"normalize": False})}
+    budget = 12
+    picks = strat.select(ctx, budget, np.random.default_rng(0))
+    feats = _normalised(lat) if normalize else lat
+    ref = _probcover_reference(feats, 12, budget, delta)
+    np.testing.assert_array_equal(picks, ref)
+    other = _probcover_reference(lat if normalize else _normalised(lat), 12, budget, delta)
+    assert not np.array_equal(picks, other)
+
+
+def test_normalize_is_a_schema_default_and_checked():
+    from alvae.config import _schema
+
+    props = _schema()["properties"]
+    for name in ("typiclust", "probcover"):
+        assert props[name]["properties"]["normalize"] == {
+            "type": "boolean", "default": True, "description": props[name]["properties"]
+            ["normalize"]["description"]}
+        strat = get_strategy(name)
+        strat.params = {"normalize": "yes"}
+        with pytest.raises(ValueError, match=f"{name}.normalize"):
+            strat.select(_latent_ctx()[0], 3, np.random.default_rng(0))
+
+
 # ----------------------------------------------------------------- in the loop
 @pytest.fixture(scope="module")
 def digits():

@@ -171,3 +171,39 @@ def test_concat_latents():
     assert out.dtype == torch.float32
     assert out.tolist() == [[1.0, 2.0, 5.5], [3.0, 4.0, 4.5]]
     assert concat_latents(f, lat, np.array([2, 0]), 0.0, "cpu").tolist() == f.tolist()
+
+
+def _medal_authors(emb_labeled: np.ndarray, emb_unlabeled: np.ndarray, budget: int,
+                   count_picks: bool) -> list[int]:
+    """Transliteration of the MedAL pick loop the authors released with O-MedAL
+    (github.com/adgaudio/O-MedAL, medal/model_configs/medal.py,
+    pick_data_points_to_label), run on every candidate: their entropy pre-filter
+    (keep the M = 20-50 highest-entropy points first) is not in the thesis or alvae.
+    Each pick maximises the Euclidean distance to the centroid N/(N+M)·μ_L + Σ picks/(N+M).
+    Their loop never increments M (``count_picks=False``), so after the first pick
+    their centroid is μ_L + Σ picks/N; ``count_picks=True`` is the mean of L ∪ picks."""
+    n, m = len(emb_labeled), 0
+    old = emb_labeled.mean(0)
+    new_sum = np.zeros_like(old)
+    remaining = np.ones(len(emb_unlabeled), dtype=bool)
+    picks = []
+    for _ in range(budget):
+        centroid = n / (n + m) * old + 1 / (n + m) * new_sum
+        items = emb_unlabeled[remaining]
+        chosen = int(np.linalg.norm(items - centroid, axis=1).argmax())
+        new_sum = new_sum + items[chosen]
+        pos = int(np.flatnonzero(remaining)[chosen])
+        picks.append(pos)
+        remaining[pos] = False
+        m += int(count_picks)
+    return picks
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_medal_is_the_authors_criterion_without_the_entropy_filter(seed):
+    rng = np.random.default_rng(seed)
+    cand, lab = rng.normal(size=(80, 6)), rng.normal(size=(15, 6)) + 0.5
+    picks = medal_greedy(torch.as_tensor(cand), torch.as_tensor(lab), 10).tolist()
+    assert picks == _medal_authors(lab, cand, 10, count_picks=True)
+    # the first pick is the authors' exactly (the centroids agree until a pick is added)
+    assert picks[0] == _medal_authors(lab, cand, 1, count_picks=False)[0]

@@ -154,3 +154,52 @@ def test_library_defaults_match_the_schema():
         assert schema == module.DEFAULTS
     with pytest.raises(ValueError, match=r"vae\.gmvae\.\['componets'\]"):
         fit("gmvae", np.zeros((20, 1, 8, 8), np.uint8), None, cfg={**CFG, "gmvae": {"componets": 3}})
+
+
+def test_cvae_loss_is_the_m2_objective_term_by_term(digits):
+    """M2 (Kingma et al. 2014, eq. 9): J^α = Σ_L L(x, y) + Σ_U U(x) + α·E_L[−log q(y|x)]
+    with α = 0.1·N, the expectation a mean over the labeled set (the authors' code:
+    ``beta = alpha * n_tot / n_labeled`` per labeled image). Computed here image by
+    image from the same initial weights and noise as the first (whole-pool) batch of
+    ``fit``, whose logged loss is that batch's objective before the step."""
+    from alvae.representations._train import build_seeded
+    from alvae.representations.cvae import CVAE, classification_weight
+
+    images, labels = digits[0][:24], digits[1][:24]
+    labeled = np.array([1, 4, 9, 15, 22])
+    n, n_lab, d, k, seed = 24, 5, 4, 10, 3
+    cfg = {**CFG, "epochs": 1, "batch_size": 64, "cvae": {"alpha": 0.1}}
+    res = fit("cvae", images, labels, labeled, cfg=cfg, seed=seed)
+    module_total = res.losses[0]["loss"] * n
+
+    model = build_seeded(lambda: CVAE(1, 8, 8, d, k, False), seed, "cpu").double()
+    perm = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    eps = torch.randn((n, d), generator=torch.Generator().manual_seed(seed + 1)).double()
+    alpha = 0.1 * n  # M2's α = 0.1·N
+    gen_terms, class_losses = 0.0, []
+    with torch.no_grad():
+        for row, i in enumerate(perm.tolist()):
+            x = torch.from_numpy(images[i:i + 1]).double() / 255
+            mu, logvar, logits = model.encode_all(x)
+            z = mu + torch.exp(0.5 * logvar) * eps[row:row + 1]
+            kl_z = float(-0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp()))
+
+            def neg_log_px(y):  # −log p(x | y, z), Bernoulli pixels
+                logit = model.decode(z, torch.eye(k, dtype=torch.float64)[[y]])
+                p = torch.sigmoid(logit)
+                return float(-(x * torch.log(p) + (1 - x) * torch.log(1 - p)).sum())
+
+            log_q = torch.log_softmax(logits, 1)[0]
+            if i in labeled:  # −L(x, y) = −log p(x|y,z) − log p(y) + KL(q(z|x) ‖ p(z))
+                gen_terms += neg_log_px(labels[i]) + np.log(k) + kl_z
+                class_losses.append(-float(log_q[labels[i]]))
+            else:  # −U(x) = Σ_y q(y|x)·(−L(x, y)) − H(q(y|x))
+                q = log_q.exp()
+                gen_terms += sum(float(q[y]) * (neg_log_px(y) + np.log(k) + kl_z) for y in range(k))
+                gen_terms -= float(-(q * log_q).sum())
+    m2 = gen_terms + alpha * np.mean(class_losses)
+    # the module drops the constant −log p(y) = log K of each labeled image (no gradient)
+    assert module_total == pytest.approx(m2 - n_lab * np.log(k), rel=1e-5)
+    # so each labeled image's cross-entropy weighs 0.1·N/|L| (here 0.48), not 0.1·N (2.4)
+    assert classification_weight(0.1, n, n_lab) == pytest.approx(0.1 * n / n_lab)
+    assert classification_weight(0.1, n, 0) == 0.0

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from . import accel
+from .logs import Progress, steps_per_epoch
 from .lossnet import LossPredictionModule, pair_margin_loss
 from .model import BLOCK_CHANNELS, TaskModel
 
@@ -171,9 +172,13 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
     t0 = time.perf_counter()
     epoch, acc, mean_loss = 0, 0.0, float("nan")
     max_epochs = epochs + (cfg.max_extra_epochs if cfg.min_train_acc is not None else 0)
+    per_epoch = steps_per_epoch(n, cfg.batch_size) - int(n >= 2 and n % cfg.batch_size == 1)
+    meter = Progress(f"{log_prefix}task model", epochs * per_epoch, log, unit="batch")
     while epoch < max_epochs:
         if epoch >= epochs and (cfg.min_train_acc is None or acc >= cfg.min_train_acc):
             break
+        if epoch >= epochs:
+            meter.extend(per_epoch)  # an extra epoch (train accuracy below min_train_acc)
         perm = lab[torch.randperm(n, generator=gen).to(device)]
         correct = torch.zeros((), device=device)
         loss_sum = torch.zeros((), device=device)
@@ -199,6 +204,7 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
                 sched.step()
             correct += _correct(logits.detach(), y, pool.task)
             loss_sum += losses.detach().sum()
+            meter.step(lambda: {"loss": loss.detach()})
         epoch += 1
         acc = float(correct) / n
         mean_loss = float(loss_sum) / n

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Optional
 
 
 def log_line(msg: str) -> None:
@@ -84,3 +85,85 @@ def job_logger(path: str | Path) -> Callable[[str], None]:
 
 
 ATTEMPT_HEADER = "===== attempt"
+
+
+def format_duration(seconds: float) -> str:
+    """``45s``, ``3m05s``, ``2h07m``: a duration for a log line."""
+    s = max(0, int(round(seconds)))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+class Progress:
+    """Progress lines of a training loop of ``total`` steps (iterations, batches).
+
+    Call :meth:`step` after every step. A line is logged after the first step,
+    after the last one, and in between as soon as ``every_s`` seconds (30) or
+    ``every_frac`` of the steps (1 %) have passed since the last line, whichever
+    comes first; a line due by the 1 % rule alone waits until ``min_gap_s``
+    seconds (1) have passed, so that a short training does not flood its log.
+    So a log is never silent for more than min(``every_s``, max(1 %, ``min_gap_s``))
+    of training. Each line reads
+
+        ``<name> <unit> i/total (p %) <losses> | 1m05s elapsed, ~3m10s left``
+
+    with the time left extrapolated from the mean time per step so far. ``losses``
+    is a dict or a function returning one, called only when a line is written (so
+    a GPU loop syncs only then); writing lines never touches the training's
+    numbers or random streams. One meter serves every trainer (VAAL, the
+    representation kinds, the task model).
+    """
+
+    def __init__(self, name: str, total: int, log: Callable[[str], None], unit: str = "iteration",
+                 every_s: float = 30.0, every_frac: float = 0.01, min_gap_s: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.name, self.unit, self.log, self.clock = name, unit, log, clock
+        self.total = max(int(total), 1)
+        self.every_s, self.every_frac, self.min_gap_s = float(every_s), float(every_frac), float(min_gap_s)
+        self.done = 0
+        self.t0 = self.last_t = clock()
+        self.last_done = 0
+
+    def extend(self, steps: int) -> None:
+        """The loop runs ``steps`` more steps than planned (e.g. extra epochs)."""
+        self.total += max(int(steps), 0)
+
+    def due(self, now: float) -> bool:
+        if self.done == 1 or self.done >= self.total:
+            return True
+        since = now - self.last_t
+        if since >= self.every_s:
+            return True
+        chunk = self.every_frac * self.total  # a line at each multiple of 1 % of the steps
+        crossed = chunk > 0 and math.floor(self.done / chunk) > math.floor(self.last_done / chunk)
+        return crossed and since >= self.min_gap_s
+
+    def step(self, losses=None, n: int = 1) -> Optional[str]:
+        """Count ``n`` steps done; log and return a line when one is due."""
+        self.done += int(n)
+        now = self.clock()
+        if not self.due(now):
+            return None
+        values = losses() if callable(losses) else (losses or {})
+        elapsed = now - self.t0
+        left = elapsed / self.done * max(self.total - self.done, 0)
+        parts = " ".join(f"{k} {_number(v):.4f}" for k, v in values.items())
+        line = (f"{self.name} {self.unit} {self.done}/{self.total} "
+                f"({100.0 * self.done / self.total:.1f} %){' ' + parts if parts else ''} | "
+                f"{format_duration(elapsed)} elapsed, ~{format_duration(left)} left")
+        self.log(line)
+        self.last_t, self.last_done = now, self.done
+        return line
+
+
+def _number(value) -> float:
+    """A float from a number or a (possibly grad-carrying, device) scalar tensor."""
+    return float(value.detach() if hasattr(value, "detach") else value)
+
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """Batches in one pass over ``n`` items (the last one may be short)."""
+    return max(1, math.ceil(int(n) / int(batch_size)))

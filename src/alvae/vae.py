@@ -21,6 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .logs import Progress, steps_per_epoch
+
 ENC_CHANNELS = (32, 64, 128, 256)
 DEC_CHANNELS = 64
 
@@ -112,7 +114,8 @@ def train_vae(images_uint8: np.ndarray, *, latent_dim: int, epochs: int, lr: flo
     left as it was). Deterministic on CPU for a seed. ``model``: continue
     training this VAE (warm start, a fresh Adam) instead of a newly seeded one.
     Returns ``(model, history)``, history one dict per epoch
-    (``epoch, loss, recon, kl, seconds``; per-image means).
+    (``epoch, loss, recon, kl, seconds``; per-image means). Logs a line per
+    epoch and progress lines within (:class:`alvae.logs.Progress`).
     """
     images = _check_images(images_uint8)
     device = torch.device(device)
@@ -128,6 +131,7 @@ def train_vae(images_uint8: np.ndarray, *, latent_dim: int, epochs: int, lr: flo
     noise_gen = torch.Generator(device=device).manual_seed(seed + 1)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     history = []
+    meter = Progress("vae", epochs * steps_per_epoch(n, batch_size), log, unit="batch")
     model.train()
     for epoch in range(1, epochs + 1):
         t0 = time.perf_counter()
@@ -141,6 +145,7 @@ def train_vae(images_uint8: np.ndarray, *, latent_dim: int, epochs: int, lr: flo
             total.backward()
             opt.step()
             sums += torch.stack([total.detach(), recon.detach(), kl.detach()]) * x.shape[0]
+            meter.step(lambda: {"loss": total, "recon": recon, "kl": kl})
         loss, recon, kl = (sums / n).tolist()
         row = {"epoch": epoch, "loss": loss, "recon": recon, "kl": kl,
                "seconds": time.perf_counter() - t0}

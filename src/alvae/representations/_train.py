@@ -14,6 +14,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..logs import Progress, steps_per_epoch
 from ..vae import _to01
 
 
@@ -53,6 +54,11 @@ class Epochs:
         self.n, self.batch_size, self.device, self.name, self.log = n, batch_size, device, name, log
         self.order_gen = torch.Generator(device="cpu").manual_seed(seed)
         self.noise_gen = torch.Generator(device=device).manual_seed(seed + 1)
+
+    def progress(self, epochs: int) -> Progress:
+        """A progress meter over ``epochs`` passes of this loop's batches."""
+        return Progress(self.name, int(epochs) * steps_per_epoch(self.n, self.batch_size), self.log,
+                        unit="batch")
 
     def batches(self):
         perm = torch.randperm(self.n, generator=self.order_gen).to(self.device)

@@ -6,8 +6,12 @@ The thesis VAE's encoder gives q(z|x) and, through an extra linear head on the
 same features, a classifier q(y|x); the decoder reads [z, y]. Per pool image:
 
 * labeled (its index in ``labeled``): −ELBO with the decoder conditioned on the
-  true label, plus α·(classification loss), α = ``vae.cvae.alpha`` × pool size
-  (M2 uses α = 0.1·N);
+  true label, plus w·(classification loss) with w = ``vae.cvae.alpha`` · N / |L|
+  (N the pool size, |L| the number of labeled pool images). This is M2's eq. 9:
+  α = 0.1·N multiplies the *expectation* of the classification loss over the
+  labeled set, so each labeled image weighs 0.1·N/|L|, as in the authors' code
+  (``beta = alpha * n_tot / n_labeled`` in dpkingma/nips14-ssl,
+  ``learn_yz_x_ss.py``, with alpha = 0.1); see :func:`classification_weight`;
 * unlabeled, single-label tasks: the label is marginalised exactly,
   Σ_y q(y|x)·recon(x | z, y) + KL(q(z|x) ‖ N(0, I)) + KL(q(y|x) ‖ uniform);
 * unlabeled, multi-label tasks: summing over the 2^L label vectors is
@@ -74,9 +78,17 @@ def soft_labels_of(model: CVAE, images_uint8, device="cpu") -> np.ndarray:
     return batched(model, images_uint8, lambda x: model.soft_labels(model.encode_all(x)[2]), device)
 
 
+def classification_weight(alpha: float, n_pool: int, n_labeled: int) -> float:
+    """Weight of one labeled image's classification loss: M2's α = ``alpha``·N on the
+    mean over the labeled set, i.e. ``alpha``·N/|L| per image (0 with no labels)."""
+    return float(alpha) * int(n_pool) / int(n_labeled) if n_labeled else 0.0
+
+
 def cvae_loss(model: CVAE, x, is_labeled, y, eps, alpha: float):
     """Per-batch sums (total, recon, kl, class_loss, n_labeled). ``y``: int
-    class ids (single-label) or 0/1 floats (multi-label); read where ``is_labeled``."""
+    class ids (single-label) or 0/1 floats (multi-label); read where ``is_labeled``.
+    ``alpha``: the weight of each labeled image's classification loss
+    (:func:`classification_weight`), applied to their sum."""
     mu, logvar, logits = model.encode_all(x)
     z = mu + torch.exp(0.5 * logvar) * eps
     kl = kl_normal_per_sample(mu, logvar)
@@ -136,11 +148,12 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
         y_all[~is_labeled] = 0  # labels outside ``labeled`` are never read
     y_all = (y_all.float() if multi else y_all.long()).to(device)
     is_labeled = is_labeled.to(device)
-    alpha = float(opts["alpha"]) * n
+    alpha = classification_weight(opts["alpha"], n, idx.size)
     opt = torch.optim.Adam(model.parameters(), lr=vae_cfg["lr"], weight_decay=vae_cfg["weight_decay"])
     n_epochs = int(vae_cfg["epochs"] if epochs is None else epochs)
     loop = Epochs(n, int(vae_cfg["batch_size"]), seed, device, "cvae", log)
     history = []
+    meter = loop.progress(n_epochs)
     model.train()
     for epoch in range(1, n_epochs + 1):
         t0 = time.perf_counter()
@@ -154,6 +167,7 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
             (total / len(x)).backward()
             opt.step()
             sums += torch.stack([total.detach(), recon.detach(), kl.detach(), cls.detach()])
+            meter.step(lambda: {"loss": total / len(x), "recon": recon / len(x), "kl": kl / len(x)})
         s = sums.tolist()
         row = loop.report(epoch, n_epochs, {"loss": s[0], "recon": s[1], "kl": s[2]}, t0,
                           {"class_loss": s[3] / max(idx.size, 1), "n_labeled": int(idx.size)})

@@ -165,10 +165,12 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
     loop = Epochs(n, int(vae_cfg["batch_size"]), seed, device, "gmvae", log)
     rng = np.random.default_rng([seed, 11])
     history = []
+    n_pre = int(opts["pretrain_epochs"]) if fresh else 0
+    n_epochs = int(vae_cfg["epochs"] if epochs is None else epochs)
+    meter = loop.progress(n_pre + n_epochs)
     model.train()
-    if fresh and opts["pretrain_epochs"] > 0:
+    if n_pre > 0:
         opt = torch.optim.Adam(net, lr=vae_cfg["lr"], weight_decay=vae_cfg["weight_decay"])
-        n_pre = int(opts["pretrain_epochs"])
         for epoch in range(1, n_pre + 1):
             t0 = time.perf_counter()
             sums = torch.zeros(3, device=device)
@@ -181,6 +183,7 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
                 total.backward()
                 opt.step()
                 sums += torch.stack([total.detach(), recon.detach(), kl.detach()]) * len(x)
+                meter.step(lambda: {"pretrain_loss": total, "recon": recon, "kl": kl})
             s = sums.tolist()
             history.append(loop.report(epoch, n_pre, {"loss": s[0], "recon": s[1], "kl": s[2]},
                                        t0, {"phase": "pretrain"}))
@@ -189,7 +192,6 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
         _kmeans_init(model, mu, batched(model, images, lambda x: model.encode(x)[1].exp(), device), seed)
     opt = torch.optim.Adam([{"params": net, "weight_decay": vae_cfg["weight_decay"]},
                             {"params": prior, "weight_decay": 0.0}], lr=vae_cfg["lr"])
-    n_epochs = int(vae_cfg["epochs"] if epochs is None else epochs)
     for epoch in range(1, n_epochs + 1):
         t0 = time.perf_counter()
         sums = torch.zeros(3, device=device)
@@ -200,6 +202,7 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
             (total / len(x)).backward()
             opt.step()
             sums += torch.stack([total.detach(), recon.detach(), kl.detach()])
+            meter.step(lambda: {"loss": total / len(x), "recon": recon / len(x), "kl": kl / len(x)})
         mu, gamma = _means_and_gamma(model, images, device)
         owned = np.bincount(gamma.argmax(1), minlength=k)
         dead = _reseed(model, mu, gamma, rng)

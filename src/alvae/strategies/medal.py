@@ -5,7 +5,14 @@ Each pick maximises the mean squared feature distance to the labeled set
 
     u* = argmax_{u ∈ U} (1/|L|) Σ_i ‖f(u) − f(L_i)‖²,
 
-and u* joins L before the next pick.
+and u* joins L before the next pick. Every candidate is ranked, as in the
+thesis. Deviation from the authors' code (the MedAL code released with O-MedAL,
+github.com/adgaudio/O-MedAL, ``medal/model_configs/medal.py``): it first keeps
+only the M unlabeled points of highest predictive entropy (M = 20 for its
+Inception-V3 and SqueezeNet models, 50 for ResNet-18) and runs the distance
+criterion on those; the thesis and alvae do not. Their criterion, the Euclidean
+distance to the running centroid of the labeled set, ranks like ours (centroid
+identity in :func:`medal_greedy`).
 """
 
 from __future__ import annotations

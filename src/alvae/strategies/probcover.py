@@ -1,12 +1,18 @@
 """``probcover``: ProbCover (Yehuda, Dekel, Hacohen & Weinshall, NeurIPS 2022).
 
 The points X = labeled ∪ candidates are embedded (``probcover.space``: the VAE
-latents by default, or task features). A δ-ball B(x) = {x' : ‖x − x'‖ ≤ δ}.
+latents by default, or task features), each row L2-normalised first
+(``probcover.normalize: true``, the default) because the authors' code loads
+its features normalised; ``false`` keeps the raw embedding. A δ-ball
+B(x) = {x' : ‖x − x'‖ ≤ δ} (closed, as the paper; the authors' code keeps
+pairs with distance < δ, which differs only for pairs exactly δ apart).
 Greedy maximum coverage: points inside a labeled point's ball start covered;
 each step picks the candidate whose ball holds the most uncovered points, and
 its ball becomes covered. When no candidate covers anything new, the rest are
-drawn uniformly at random from the remaining candidates (as the authors' code
-does).
+drawn uniformly at random from the remaining candidates. This random fill is
+ours: the authors' code has none (there the argmax over all-zero degrees
+returns position 0, the first labeled point, for every remaining pick);
+random is the neutral choice once the coverage objective is flat.
 
 δ (``probcover.delta: null``) follows the paper's purity rule: k-means with
 k = number of classes gives pseudo-labels; a ball is pure when all its points
@@ -20,6 +26,8 @@ exact order statistic is our reading of "largest δ". A number fixes δ.
 
 The ball graph is kept sparse: pairs within δ are found block-wise on the
 device (rows × all), stored as CSR neighbour lists; no dense N × N matrix.
+(The authors' graph loop runs over ``len // 500`` full blocks and so leaves the
+last ``len mod 500`` rows without out-edges; ours covers every row.)
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ import numpy as np
 import torch
 
 from .base import SelectionContext
-from .space import SpaceStrategy, embed, pairwise_sq
+from .space import SpaceStrategy, pairwise_sq
 
 
 def other_label_distance(x: torch.Tensor, labels: np.ndarray, block: int = 2048) -> np.ndarray:
@@ -140,13 +148,12 @@ class ProbCoverStrategy(SpaceStrategy):
     name = "probcover"
 
     def select(self, ctx: SelectionContext, budget: int, rng: np.random.Generator) -> np.ndarray:
-        space = self.space
         lab = np.asarray(ctx.labeled, dtype=np.int64)
         cand = np.asarray(ctx.candidates, dtype=np.int64)
         if not 0 <= budget <= len(cand):
             raise ValueError(f"budget {budget} outside 0..{len(cand)} (number of candidates)")
         idx = np.concatenate([lab, cand])
-        x = embed(ctx, idx, space)
+        x = self.embed(ctx, idx)
         delta = self.params.get("delta")
         if delta is None:
             k = ctx.n_classes or 2

@@ -16,8 +16,18 @@
    A picked point leaves the cluster for the next visits.
 
 The space is ``typiclust.space``: ``latents`` (the VAE means, default) or
-``features`` (the task model's penultimate features). Distances within a
-cluster are computed block-wise on the device; no N × N matrix is kept.
+``features`` (the task model's penultimate features), each row L2-normalised
+first (``typiclust.normalize: true``, the default) because the authors' code
+loads its features normalised (``load_features(..., normalized=True)``);
+``false`` keeps the raw embedding. Distances within a cluster are computed
+block-wise on the device; no N × N matrix is kept.
+
+Deviations from the authors' code (avihu111/TypiClust, ``pycls/al/typiclust.py``):
+typicality uses the mean Euclidean distance, as the paper's formula; their code
+averages the squared distances faiss's ``IndexFlatL2`` returns. Their k-means
+is unseeded and runs on the whole training set; ours is seeded and runs on
+labeled ∪ candidates. A cluster whose unlabeled points are used up is skipped
+(their loop would fail on it).
 """
 
 from __future__ import annotations
@@ -26,7 +36,7 @@ import numpy as np
 import torch
 
 from .base import SelectionContext
-from .space import SpaceStrategy, embed, pairwise_sq
+from .space import SpaceStrategy, pairwise_sq
 
 
 def typicality(x: torch.Tensor, k: int, block: int = 2048) -> torch.Tensor:
@@ -95,11 +105,10 @@ class TypiClustStrategy(SpaceStrategy):
     name = "typiclust"
 
     def select(self, ctx: SelectionContext, budget: int, rng: np.random.Generator) -> np.ndarray:
-        space = self.space
         lab = np.asarray(ctx.labeled, dtype=np.int64)
         cand = np.asarray(ctx.candidates, dtype=np.int64)
         idx = np.concatenate([lab, cand])
-        x = embed(ctx, idx, space)
+        x = self.embed(ctx, idx)
         is_lab = np.zeros(len(idx), dtype=bool)
         is_lab[:len(lab)] = True
         pos = typiclust_select(x, is_lab, budget, int(rng.integers(2**31 - 1)),

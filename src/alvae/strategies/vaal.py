@@ -16,27 +16,41 @@ Settings follow the authors' reference implementation (github.com/sinhasam/vaal)
 latent dimension 32, β = 1, adversary weight λ = 1, Adam with lr 5e-4 for both
 nets, two VAE steps and one discriminator step per iteration,
 ``pool size × epochs / batch size`` iterations, reconstruction MSE (mean over
-pixels, images scaled to [−1, 1]) plus β times the KL summed over the batch, a
-discriminator of four 512-unit ReLU layers, images resized to 32 × 32, an encoder
-of four 4×4 stride-2 convolutions with batch norm, and a decoder of three
-transposed convolutions. Deviations (stated in the README): the convolution
-widths are ``width·(1, 2, 4, 8)`` (reference: 128·(1, 2, 4, 8)), so that the model
-fits a CPU; the epochs default is configurable; ``warm_start`` optionally keeps
-the two nets from the previous round (the reference rebuilds them each round).
+pixels, images scaled to [−1, 1]) plus β times the KL summed over the batch, an
+encoder of four 4×4 stride-2 convolutions with batch norm, and a decoder of
+three transposed convolutions. The discriminator has four 512-unit ReLU layers,
+as in the reference's initial import (commit 395da2e, 2019-07-31); the current
+reference (since commit 67263f3, 2020-02-21) has two. alvae keeps four.
+
+Deviations (docs/methods.md): the convolution widths are ``width·(1, 2, 4, 8)``
+(reference: 128·(1, 2, 4, 8), the default); ``image_size: auto`` (the default)
+trains at the images' own size rounded up to a multiple of 16, which is 32 px for
+28- and 32-px data (the reference works at CIFAR's native 32 px); each VAE step
+and the discriminator step draw fresh batches (the reference reuses the last VAE
+step's batch for the discriminator step); D(μ) is scored with the VAE in eval
+mode, batch norm on its running statistics (the reference scores in train mode,
+on each batch's own statistics); the discriminator outputs a logit and uses
+BCE-with-logits (the same loss as sigmoid + BCE); ``warm_start`` optionally keeps
+the two nets from the previous round (the reference rebuilds them each round);
+VAAL trains no task model of its own. Training logs progress lines
+(:class:`alvae.logs.Progress`) with the losses and the time left.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..logs import Progress
 from .base import SelectionContext, Strategy
 from .entropy import top_k_stable
 
 DEFAULTS = {"latent_dim": 32, "beta": 1.0, "adversary_weight": 1.0, "lr": 5e-4, "epochs": 100,
-            "batch_size": 128, "width": 128, "image_size": 32, "vae_steps": 2, "adv_steps": 1,
+            "batch_size": 128, "width": 128, "image_size": "auto", "vae_steps": 2, "adv_steps": 1,
             "warm_start": False}
 
 
@@ -122,11 +136,28 @@ def vae_objective(x, recon, mu, logvar, beta: float):
     return F.mse_loss(recon, x) + beta * kl
 
 
+def n_iterations(n_pool: int, opts: dict) -> int:
+    """Iterations of one round, as the reference: pool size × epochs // batch size."""
+    return max(1, (int(n_pool) * int(opts["epochs"])) // int(opts["batch_size"]))
+
+
+def resolve_image_size(image_size, height: int, width: int) -> int:
+    """``vaal.image_size``: a multiple of 16, or ``"auto"``: the images' larger side
+    rounded up to a multiple of 16 (8 × 8 digits -> 16, 28 × 28 -> 32, 32 × 32 -> 32)."""
+    if image_size == "auto":
+        return 16 * math.ceil(max(int(height), int(width)) / 16)
+    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) \
+            or image_size < 16 or image_size % 16:
+        raise ValueError(f"vaal.image_size must be 'auto' or a multiple of 16 (>= 16), "
+                         f"got {image_size!r}")
+    return int(image_size)
+
+
 def train_vaal(images: torch.Tensor, labeled: np.ndarray, unlabeled: np.ndarray, opts: dict,
                seed: int, init_state=None, log=print):
     """Train the VAE and discriminator adversarially; returns ``(vae, disc, history)``."""
     device = images.device
-    size = int(opts["image_size"])
+    size = resolve_image_size(opts["image_size"], *images.shape[-2:])
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         vae = VaalVAE(images.shape[1], opts["latent_dim"], opts["width"], size).to(device)
@@ -140,8 +171,12 @@ def train_vaal(images: torch.Tensor, labeled: np.ndarray, unlabeled: np.ndarray,
     noise = torch.Generator(device=device).manual_seed(seed + 1)
     bs = int(opts["batch_size"])
     lab, unl = _stream(labeled, bs, order), _stream(unlabeled, bs, order)
-    n_iter = max(1, (len(images) * int(opts["epochs"])) // bs)
+    n_iter = n_iterations(len(images), opts)
     beta, lam = float(opts["beta"]), float(opts["adversary_weight"])
+    log(f"vaal: training {n_iter} iterations (pool {len(images)} x {opts['epochs']} epochs / "
+        f"batch {bs}), each {opts['vae_steps']} VAE + {opts['adv_steps']} discriminator steps, "
+        f"{size} x {size} px, width {opts['width']}; time left follows the first iteration")
+    meter = Progress("vaal", n_iter, log)
     vae.train()
     disc.train()
     history = []
@@ -170,11 +205,10 @@ def train_vaal(images: torch.Tensor, labeled: np.ndarray, unlabeled: np.ndarray,
             opt_d.zero_grad(set_to_none=True)
             d_loss.backward()
             opt_d.step()
+        meter.step(lambda: {"vae_loss": v_loss.detach(), "disc_loss": d_loss.detach()})
         if it == n_iter - 1 or (it + 1) % max(1, n_iter // 5) == 0:
             history.append({"iteration": it + 1, "vae_loss": float(v_loss.detach()),
                             "disc_loss": float(d_loss.detach())})
-            log(f"vaal iteration {it + 1}/{n_iter} vae_loss {float(v_loss.detach()):.4f} "
-                f"disc_loss {float(d_loss.detach()):.4f}")
     vae.eval()
     disc.eval()
     return vae, disc, history
@@ -210,9 +244,8 @@ class VAALStrategy(Strategy):
         if ctx.pool_images is None:
             raise ValueError("vaal needs the pool images (SelectionContext.pool_images is None)")
         opts = {**DEFAULTS, **(ctx.options or {})}
-        if int(opts["image_size"]) % 16:
-            raise ValueError(f"vaal.image_size ({opts['image_size']}) must be a multiple of 16")
         images = ctx.pool_images
+        opts["image_size"] = resolve_image_size(opts["image_size"], *images.shape[-2:])
         labeled = np.asarray(ctx.labeled, dtype=np.int64)
         unlabeled = np.setdiff1d(np.arange(len(images)), labeled, assume_unique=True)
         seed = int(np.random.default_rng([ctx.seed, ctx.round, 41]).integers(2**31 - 1))
