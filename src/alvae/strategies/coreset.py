@@ -13,23 +13,7 @@ import numpy as np
 import torch
 
 from .base import SelectionContext, Strategy
-from .features import as_float, distance_features
-
-
-def _check(candidate_feats: torch.Tensor, labeled_feats: torch.Tensor, budget: int):
-    n = candidate_feats.shape[0]
-    if not 0 <= budget <= n:
-        raise ValueError(f"budget {budget} outside 0..{n} (number of candidates)")
-    if labeled_feats.shape[0] and labeled_feats.shape[1] != candidate_feats.shape[1]:
-        raise ValueError(f"feature widths differ: candidates {candidate_feats.shape[1]}, "
-                         f"labeled {labeled_feats.shape[1]}")
-    c = as_float(candidate_feats)
-    lab = labeled_feats.to(device=c.device, dtype=c.dtype)
-    # Distances do not change under a common shift. Shifting by an existing point
-    # keeps ‖a‖² + ‖b‖² − 2a·b well conditioned for non-centred (ReLU) features,
-    # and keeps integer-valued inputs integer (exact ties in the tests).
-    shift = lab[0].clone() if len(lab) else c[0].clone()
-    return c - shift, lab, shift
+from .features import distance_features, distance_inputs
 
 
 def k_center_greedy(candidate_feats: torch.Tensor, labeled_feats: torch.Tensor, budget: int,
@@ -48,7 +32,7 @@ def k_center_greedy(candidate_feats: torch.Tensor, labeled_feats: torch.Tensor, 
     remaining candidate is a duplicate of a labeled point. With an empty labeled
     set every distance is +inf and the first pick is position 0.
     """
-    c, lab, shift = _check(candidate_feats, labeled_feats, budget)
+    c, lab, shift = distance_inputs(candidate_feats, labeled_feats, budget)
     n = c.shape[0]
     if budget == 0:
         return np.zeros(0, dtype=np.int64)

@@ -50,3 +50,21 @@ def distance_features(ctx, use_vae: bool) -> tuple[torch.Tensor, torch.Tensor]:
 def as_float(x: torch.Tensor) -> torch.Tensor:
     """float32 unless already float64 (used by tests for exact arithmetic)."""
     return x if x.dtype in (torch.float32, torch.float64) else x.float()
+
+
+def distance_inputs(candidate_feats: torch.Tensor, labeled_feats: torch.Tensor, budget: int):
+    """Checked inputs of a greedy distance selection (core-set, MedAL): the candidates as
+    floats, the labeled rows in the same dtype and device, both shifted by one point."""
+    n = candidate_feats.shape[0]
+    if not 0 <= budget <= n:
+        raise ValueError(f"budget {budget} outside 0..{n} (number of candidates)")
+    if labeled_feats.shape[0] and labeled_feats.shape[1] != candidate_feats.shape[1]:
+        raise ValueError(f"feature widths differ: candidates {candidate_feats.shape[1]}, "
+                         f"labeled {labeled_feats.shape[1]}")
+    c = as_float(candidate_feats)
+    lab = labeled_feats.to(device=c.device, dtype=c.dtype)
+    # Distances do not change under a common shift. Shifting by an existing point
+    # keeps ‖a‖² + ‖b‖² − 2a·b well conditioned for non-centred (ReLU) features,
+    # and keeps integer-valued inputs integer (exact ties in the tests).
+    shift = lab[0].clone() if len(lab) else c[0].clone()
+    return c - shift, lab, shift

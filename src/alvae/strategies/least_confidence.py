@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from .base import SelectionContext, Strategy
-from .entropy import prob_matrix, top_k_stable
+from .scoring import prob_matrix, top_k_stable
 
 
 def least_confidence_scores(probs, task: str) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .base import SelectionContext, Strategy
-from .entropy import top_k_stable
+from .scoring import top_k_stable
 
 
 class LearningLossStrategy(Strategy):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import SelectionContext, Strategy
-from .entropy import prob_matrix, top_k_stable
+from .scoring import prob_matrix, top_k_stable
 
 
 def margin_scores(probs, task: str) -> np.ndarray:

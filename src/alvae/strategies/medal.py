@@ -21,8 +21,7 @@ import numpy as np
 import torch
 
 from .base import SelectionContext, Strategy
-from .coreset import _check
-from .features import distance_features
+from .features import distance_inputs, distance_features
 
 
 def medal_greedy(candidate_feats: torch.Tensor, labeled_feats: torch.Tensor,
@@ -39,7 +38,7 @@ def medal_greedy(candidate_feats: torch.Tensor, labeled_feats: torch.Tensor,
     Ties go to the lowest position; picked positions are masked out. With an
     empty labeled set the first pick is position 0.
     """
-    c, lab, shift = _check(candidate_feats, labeled_feats, budget)
+    c, lab, shift = distance_inputs(candidate_feats, labeled_feats, budget)
     n = c.shape[0]
     if budget == 0:
         return np.zeros(0, dtype=np.int64)

@@ -159,7 +159,6 @@ class ProbCoverStrategy(SpaceStrategy):
             k = ctx.n_classes or 2
             pl = pseudo_labels(x, k, int(rng.integers(2**31 - 1)))
             delta = purity_delta(other_label_distance(x, pl), self.params.get("purity", 0.95))
-        self.last_delta = float(delta)
         indptr, nbrs = ball_graph(x, delta)
         is_lab = np.zeros(len(idx), dtype=bool)
         is_lab[:len(lab)] = True

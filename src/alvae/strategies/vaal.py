@@ -47,7 +47,7 @@ from torch import nn
 
 from ..logs import Progress
 from .base import SelectionContext, Strategy
-from .entropy import top_k_stable
+from .scoring import top_k_stable
 
 DEFAULTS = {"latent_dim": 32, "beta": 1.0, "adversary_weight": 1.0, "lr": 5e-4, "epochs": 100,
             "batch_size": 128, "width": 128, "image_size": "auto", "vae_steps": 2, "adv_steps": 1,
