@@ -350,7 +350,8 @@ def run_study(data: LabeledSet, fixed: Mapping[str, Any], tune: Mapping[str, Any
                                                int(tune.get("prune_startup", 5))))
     if not study.user_attrs:
         study.set_user_attr("key", key)
-    if not study.get_trials(deepcopy=False):
+    if not any(t.user_attrs.get("fixed") for t in study.get_trials(deepcopy=False)):
+        # trial 0 (with several workers starting at once it may be queued twice: harmless)
         study.enqueue_trial(fixed_params(dists, fixed), user_attrs={"fixed": True})
     _reclaim(study, 0.0 if sole_worker else stale_after, log)
     folds = cv_folds(data.labels, data.task, int(tune["folds"]), data.seed)
@@ -520,8 +521,10 @@ def history_figure(table, metric: str, title: str, out_png) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from matplotlib.ticker import MaxNLocator
+
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    x = np.arange(1, len(table) + 1)
+    x = table["trial"].to_numpy()
     done = table["state"] == "complete"
     vals = table["cv_score"].to_numpy(dtype=float)
     ax.plot(x[done], vals[done], "o", color="tab:blue", label="trial (CV score)")
@@ -537,7 +540,8 @@ def history_figure(table, metric: str, title: str, out_png) -> str:
     if len(fixed):
         ax.axhline(float(fixed["cv_score"].iloc[0]), color="black", ls="--", lw=1,
                    label="fixed recipe (trial 0)")
-    ax.set_xlabel("trial (in the order run)")
+    ax.set_xlabel("trial number")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(f"{metric}, mean over folds")
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)

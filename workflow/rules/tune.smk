@@ -34,7 +34,6 @@ rule tune:
         task_model=fixed_task_model(),
         initial_labels=config["al"]["initial_labels"],
         seed=lambda wc: tune_seed(wc.scope),
-        storage=config["tune"]["storage"],  # how the study is kept, not what it finds
     conda:
         "../../envs/alvae.yaml"
     log:
@@ -62,7 +61,6 @@ rule tune_worker:
         task_model=fixed_task_model(),
         initial_labels=config["al"]["initial_labels"],
         seed=lambda wc: tune_seed(wc.scope),
-        storage=config["tune"]["storage"],
     wildcard_constraints:
         worker=r"\d+",
     conda:

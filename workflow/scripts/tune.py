@@ -15,7 +15,10 @@ log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 p, wc = snakemake.params, snakemake.wildcards
 folder = Path(snakemake.output[0]).parent
-storage = storage_for(study_file(folder, p.storage), p.storage)
+# tune.storage and tune.workers decide how the study is kept and run, not what it finds:
+# read here, not in params (changing them reruns nothing)
+kind = snakemake.config["tune"]["storage"]
+storage = storage_for(study_file(folder, kind), kind)
 sub = load_subset(snakemake.input.subset)  # the pool file alone: no evaluation split here
 workers = snakemake.config["tune"].get("workers", 1)
 with job_device(snakemake.resources.get("gpu", 1), snakemake.config.get("gpu", {}), log) as device:
