@@ -200,3 +200,30 @@ def test_recipe_file_round_trip_and_history(reference, tmp_path):
         read_recipe(tmp_path / "bad.yaml")
     png = history_figure(table, "accuracy", "digits", tmp_path / "history.png")
     assert (tmp_path / "history.png").stat().st_size > 10_000 and png.endswith(".png")
+
+
+def test_classifier_page_sets_both_recipes_side_by_side_and_warns(reference):
+    from alvae.report import classifier_rst
+
+    recipe, table, _ = reference
+    runs = pd.DataFrame([
+        {"dataset": "digits", "strategy": s, "seed": seed, "round": r, "test_acc": acc,
+         "train_acc": tr}
+        for s in ("random", "entropy") for seed, acc in ((0, 0.61), (1, 0.65))
+        for r, tr in ((0, 0.99), (1, 0.90 if (s, seed) == ("entropy", 1) else 0.97))])
+    fixed = pd.DataFrame([{"dataset": "digits", "seed": 0, "test_acc": 0.50, "train_acc": 0.9},
+                          {"dataset": "digits", "seed": 1, "test_acc": 0.58, "train_acc": 1.0}])
+    page = classifier_rst("tuned", FIXED, runs, [{"dataset": "digits", "scope": "shared",
+                                                   "recipe": recipe, "trials": table}],
+                          fixed, "dataset")
+    assert "Recipe: **tuned**" in page and "Study **shared**" in page
+    assert f"trial {recipe['trial']} of {TUNE['trials']} chosen" in page
+    assert "mean difference +0.0900, sd 0.0283 over 2 seed(s)" in page  # 0.11 and 0.07
+    assert '"0", "0.5", "0.61", "0.11"' in page
+    assert page.count('"complete (fixed)"') == 1 and page.count("\n   \"") >= len(table) + 2
+    assert "1 of 8 rounds ended below train accuracy 0.95" in page
+    assert "lowest 0.9000 (entropy, seed 1, round 1)" in page
+    plain = classifier_rst("fixed", dict(FIXED, min_train_acc=0.8), runs, [])
+    assert "Recipe: **fixed**" in plain and "No tuning stage ran" in plain
+    assert "Every round of every run ended at train accuracy >= 0.8" in plain
+    assert "fixed vs tuned" not in plain

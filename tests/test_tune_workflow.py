@@ -149,6 +149,10 @@ def test_storage_reruns_nothing_but_scope_seed_tunes_per_seed(tuned_run, tmp_pat
     (lambda c: c["tune"].update(trails=5), "trails"),
     (lambda c: c["tune"].update(workers=2), "tune.workers"),
     (lambda c: c["task_model"].update(recipe="auto"), "task_model.recipe"),
+    (lambda c: c["tune"].update(space={k: None for k in ("lr", "weight_decay", "batch_size",
+                                                          "epochs_initial", "augment", "stem",
+                                                          "lr_schedule")}),
+     "nothing to tune"),
 ])
 def test_bad_tune_values_stop_before_any_job(tmp_path, mutate, expect):
     cfg = _config(tmp_path)

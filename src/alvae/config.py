@@ -235,6 +235,9 @@ def _tune_problems(config: dict) -> list[str]:
                 problems.append(f"tune.space.{key}: {value!r} is not a valid task_model.{key} "
                                 f"({err.message})")
     if tm.get("recipe") == "tuned":
+        if not any(spec is not None for spec in space.values()):
+            problems.append("tune.space: every key is null, so there is nothing to tune; "
+                            "search at least one key or set task_model.recipe: fixed")
         folds = tune.get("folds", 3)
         if 2 * folds > config["al"]["initial_labels"]:
             problems.append(f"tune.folds ({folds}) needs at least {2 * folds} initial labels "
