@@ -227,3 +227,55 @@ def test_classifier_page_sets_both_recipes_side_by_side_and_warns(reference):
     assert "Recipe: **fixed**" in plain and "No tuning stage ran" in plain
     assert "Every round of every run ended at train accuracy >= 0.8" in plain
     assert "fixed vs tuned" not in plain
+
+
+def test_score_in_the_primary_metric():
+    from alvae.tune import primary_metric, score
+
+    assert primary_metric("multi-class") == "accuracy" and primary_metric("binary") == "accuracy"
+    assert primary_metric("multi-label") == "auc" and primary_metric("multi-label", "accuracy") \
+        == "accuracy"
+    y = np.array([[1, 0], [0, 1], [1, 1], [0, 0]])
+    p = np.array([[0.9, 0.2], [0.1, 0.8], [0.7, 0.6], [0.2, 0.1]])
+    assert score(p, y, "multi-label", "auc") == 1.0
+    assert score(p[:, ::-1], y, "multi-label", "auc") == pytest.approx(0.375)  # (0.5 + 0.25) / 2
+    assert score(np.full_like(p, np.nan), y, "multi-label", "auc") == 0.0  # diverged
+    assert score(np.eye(3)[[0, 1, 1]], np.array([0, 1, 2]), "multi-class", "accuracy") == \
+        pytest.approx(2 / 3)
+
+
+def test_a_dead_workers_trial_is_retried_by_another_worker(digits, tmp_path):
+    """tune.workers > 1: a RUNNING trial whose heartbeat is older than stale_after is a
+    dead worker's; another worker fails it and runs its parameters again."""
+    import time
+
+    from optuna.trial import TrialState
+
+    storage = storage_for(tmp_path / "study.journal", "journal")
+    data = labeled_set(digits, N_INITIAL, SEED)
+    one = dict(TUNE, trials=1)
+    study = run_study(data, FIXED, one, storage, log=QUIET)
+    dead = study.ask(distributions(TUNE["space"], FIXED))
+    dead.set_user_attr("heartbeat", time.time() - 100)
+    logs = []
+    study = run_study(data, FIXED, dict(TUNE, trials=2), storage, log=logs.append,
+                      sole_worker=False, stale_after=50, wait_s=0.01)
+    states = [t.state for t in study.trials]
+    assert states[dead.number] == TrialState.FAIL
+    assert any(f"trial {dead.number} was left running" in m for m in logs)
+    retried = study.trials[-1]
+    assert retried.params == dead.params and retried.state != TrialState.RUNNING
+    assert retried.user_attrs["retry_of"] == dead.number
+
+
+def test_the_run_key_covers_the_recipe(digits, reference, tmp_path):
+    """An AL state saved under the fixed recipe is refused under the tuned one."""
+    from alvae.loop import run_loop
+
+    al = {"initial_labels": N_INITIAL, "labels_per_round": 1, "final_labels": N_INITIAL}
+    run_loop(digits, "random", SEED, al, FIXED, {}, state_dir=tmp_path, log=QUIET)
+    logs = []
+    tuned = apply_recipe(FIXED, reference[0])
+    assert tuned != FIXED
+    run_loop(digits, "random", SEED, al, tuned, {}, state_dir=tmp_path, log=logs.append)
+    assert any("refusing the stale state" in m and "changed: settings" in m for m in logs), logs
