@@ -108,6 +108,10 @@ def test_more_trials_rerun_tuning_and_the_al_runs(tuned_run, tmp_path):
     counts = _dry_run_with(tuned_run, tmp_path, lambda c: c["tune"].update(trials=4))
     assert counts["tune"] == 1 and counts["al_run"] == 4
     assert "fixed_round0" not in counts and "subset" not in counts
+    # a key round 0 does not use: the AL runs rerun, the study does not
+    counts = _dry_run_with(tuned_run, tmp_path, lambda c: c["task_model"].update(
+        epochs_per_round=2))
+    assert "tune" not in counts and counts["al_run"] == 4
 
 
 def _reorder(cfg):

@@ -46,6 +46,8 @@ TUNABLE = ("lr", "momentum", "weight_decay", "batch_size", "epochs_initial", "mi
            "augment", "hflip", "crop_padding", "stem", "lr_schedule")
 INT_KEYS = ("batch_size", "epochs_initial", "min_steps", "crop_padding")
 METRICS = {"accuracy": "acc", "auc": "auc"}
+# task_model keys a trial's cross-validation does not depend on
+NOT_IN_ROUND_0 = ("recipe", "epochs_per_round")
 # a RUNNING trial whose heartbeat is older than this is taken to be dead (several workers);
 # with a single worker every RUNNING trial found at start is dead (its job was killed)
 STALE_AFTER_S = 900.0
@@ -267,7 +269,7 @@ def study_key(data: LabeledSet, fixed: Mapping[str, Any], dists: Mapping[str, An
     """What the trials' results depend on (not tune.trials: more trials continue the
     study, fewer read its first trials)."""
     return {"data": data.digest(), "seed": data.seed,
-            "fixed": {k: v for k, v in fixed.items() if k != "recipe"},
+            "fixed": {k: v for k, v in fixed.items() if k not in NOT_IN_ROUND_0},
             "space": {k: repr(d) for k, d in dists.items()}, "folds": tune["folds"],
             "metric": metric, "pruner": tune.get("pruner", "median"),
             "prune_after": tune.get("prune_after", 2),

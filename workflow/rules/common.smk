@@ -223,6 +223,14 @@ def fixed_task_model():
     return canonical({k: v for k, v in config["task_model"].items() if k != "recipe"})
 
 
+def tune_task_model():
+    """The fixed recipe as the tuning stage sees it: without the keys its trials do not
+    depend on (alvae.tune.NOT_IN_ROUND_0), so that changing them does not rerun it."""
+    from alvae.tune import NOT_IN_ROUND_0
+
+    return canonical({k: v for k, v in config["task_model"].items() if k not in NOT_IN_ROUND_0})
+
+
 def tune_scope(seed):
     """The study that serves AL seed ``seed``: shared (tune.scope: dataset) or seed<k>."""
     return f"seed{seed}" if config["tune"]["scope"] == "seed" else "shared"

@@ -31,7 +31,7 @@ rule tune:
         ),
     params:
         tune=tune_settings(),
-        task_model=fixed_task_model(),
+        task_model=tune_task_model(),
         initial_labels=config["al"]["initial_labels"],
         seed=lambda wc: tune_seed(wc.scope),
     conda:
@@ -58,7 +58,7 @@ rule tune_worker:
         f"{OUT}/tune/{{dataset}}/{{scope}}/worker{{worker}}.done",
     params:
         tune=tune_settings(),
-        task_model=fixed_task_model(),
+        task_model=tune_task_model(),
         initial_labels=config["al"]["initial_labels"],
         seed=lambda wc: tune_seed(wc.scope),
     wildcard_constraints:
