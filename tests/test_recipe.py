@@ -118,3 +118,46 @@ def test_small_stem_keeps_resolution():
     assert blocks[-1].shape[-1] == 1
     with pytest.raises(ValueError, match="task_model.stem"):
         build_model("multi-class", 10, 1, dict(TASK_MODEL, stem="big"), 0, "cpu")
+
+
+def test_batch_bounds_merge_a_tiny_last_batch():
+    from alvae.recipe import batch_bounds, steps_per_epoch
+
+    assert batch_bounds(64, 32) == [(0, 32), (32, 64)]
+    assert batch_bounds(33, 32) == [(0, 33)]          # a last batch of 1: merged
+    assert batch_bounds(34, 32) == [(0, 34)]          # of 2: merged
+    assert batch_bounds(47, 32) == [(0, 47)]          # of 15 (< half a batch): merged
+    assert batch_bounds(48, 32) == [(0, 32), (32, 48)]  # of 16 (half a batch): kept
+    assert batch_bounds(10, 32) == [(0, 10)]          # fewer points than a batch
+    assert batch_bounds(5, 2) == [(0, 2), (2, 5)]     # batch 2: a last point joins the one before
+    assert batch_bounds(0, 8) == []
+    for n in range(1, 200):
+        for b in (2, 3, 10, 32):
+            bounds = batch_bounds(n, b)
+            assert bounds[0][0] == 0 and bounds[-1][1] == n
+            assert all(s2 == e1 for (_, e1), (s2, _) in zip(bounds, bounds[1:]))
+            sizes = [e - s for s, e in bounds]
+            assert max(sizes) < 1.5 * b + 1 and (n < b or min(sizes) * 2 >= b)
+            assert min(sizes) >= min(n, 2)
+            assert steps_per_epoch(n, b) == len(bounds)
+
+
+@pytest.mark.parametrize("n", [33, 34])  # last batches of 1 and 2 at batch size 32
+def test_tiny_last_batch_trains_to_a_finite_loss(digits, n):
+    """Digits at 8x8: ResNet's last stages see 1x1 maps. A last batch of 2 points used
+    to blow BatchNorm's running variance up (final train loss 3,440 at n = 34, lr 0.1;
+    a batch of 1 was skipped); merged into the batch before, training fits and the
+    evaluation is finite."""
+    from alvae.engine import infer
+
+    pool = DevicePool(digits.pool_images, digits.pool_labels, digits.task, "cpu")
+    tm = dict(TASK_MODEL, batch_size=32, lr=0.1)
+    cfg = TrainConfig.from_config(tm)
+    model = build_model(digits.task, 10, 1, tm, 0, "cpu")
+    stats = train_model(model, pool, np.arange(n), 10, cfg, 0, log=QUIET)
+    assert np.isfinite(stats["train_loss"]) and stats["train_loss"] < np.log(10)  # below chance
+    probs = infer(model, pool, np.arange(len(pool)), cfg)["probs"]
+    assert torch.isfinite(probs).all()
+    running_var = max(float(m.running_var.max()) for m in model.modules()
+                      if isinstance(m, torch.nn.BatchNorm2d))
+    assert running_var < 1e4

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slurm
 REPO = Path(__file__).resolve().parent.parent
 PROFILE = REPO / "profiles" / "slurm" / "config.yaml"
 TINY = REPO / "tests" / "configs" / "tiny.yaml"
-GPU_RULES = {"al_run", "train_vae", "tsne_select"}
+GPU_RULES = {"al_run", "train_vae", "tsne_select", "tune", "tune_worker", "fixed_round0"}
 # Per job on the test node: two jobs fit side by side on 2 CPUs.
 CAPS = {"cpus_per_task": 1, "mem_mb": 3000}
 # Test-only options on top of the profile: poll job states every few seconds

@@ -280,6 +280,14 @@ def test_unused_setting_reruns_nothing(tiny_run, tmp_path):
     assert counts == {"report_text": 1, "all": 1}
 
 
+def test_tune_settings_rerun_nothing_with_a_fixed_recipe(tiny_run, tmp_path):
+    # task_model.recipe: fixed (the default): no tuning job exists, so a tune key changes
+    # only the report's record of the settings
+    counts = _dry_run_with(tiny_run, tmp_path, lambda c: c.setdefault("tune", {}).update(
+        trials=7, space={"stem": None}))
+    assert counts == {"report_text": 1, "all": 1}
+
+
 def _swap_task_model_keys(cfg):
     tm = cfg["task_model"]
     cfg["task_model"] = dict(reversed(list(tm.items())))

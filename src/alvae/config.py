@@ -290,6 +290,7 @@ def check_config(config: dict) -> None:
     if st.get("primary_metric") and st.get("metrics") and st["primary_metric"] not in st["metrics"]:
         problems.append(f"stats.primary_metric: {st['primary_metric']!r} is not in stats.metrics "
                         f"{st['metrics']} (the primary metric must be tested)")
+    problems += _tune_problems(config)
     pairs = config["stats"]["pairs"]
     if pairs != "auto":
         for a, b in pairs:
@@ -371,6 +372,44 @@ def _minimum_problems(config: dict) -> list[str]:
                             f"(same strategy, α scale and schedule); keep one")
         else:
             seen[key] = label
+def _tune_problems(config: dict) -> list[str]:
+    """tune.space values against the task_model key they stand for (each choice and
+    bound must be a value that key accepts), ranges and the fixed recipe's values
+    (alvae.tune.space_problems), and tune's numbers against the labeled set."""
+    import jsonschema
+
+    from .tune import space_problems
+
+    tune, tm = config.get("tune") or {}, config["task_model"]
+    space = tune.get("space") or {}
+    problems = space_problems(space, tm)
+    tm_schema = _schema()["properties"]["task_model"]["properties"]
+    for key, spec in space.items():
+        if spec is None or key not in tm_schema:
+            continue
+        values = spec if isinstance(spec, list) else [spec["low"], spec["high"]]
+        sub = {k: v for k, v in tm_schema[key].items() if k not in ("default", "description")}
+        if not isinstance(spec, list) and "enum" in sub:
+            problems.append(f"tune.space.{key}: {key} takes one of {sub['enum']}; give a list "
+                            f"of choices, not a range")
+            continue
+        checker = _validator_with_defaults()(sub)
+        for value in values:
+            for err in checker.iter_errors(value):
+                problems.append(f"tune.space.{key}: {value!r} is not a valid task_model.{key} "
+                                f"({err.message})")
+    if tm.get("recipe") == "tuned":
+        if not any(spec is not None for spec in space.values()):
+            problems.append("tune.space: every key is null, so there is nothing to tune; "
+                            "search at least one key or set task_model.recipe: fixed")
+        folds = tune.get("folds", 3)
+        if 2 * folds > config["al"]["initial_labels"]:
+            problems.append(f"tune.folds ({folds}) needs at least {2 * folds} initial labels "
+                            f"(al.initial_labels is {config['al']['initial_labels']})")
+    if tune.get("workers", 1) > 1 and tune.get("storage", "sqlite") != "journal":
+        problems.append(f"tune.workers ({tune['workers']}) > 1 needs tune.storage: journal "
+                        f"(several processes writing one SQLite file is unsafe on a cluster's "
+                        f"file system)")
     return problems
 
 

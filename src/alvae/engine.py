@@ -138,7 +138,8 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
                 cfg: TrainConfig, seed: int, loss_module=None,
                 extra: Optional[torch.Tensor] = None,
                 log: Callable[[str], None] = print, log_prefix: str = "",
-                val: Optional[np.ndarray] = None) -> dict:
+                val: Optional[np.ndarray] = None,
+                on_epoch: Optional[Callable[[int, TaskModel], None]] = None) -> dict:
     """Train ``model`` (and the loss module, jointly) on ``labeled`` pool points.
 
     ``extra`` is the per-pool-point vector the loss module appends (α·VAE μ).
@@ -150,8 +151,12 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
     ``lr_schedule`` steps a scheduler per batch, ``augment`` crops/flips each
     batch; with ``val`` (labeled pool points held out) the weights of the epoch
     with the best validation accuracy (the first such epoch) are kept.
+
+    Batches follow :func:`alvae.recipe.batch_bounds`: a last batch smaller than
+    half a batch is merged into the one before. ``on_epoch(epoch, model)`` is
+    called after each epoch (the tuner reports and prunes there; it may raise).
     """
-    from .recipe import augment_uint8, make_scheduler, planned_epochs
+    from .recipe import augment_uint8, batch_bounds, make_scheduler, planned_epochs
     device = pool.device
     gen = torch.Generator(device="cpu").manual_seed(seed)
     params = list(model.parameters()) + (list(loss_module.parameters()) if loss_module else [])
@@ -159,7 +164,8 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
     lab = torch.as_tensor(labeled, dtype=torch.long, device=device)
     n = len(lab)
     epochs = planned_epochs(epochs, n, cfg.batch_size, cfg.min_steps)
-    sched = make_scheduler(opt, cfg.lr_schedule, epochs * -(-n // cfg.batch_size))
+    bounds = batch_bounds(n, cfg.batch_size)
+    sched = make_scheduler(opt, cfg.lr_schedule, epochs * len(bounds))
     aug = None
     if cfg.augment:
         aug_gen = torch.Generator(device="cpu").manual_seed(seed + 104729)
@@ -182,10 +188,8 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
         perm = lab[torch.randperm(n, generator=gen).to(device)]
         correct = torch.zeros((), device=device)
         loss_sum = torch.zeros((), device=device)
-        for start in range(0, n, cfg.batch_size):
-            idx = perm[start:start + cfg.batch_size]
-            if len(idx) < 2 and n >= 2:
-                continue  # batch norm needs two samples; the point was seen in other epochs
+        for start, stop in bounds:
+            idx = perm[start:stop]
             x, y = _prepare(model, pool, idx, aug), pool.labels[idx]
             with _autocast(device, cfg.amp):
                 logits, _, blocks = accel.forward(model, x)
@@ -221,6 +225,9 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
             if best is None or vacc > best[0]:
                 best = (vacc, epoch, {k: v.detach().clone() for k, v in model.state_dict().items()})
         log(msg)
+        if on_epoch is not None:
+            on_epoch(epoch, model)
+            model.train()
     if best is not None:
         model.load_state_dict(best[2])
         log(f"{log_prefix}kept epoch {best[1]} (holdout_acc {best[0]:.4f})")

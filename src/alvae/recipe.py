@@ -3,6 +3,9 @@
 - :func:`augment_uint8`: random crop with zero padding and optional horizontal
   flips of a whole uint8 batch on its device, one seeded draw per batch, no
   per-sample Python.
+- :func:`batch_bounds`: the batches of one training epoch; a tiny last batch is
+  merged into the one before (always on: BatchNorm on a batch of 1 or 2 points
+  whose last ResNet stages see 1×1 maps blows the running statistics up).
 - :func:`planned_epochs`: label-budget-scaled training length (``min_steps``).
 - :func:`make_scheduler`: ``lr_schedule: cosine`` over the planned optimizer steps.
 - :func:`split_validation`: the labeled validation hold-out (``val_fraction``).
@@ -47,13 +50,36 @@ def augment_uint8(images: torch.Tensor, gen: torch.Generator, padding: int = 4,
     return out
 
 
+def batch_bounds(n: int, batch_size: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` of each training batch of an epoch over ``n`` shuffled points.
+
+    Consecutive slices of ``batch_size``; a last slice of fewer than half a batch
+    (or of a single point) is merged into the slice before it: every batch holds
+    at least half a batch and 2 points (unless ``n`` itself is smaller) and at
+    most 1.5 batches, and every point is seen once per epoch. (A last batch of 1 or 2 points normalises each channel
+    of the 1×1 maps of ResNet's last stages over 1 or 2 values: the running
+    variance explodes and the model under-fits or diverges.)
+    """
+    if n <= 0:
+        return []
+    starts = list(range(0, n, batch_size))
+    last = n - starts[-1]
+    if len(starts) > 1 and (2 * last < batch_size or last < 2):
+        starts.pop()
+    return [(s, starts[i + 1] if i + 1 < len(starts) else n) for i, s in enumerate(starts)]
+
+
+def steps_per_epoch(n: int, batch_size: int) -> int:
+    """Optimizer steps of one epoch over ``n`` points (:func:`batch_bounds`)."""
+    return len(batch_bounds(n, batch_size))
+
+
 def planned_epochs(epochs: int, n_train: int, batch_size: int, min_steps: int = 0) -> int:
     """``epochs``, raised so that training takes at least ``min_steps`` optimizer
-    steps (``ceil(n_train / batch_size)`` steps per epoch)."""
+    steps (:func:`steps_per_epoch` steps per epoch)."""
     if not min_steps or n_train <= 0:
         return epochs
-    steps_per_epoch = math.ceil(n_train / batch_size)
-    return max(epochs, math.ceil(min_steps / steps_per_epoch))
+    return max(epochs, math.ceil(min_steps / steps_per_epoch(n_train, batch_size)))
 
 
 def make_scheduler(opt: torch.optim.Optimizer, schedule: str, total_steps: int):

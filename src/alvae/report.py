@@ -498,3 +498,130 @@ def software_versions() -> dict:
         except Exception:
             pass
     return versions
+
+
+# ------------------------------------------------------------------ the Classifier page
+
+# the final train accuracy a round should reach when task_model.min_train_acc is unset
+UNDERFIT_DEFAULT = 0.95
+# strategies whose round 0 trains differently from plain training (a loss module, dropout)
+_OWN_TRAINING = ("lloss", "bald")
+
+
+def _csv_table(header: list[str], rows: list[list]) -> list[str]:
+    def cell(v):
+        if isinstance(v, (float, np.floating)):
+            return "n/a" if not np.isfinite(v) else f"{v:.4g}"
+        return str(v).replace('"', "'")
+
+    lines = ["", ".. csv-table::", "   :header: " + ", ".join(f'"{h}"' for h in header), ""]
+    lines += ["   " + ", ".join(f'"{cell(v)}"' for v in r) for r in rows]
+    return lines + [""]
+
+
+def reference_strategy(strategies) -> str | None:
+    """The strategy whose round 0 stands for the recipe's plain training: random if run,
+    else the first that trains the task model alone."""
+    strategies = list(strategies)
+    if "random" in strategies:
+        return "random"
+    plain = [s for s in strategies if not str(s).startswith(_OWN_TRAINING)]
+    return plain[0] if plain else None
+
+
+def underfit_target(task_model: dict) -> tuple[float, str]:
+    tm = task_model.get("min_train_acc")
+    if tm is not None:
+        return float(tm), "task_model.min_train_acc"
+    return UNDERFIT_DEFAULT, f"the default {UNDERFIT_DEFAULT:g}, task_model.min_train_acc unset"
+
+
+def underfit_lines(runs: pd.DataFrame, dataset: str, target: float) -> list[str]:
+    g = runs[runs["dataset"] == dataset]
+    if "train_acc" not in g or g.empty:
+        return ["No runs recorded a train accuracy."]
+    low = g[g["train_acc"] < target]
+    if low.empty:
+        return [f"Every round of every run ended at train accuracy >= {target:g} "
+                f"(lowest {g['train_acc'].min():.4f})."]
+    worst = low.sort_values("train_acc").iloc[0]
+    per = low.groupby("round").size()
+    return [f"**Warning: under-fitting.** {len(low)} of {len(g)} rounds ended below train "
+            f"accuracy {target:g} (by round: " + ", ".join(f"round {int(r)}: {n}" for r, n in
+                                                          per.items())
+            + f"); lowest {worst['train_acc']:.4f} ({worst['strategy']}, seed "
+            f"{int(worst['seed'])}, round {int(worst['round'])}). The recipe does not fit "
+            "its labeled set there; compare strategies with care."]
+
+
+def classifier_rst(mode: str, task_model: dict, runs: pd.DataFrame, studies: list[dict],
+                   fixed_rows: pd.DataFrame | None = None, scope: str | None = None) -> str:
+    """The report's "Classifier" page: the recipe each dataset trained with, every
+    trial's cross-validation score, the round-0 test accuracy of the fixed and the tuned
+    recipe side by side (when both ran), and under-fitting warnings.
+
+    ``studies``: dicts with ``dataset``, ``scope``, ``recipe`` (a recipe.yaml) and
+    ``trials`` (its trials.csv); ``fixed_rows``: the fixed recipe's round 0 per
+    (dataset, seed), with columns dataset, seed, test_acc, train_acc."""
+    target, why = underfit_target(task_model)
+    out = [_title("Classifier")]
+    if mode == "tuned":
+        where = ("one study per dataset, on the first AL seed's initial labels" if scope ==
+                 "dataset" else "one study per dataset and AL seed, on that seed's initial labels")
+        out.append("Recipe: **tuned** (``task_model.recipe: tuned``): the keys of ``tune.space`` "
+                   "were chosen by an Optuna study (TPE, median pruning) scored by k-fold "
+                   f"cross-validation on the round-0 labeled set alone ({where}); nothing of "
+                   "the test split, the unlabeled pool's labels or later rounds was read. The "
+                   "fixed recipe (the config's ``task_model``) is trial 0, so on the CV score "
+                   "the chosen recipe is never worse than it.\n")
+    else:
+        keys = ", ".join(f"{k} {task_model[k]}" for k in ("lr", "batch_size", "epochs_initial",
+                                                           "epochs_per_round", "weight_decay")
+                         if k in task_model)
+        out.append(f"Recipe: **fixed** (``task_model.recipe: fixed``, the config's "
+                   f"``task_model``: {keys}). No tuning stage ran.\n")
+    out.append(f"Under-fitting check: every round's final train accuracy (the running accuracy "
+               f"over the last epoch's training batches) against {target:g} ({why}).\n")
+    ref = reference_strategy(runs["strategy"].unique()) if len(runs) else None
+    datasets = list(dict.fromkeys((list(runs["dataset"].unique()) if len(runs) else [])
+                                  + [s["dataset"] for s in studies]))
+    for dataset in datasets:
+        out.append(_title(str(dataset), "-"))
+        for st in [s for s in studies if s["dataset"] == dataset]:
+            rec, trials = st["recipe"], st["trials"]
+            fixed_score = rec.get("fixed_cv_score")
+            out.append(f"Study **{st['scope']}** (AL seed {rec.get('al_seed')}'s initial labels, "
+                       f"{rec.get('folds')}-fold CV in {rec.get('metric')}): trial "
+                       f"{rec.get('trial')} of {rec.get('trials')} chosen, CV score "
+                       f"{_fmt(rec.get('cv_score'))}; the fixed recipe (trial 0): "
+                       f"{_fmt(fixed_score)}.")
+            rows = [[k, task_model.get(k, "n/a"), v] for k, v in rec["task_model"].items()]
+            out += _csv_table(["key", "fixed", "tuned"], rows)
+            pcols = [c for c in trials.columns if c.startswith("param_")]
+            folds = [c for c in trials.columns if c.startswith("fold_")]
+            trows = [[int(r["trial"]), r["state"] + (" (fixed)" if r["fixed"] else ""),
+                      r["cv_score"], *[r[c] for c in folds], *[r[c] for c in pcols]]
+                     for _, r in trials.iterrows()]
+            out.append("Every trial (CV score: mean over the folds; pruned trials stopped "
+                       "after an epoch of their first fold):")
+            out += _csv_table(["trial", "state", "CV score", *folds,
+                               *[c[len("param_"):] for c in pcols]], trows)
+        if fixed_rows is not None and len(fixed_rows) and ref is not None:
+            f = fixed_rows[fixed_rows["dataset"] == dataset].set_index("seed")
+            t = runs[(runs["dataset"] == dataset) & (runs["strategy"] == ref)
+                     & (runs["round"] == 0)].set_index("seed")
+            seeds = sorted(set(f.index) & set(t.index))
+            if seeds:
+                rows = [[int(s), f.loc[s, "test_acc"], t.loc[s, "test_acc"],
+                         t.loc[s, "test_acc"] - f.loc[s, "test_acc"], f.loc[s, "train_acc"],
+                         t.loc[s, "train_acc"]] for s in seeds]
+                d = np.array([r[3] for r in rows], dtype=float)
+                sd = f", sd {d.std(ddof=1):.4f}" if len(d) > 1 else ""
+                out.append(f"Round 0 on the test split, fixed vs tuned recipe (same labels and "
+                           f"seeds; tuned = the {ref} runs' round 0): mean difference "
+                           f"{d.mean():+.4f}{sd} over {len(d)} seed(s).")
+                out += _csv_table(["seed", "fixed test acc", "tuned test acc", "difference",
+                                   "fixed train acc", "tuned train acc"], rows)
+        if len(runs):
+            out += underfit_lines(runs, dataset, target) + [""]
+    return "\n".join(out) + "\n"

@@ -14,7 +14,9 @@ rule al_run:
            if PER_ROUND else {}),
     params:
         al=al_settings(),
-        task_model=canonical(config["task_model"]),
+        task_model=fixed_task_model(),
+        # task_model.recipe: tuned: the settings of the study behind the recipe.yaml input
+        **({"recipe": recipe_params} if TUNED else {}),
         lloss=lloss_options,
         alpha=lambda wc: config["alpha"] if uses_vae(wc.strategy) else None,
         state_dir=lambda wc: f"{OUT}/state/{wc.dataset}/{wc.strategy}/seed{wc.seed}",

@@ -260,9 +260,81 @@ def run_records():
     ]
 
 
+# The tuning stage (task_model.recipe: tuned; rules in tune.smk, library alvae.tune).
+TUNED = config["task_model"].get("recipe", "fixed") == "tuned"
+
+
+def fixed_task_model():
+    """The config's task_model without `recipe`: the fixed recipe (trial 0 of a study,
+    and every key the AL jobs do not take from the study)."""
+    return canonical({k: v for k, v in config["task_model"].items() if k != "recipe"})
+
+
+def tune_task_model():
+    """The fixed recipe as the tuning stage sees it: without the keys its trials do not
+    depend on (alvae.tune.NOT_IN_ROUND_0), so that changing them does not rerun it."""
+    from alvae.tune import NOT_IN_ROUND_0
+
+    return canonical({k: v for k, v in config["task_model"].items() if k not in NOT_IN_ROUND_0})
+
+
+def tune_scope(seed):
+    """The study that serves AL seed ``seed``: shared (tune.scope: dataset) or seed<k>."""
+    return f"seed{seed}" if config["tune"]["scope"] == "seed" else "shared"
+
+
+def tune_seed(scope):
+    """The AL seed whose initial labels a study searches on: its own (seed<k>), or the
+    first of al.seeds (shared)."""
+    return int(scope[len("seed"):]) if scope.startswith("seed") else SEEDS[0]
+
+
+def tune_dir(dataset, scope):
+    return f"{OUT}/tune/{dataset}/{scope}"
+
+
+def recipe_file(dataset, seed):
+    """The recipe.yaml the AL jobs of (dataset, seed) train with."""
+    return f"{tune_dir(dataset, tune_scope(seed))}/recipe.yaml"
+
+
+def tune_jobs():
+    """(dataset, scope) of every study (none unless task_model.recipe is tuned)."""
+    if not TUNED:
+        return []
+    return [(d, scope) for d in DATASETS for scope in dict.fromkeys(tune_scope(s) for s in SEEDS)]
+
+
+def tune_settings():
+    """The tune keys a study's result depends on (not storage, workers, compare_fixed:
+    they decide how it runs, not what it finds)."""
+    keep = ("trials", "folds", "metric", "pruner", "prune_after", "prune_startup",
+            "startup_trials", "space")
+    return canonical({k: config["tune"][k] for k in keep})
+
+
+def recipe_params(wildcards):
+    """What decides the recipe an AL job trains with (its content is the recipe.yaml
+    input, and the job's run key holds the merged values)."""
+    scope = tune_scope(wildcards.seed)
+    return {"scope": scope, "seed": tune_seed(scope), "tune": tune_settings(),
+            "initial_labels": config["al"]["initial_labels"]}
+
+
+def compare_fixed():
+    """Also train the fixed recipe on each seed's round 0, for the report."""
+    return TUNED and bool(config["tune"]["compare_fixed"])
+
+
+def fixed_round0_file(dataset, seed):
+    return f"{OUT}/tune/{dataset}/fixed/seed{seed}.csv"
+
+
 def al_inputs(wildcards):
     inputs = {"subset": subset_file(wildcards.dataset, wildcards.seed),
               "evaluation": eval_file(wildcards.dataset)}
+    if TUNED:
+        inputs["recipe"] = recipe_file(wildcards.dataset, wildcards.seed)
     kind = latent_kind_of(wildcards.strategy)
     if kind is not None:
         inputs["latents"] = latents_file(wildcards.dataset, kind, wildcards.seed)
@@ -417,6 +489,7 @@ def final_targets():
         f"{OUT}/results/tests.md",
         f"{OUT}/report/summary.rst",
         f"{OUT}/report/settings.rst",
+        f"{OUT}/report/classifier.rst",
     ]
     targets += expand(f"{OUT}/figures/{{kind}}_{{metric}}.{{ext}}", kind=["ppm", "cd"],
                       metric=RANKINGS, ext=["png", "pdf"])
@@ -429,4 +502,7 @@ def final_targets():
     if vae_jobs():
         targets.append(f"{OUT}/results/latent_knn.csv")
     targets += expand(f"{OUT}/figures/tsne_{{dataset}}_pair.png", dataset=TSNE_DATASETS)
+    # tune.workers > 1: the extra workers of each study (they run beside the tune job)
+    targets += [f"{tune_dir(d, s)}/worker{w}.done" for d, s in tune_jobs()
+                for w in range(1, config["tune"]["workers"])]
     return targets

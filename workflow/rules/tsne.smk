@@ -9,7 +9,7 @@ rule tsne_select:
         f"{OUT}/tsne/{{dataset}}/selection.npz",
     params:
         tsne=canonical({k: v for k, v in config["tsne"].items() if k != "datasets"}),
-        task_model=canonical(config["task_model"]),
+        task_model=fixed_task_model(),  # the fixed recipe (the t-SNE experiment is not tuned)
         alpha=config["alpha"],
     conda:
         "../../envs/alvae.yaml"

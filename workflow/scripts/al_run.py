@@ -10,12 +10,19 @@ from alvae.devices import job_device
 from alvae.logs import job_logger
 from alvae.loop import run_loop, write_metrics, write_picks
 from alvae.retrain import RoundRetrainer, load_representation_state, write_round_latents
+from alvae.tune import apply_recipe, read_recipe
 
 log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 p, wc = snakemake.params, snakemake.wildcards
 sub = load_subset(snakemake.input.subset, snakemake.input.evaluation)
 latents = np.load(snakemake.input.latents) if "latents" in snakemake.input.keys() else None
+task_model = dict(p.task_model)
+if "recipe" in snakemake.input.keys():  # task_model.recipe: tuned
+    recipe = read_recipe(snakemake.input.recipe)
+    task_model = apply_recipe(task_model, recipe)
+    log(f"recipe: tuned ({snakemake.input.recipe}, trial {recipe.get('trial')}, cv "
+        f"{recipe.get('metric')} {recipe.get('cv_score')}): {recipe['task_model']}")
 with job_device(snakemake.resources.get("gpu", 1), snakemake.config.get("gpu", {}), log) as device:
     retrainer = None
     if p.retrain is not None:  # vae.retrain: per_round
@@ -23,7 +30,7 @@ with job_device(snakemake.resources.get("gpu", 1), snakemake.config.get("gpu", {
         retrainer = RoundRetrainer(r["kind"], r["vae"], r["epochs"],
                                    load_representation_state(snakemake.input.model, r["kind"]),
                                    latents, int(wc.seed), device, log)
-    rows, picks = run_loop(sub, wc.strategy, int(wc.seed), p.al, p.task_model, p.lloss or {},
+    rows, picks = run_loop(sub, wc.strategy, int(wc.seed), p.al, task_model, p.lloss or {},
                            p.alpha, latents, p.state_dir, device, log, retrainer=retrainer,
                            strategy_cfg=p.strategy_cfg)
 write_picks(picks, snakemake.output.picked)

@@ -1,0 +1,573 @@
+"""The task model's recipe, tuned on the round-0 labeled set alone (``task_model.recipe:
+tuned``, the ``tune:`` block of the config; docs/tuning.md).
+
+What the search may read: the images and labels of the initial labeled set of one
+AL seed (:func:`labeled_set`, which calls :func:`alvae.loop.initial_labeled`, the
+function the AL loop itself draws round 0 with), nothing else: not the test or val
+split, not the labels of the unlabeled pool, not any later round. The score of a
+recipe is k-fold cross-validation on those labels (stratified for single-label
+tasks), in the task's primary metric: accuracy for single-label tasks, the mean
+per-label ROC-AUC for multi-label ones (``tune.metric``).
+
+The search is an Optuna study: TPE sampling, a median pruner that stops a bad trial
+after its first epochs (the first fold reports its validation score after every
+epoch), and a storage in the job's folder (SQLite, or Optuna's journal file for
+several SLURM jobs sharing one study) so that a killed job resumes its study.
+
+The config's fixed recipe is always trial 0 (:meth:`optuna.Study.enqueue_trial`;
+the space is widened to hold its values where needed), and ties go to the lower
+trial number, so on the cross-validation score the chosen recipe is never worse
+than the fixed one.
+
+Determinism: the folds, each fold's model init and batch order, and the sampler's
+random numbers all derive from the study's seed; the sampler is reseeded before
+each trial from ``(seed, number of finished trials)``. A study killed mid-trial
+therefore resumes into the same trials as one that ran through: the trial that
+was running is marked failed and its parameters are tried again first.
+"""
+
+from __future__ import annotations
+
+import math
+import socket
+import os
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Optional
+
+import numpy as np
+
+from .config import ConfigError, array_digest, config_hash
+
+# task_model keys a search may vary (tune.space), and which of them are integers
+TUNABLE = ("lr", "momentum", "weight_decay", "batch_size", "epochs_initial", "min_steps",
+           "augment", "hflip", "crop_padding", "stem", "lr_schedule")
+INT_KEYS = ("batch_size", "epochs_initial", "min_steps", "crop_padding")
+METRICS = {"accuracy": "acc", "auc": "auc"}
+# task_model keys a trial's cross-validation does not depend on
+NOT_IN_ROUND_0 = ("recipe", "epochs_per_round")
+# a RUNNING trial whose heartbeat is older than this is taken to be dead (several workers);
+# with a single worker every RUNNING trial found at start is dead (its job was killed)
+STALE_AFTER_S = 900.0
+
+
+@dataclass
+class LabeledSet:
+    """The round-0 labeled points of one AL seed: all a search may read."""
+
+    images: np.ndarray   # uint8 N x C x H x W
+    labels: np.ndarray
+    task: str
+    n_classes: int
+    indices: np.ndarray  # their positions in the pool (recorded, never used to read)
+    seed: int
+
+    def digest(self) -> str:
+        return config_hash({"images": array_digest(self.images),
+                            "labels": array_digest(self.labels), "task": self.task,
+                            "n_classes": self.n_classes, "indices": array_digest(self.indices)})
+
+
+def labeled_set(subset, n_initial: int, seed: int) -> LabeledSet:
+    """The labeled set of round 0 of AL seed ``seed`` (the same points every strategy
+    of the seed starts from), copied out of the pool."""
+    from .loop import initial_labeled
+
+    idx = initial_labeled(len(subset), n_initial, seed)
+    return LabeledSet(images=np.ascontiguousarray(subset.pool_images[idx]),
+                      labels=np.ascontiguousarray(subset.pool_labels[idx]), task=subset.task,
+                      n_classes=subset.n_classes, indices=idx, seed=int(seed))
+
+
+# ---------------------------------------------------------------- the search space
+
+
+def primary_metric(task: str, metric: str = "auto") -> str:
+    """``accuracy`` for single-label tasks, ``auc`` for multi-label ones, unless set."""
+    if metric in METRICS:
+        return metric
+    if metric != "auto":
+        raise ConfigError(f"tune.metric must be auto, accuracy or auc, got {metric!r}")
+    return "auc" if task == "multi-label" else "accuracy"
+
+
+def space_problems(space: Mapping[str, Any], fixed: Mapping[str, Any]) -> list[str]:
+    """What is wrong with a ``tune.space`` (one line per key); the schema has checked
+    the shapes, these are the checks across values."""
+    problems = []
+    for key, spec in space.items():
+        where = f"tune.space.{key}"
+        if key not in TUNABLE:
+            problems.append(f"{where}: not a tunable task_model key ({', '.join(TUNABLE)})")
+            continue
+        if spec is None:
+            continue
+        if isinstance(spec, list):
+            if len(spec) == 0:
+                problems.append(f"{where}: an empty list of choices (null turns the key off)")
+            continue
+        low, high, log = spec["low"], spec["high"], spec.get("log", False)
+        if key in INT_KEYS and not all(isinstance(v, int) and not isinstance(v, bool)
+                                       for v in (low, high)):
+            problems.append(f"{where}: {key} is an integer; low and high must be integers")
+        if low > high:
+            problems.append(f"{where}: low ({low}) is above high ({high})")
+        if log and low <= 0:
+            problems.append(f"{where}: a log range needs low > 0 (got {low})")
+        value = fixed.get(key)
+        if log and value is not None and value <= 0:
+            problems.append(f"{where}: the fixed recipe's task_model.{key} = {value} cannot lie "
+                            f"in a log range (trial 0 is the fixed recipe); give a list of "
+                            f"choices or log: false")
+    return problems
+
+
+def distributions(space: Mapping[str, Any], fixed: Mapping[str, Any]) -> dict:
+    """Optuna distributions of the searched keys, each holding the fixed recipe's value:
+    a range is widened to it, a list of choices gets it appended."""
+    from optuna.distributions import (CategoricalDistribution, FloatDistribution,
+                                      IntDistribution)
+
+    problems = space_problems(space, fixed)
+    if problems:
+        raise ConfigError("invalid configuration:\n" + "\n".join(f"  {p}" for p in problems))
+    dists = {}
+    for key in sorted(space):
+        spec = space[key]
+        if spec is None:
+            continue
+        value = fixed[key]
+        if isinstance(spec, list):
+            choices = list(spec) + ([value] if value not in spec else [])
+            dists[key] = CategoricalDistribution(choices)
+            continue
+        low, high = min(spec["low"], value), max(spec["high"], value)
+        log = bool(spec.get("log", False))
+        if key in INT_KEYS:
+            dists[key] = IntDistribution(int(low), int(high), log=log)
+        else:
+            dists[key] = FloatDistribution(float(low), float(high), log=log)
+    return dists
+
+
+def fixed_params(dists: Mapping[str, Any], fixed: Mapping[str, Any]) -> dict:
+    """The fixed recipe's values of the searched keys (trial 0)."""
+    return {k: fixed[k] for k in dists}
+
+
+def trial_recipe(fixed: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
+    """A trial's whole task_model: the fixed recipe with the trial's values."""
+    tm = dict(fixed)
+    for k, v in params.items():
+        tm[k] = int(v) if k in INT_KEYS else v
+    return tm
+
+
+# ---------------------------------------------------------------- cross-validation
+
+
+def derived_seed(*parts: int) -> int:
+    return int(np.random.default_rng([int(p) for p in parts]).integers(2**31 - 1))
+
+
+def cv_folds(labels: np.ndarray, task: str, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(train, val)`` positions in the labeled set for each fold: stratified by
+    class for single-label tasks when every class has ``folds`` members, else plain
+    shuffled k-fold (multi-label)."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    n = len(labels)
+    if folds < 2 or folds > n // 2:
+        raise ValueError(f"tune.folds ({folds}) must be in 2..{n // 2} for {n} labeled points")
+    rs = derived_seed(seed, 31)
+    pos = np.arange(n)
+    if task != "multi-label":
+        counts = np.bincount(np.asarray(labels, dtype=np.int64))
+        if counts[counts > 0].min() >= folds:
+            split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=rs)
+            return [(np.sort(a), np.sort(b)) for a, b in split.split(pos, labels)]
+    split = KFold(n_splits=folds, shuffle=True, random_state=rs)
+    return [(np.sort(a), np.sort(b)) for a, b in split.split(pos)]
+
+
+def score(probs: np.ndarray, labels: np.ndarray, task: str, metric: str) -> float:
+    """The fold score in ``metric``; predictions that are not finite (a diverged
+    model) score 0."""
+    from .metrics import accuracy, auc
+
+    if not np.isfinite(probs).all():
+        return 0.0
+    value = accuracy(probs, labels, task) if metric == "accuracy" else auc(probs, labels, task)
+    return 0.0 if not np.isfinite(value) else float(value)
+
+
+def cross_validate(data: LabeledSet, task_model: Mapping[str, Any], folds, metric: str,
+                   seed: int, device="cpu", pool=None,
+                   on_epoch: Optional[Callable[[int, int, Callable[[], float]], None]] = None,
+                   log: Callable[[str], None] = print, prefix: str = "") -> list[float]:
+    """The score of each fold: a fresh model (seeded by the fold) trained on the
+    other folds with the recipe ``task_model`` (its round-0 epochs, its hold-out if
+    any), scored on the fold. ``folds``: :func:`cv_folds` output. ``on_epoch(fold,
+    epoch, score)`` is called after every epoch; ``score()`` computes the fold's
+    validation score of the model at that epoch (for pruning)."""
+    from .engine import DevicePool, TrainConfig, build_model, infer, train_model
+    from .recipe import split_validation
+
+    pool = pool if pool is not None else DevicePool(data.images, data.labels, data.task, device)
+    cfg = TrainConfig.from_config(task_model)
+    in_ch = data.images.shape[1]
+    labels = np.asarray(data.labels)
+    out = []
+    for f, (train, val) in enumerate(folds):
+        fs = derived_seed(seed, f, 41)
+        model = build_model(data.task, data.n_classes, in_ch, task_model, fs, pool.device)
+        fit, holdout = split_validation(train, task_model.get("val_fraction", 0.0), fs)
+
+        def fold_score(m) -> float:
+            probs = infer(m, pool, val, cfg)["probs"].float().cpu().numpy()
+            return score(probs, labels[val], data.task, metric)
+
+        hook = None
+        if on_epoch is not None:
+            hook = lambda epoch, m, _f=f: on_epoch(_f, epoch, lambda: fold_score(m))  # noqa: E731
+        train_model(model, pool, fit, task_model["epochs_initial"], cfg, fs, log=log,
+                    log_prefix=f"{prefix}fold {f + 1}/{len(folds)} ", val=holdout, on_epoch=hook)
+        out.append(fold_score(model))
+        log(f"{prefix}fold {f + 1}/{len(folds)} {metric} {out[-1]:.4f}")
+    return out
+
+
+# ---------------------------------------------------------------- the study
+
+
+def study_file(folder: str | Path, kind: str = "sqlite") -> Path:
+    """The study's file in a tune folder: study.db (SQLite) or study.journal."""
+    return Path(folder) / ("study.db" if kind == "sqlite" else "study.journal")
+
+
+def storage_for(path: str | Path, kind: str = "sqlite"):
+    """An Optuna storage in the file ``path``: SQLite (one job) or a journal file
+    (several processes, also over NFS, e.g. SLURM jobs sharing one study)."""
+    import optuna
+
+    path = Path(path).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if kind == "sqlite":
+        return optuna.storages.RDBStorage(f"sqlite:///{path}")
+    if kind == "journal":
+        from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
+
+        return optuna.storages.JournalStorage(
+            JournalFileBackend(str(path), lock_obj=JournalFileOpenLock(str(path))))
+    raise ConfigError(f"tune.storage must be sqlite or journal, got {kind!r}")
+
+
+def study_key(data: LabeledSet, fixed: Mapping[str, Any], dists: Mapping[str, Any],
+              tune: Mapping[str, Any], metric: str) -> dict:
+    """What the trials' results depend on (not tune.trials: more trials continue the
+    study, fewer read its first trials)."""
+    return {"data": data.digest(), "seed": data.seed,
+            "fixed": {k: v for k, v in fixed.items() if k not in NOT_IN_ROUND_0},
+            "space": {k: repr(d) for k, d in dists.items()}, "folds": tune["folds"],
+            "metric": metric, "pruner": tune.get("pruner", "median"),
+            "prune_after": tune.get("prune_after", 2),
+            "prune_startup": tune.get("prune_startup", 5),
+            "startup_trials": tune.get("startup_trials", 10)}
+
+
+def _finished(study) -> list:
+    """Trials that count toward tune.trials, by number: complete, pruned, and failed
+    with an error of their own (not the dead trial of a killed job)."""
+    from optuna.trial import TrialState
+
+    done = []
+    for t in study.get_trials(deepcopy=False):
+        if t.state in (TrialState.COMPLETE, TrialState.PRUNED) or (
+                t.state == TrialState.FAIL and "error" in t.user_attrs):
+            done.append(t)
+    return sorted(done, key=lambda t: t.number)
+
+
+def _reclaim(study, stale_after: float, log) -> None:
+    """Fail the RUNNING trials left by dead workers and queue their parameters again
+    (first), so the study continues exactly where it stopped."""
+    from optuna.trial import TrialState
+
+    now = time.time()
+    for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        beat = float(t.user_attrs.get("heartbeat", 0.0))
+        if now - beat < stale_after:
+            continue
+        study.tell(t.number, state=TrialState.FAIL)
+        if t.params:
+            attrs = {k: v for k, v in t.user_attrs.items() if k in ("fixed",)}
+            study.enqueue_trial(t.params, user_attrs=dict(attrs, retry_of=t.number))
+        log(f"resume: trial {t.number} was left running by a killed job; failed it and "
+            f"queued its parameters again")
+
+
+def _sampler(seed: int, n_done: int, startup: int):
+    import optuna
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return optuna.samplers.TPESampler(seed=derived_seed(seed, n_done, 43),
+                                          n_startup_trials=startup, multivariate=True)
+
+
+def _pruner(kind: str, after: int, startup: int):
+    import optuna
+
+    if kind == "none":
+        return optuna.pruners.NopPruner()
+    return optuna.pruners.MedianPruner(n_startup_trials=startup, n_warmup_steps=after)
+
+
+def run_study(data: LabeledSet, fixed: Mapping[str, Any], tune: Mapping[str, Any], storage,
+              device="cpu", log: Callable[[str], None] = print, sole_worker: bool = True,
+              stale_after: float = STALE_AFTER_S, wait_s: float = 10.0):
+    """Run (or resume) the study of ``data`` until ``tune["trials"]`` trials have
+    finished; return it. ``storage``: :func:`storage_for`. With ``sole_worker``
+    (one job per study) any RUNNING trial found is a dead one and is retried at
+    once; other workers' trials count as dead after ``stale_after`` seconds
+    without a heartbeat."""
+    import optuna
+    from optuna.trial import TrialState
+
+    from .engine import DevicePool
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    metric = primary_metric(data.task, tune.get("metric", "auto"))
+    space = tune.get("space", {})
+    dists = distributions(space, fixed)
+    key = study_key(data, fixed, dists, tune, metric)
+    name = f"recipe-{config_hash(key)}"
+    n_trials = int(tune["trials"])
+    study = optuna.create_study(storage=storage, study_name=name, direction="maximize",
+                                load_if_exists=True,
+                                pruner=_pruner(tune.get("pruner", "median"),
+                                               int(tune.get("prune_after", 2)),
+                                               int(tune.get("prune_startup", 5))))
+    if not study.user_attrs:
+        study.set_user_attr("key", key)
+    if not any(t.user_attrs.get("fixed") for t in study.get_trials(deepcopy=False)):
+        # trial 0 (with several workers starting at once it may be queued twice: harmless)
+        study.enqueue_trial(fixed_params(dists, fixed), user_attrs={"fixed": True})
+    _reclaim(study, 0.0 if sole_worker else stale_after, log)
+    folds = cv_folds(data.labels, data.task, int(tune["folds"]), data.seed)
+    pool = DevicePool(data.images, data.labels, data.task, device)
+    log(f"study {name}: {len(data.labels)} labeled points (AL seed {data.seed}), "
+        f"{len(folds)}-fold CV in {metric}, space {', '.join(dists) or '(empty)'}; "
+        f"{len(_finished(study))} of {n_trials} trials done")
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    while True:
+        done = _finished(study)
+        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        if len(done) >= n_trials:
+            if not running:
+                break
+            time.sleep(wait_s)  # other workers' last trials
+            _reclaim(study, stale_after, log)
+            continue
+        if len(done) + len(running) >= n_trials:
+            time.sleep(wait_s)
+            _reclaim(study, stale_after, log)
+            continue
+        study.sampler = _sampler(data.seed, len(done), int(tune.get("startup_trials", 10)))
+        trial = study.ask(dict(dists))
+        is_fixed = bool(trial.user_attrs.get("fixed", False))
+        trial.set_user_attr("heartbeat", time.time())
+        trial.set_user_attr("worker", worker)
+        tm = trial_recipe(fixed, trial.params)
+        tag = f"trial {trial.number} ({len(done) + 1}/{n_trials}{', fixed recipe' if is_fixed else ''}) "
+        log(f"{tag}params {_fmt_params(trial.params)}")
+        t0 = time.perf_counter()
+
+        prunes = tune.get("pruner", "median") != "none"
+
+        def on_epoch(fold: int, epoch: int, fold_score, _trial=trial, _fixed=is_fixed) -> None:
+            _trial.set_user_attr("heartbeat", time.time())
+            if not prunes or fold != 0:
+                return
+            value = fold_score()
+            _trial.report(value, epoch)
+            if not _fixed and _trial.should_prune():
+                raise optuna.TrialPruned(f"pruned at epoch {epoch} of fold 1 ({metric} {value:.4f})")
+
+        try:
+            scores = cross_validate(data, tm, folds, metric, data.seed, device, pool, on_epoch,
+                                    log, prefix=f"trial {trial.number} ")
+        except optuna.TrialPruned as exc:
+            trial.set_user_attr("seconds", time.perf_counter() - t0)
+            study.tell(trial, state=TrialState.PRUNED)
+            log(f"{tag}{exc} after {time.perf_counter() - t0:.1f}s")
+            continue
+        except Exception as exc:  # noqa: BLE001 - a recipe that cannot train (say, memory)
+            if is_fixed:
+                raise
+            trial.set_user_attr("error", f"{type(exc).__name__}: {exc}")
+            trial.set_user_attr("seconds", time.perf_counter() - t0)
+            study.tell(trial, state=TrialState.FAIL)
+            log(f"{tag}failed: {type(exc).__name__}: {exc}")
+            continue
+        value = float(np.mean(scores))
+        trial.set_user_attr("fold_scores", [float(s) for s in scores])
+        trial.set_user_attr("seconds", time.perf_counter() - t0)
+        study.tell(trial, value)
+        log(f"{tag}fold scores {', '.join(f'{s:.4f}' for s in scores)} | cv {metric} "
+            f"{value:.4f} | {time.perf_counter() - t0:.1f}s")
+    return study
+
+
+def _fmt_params(params: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                     for k, v in sorted(params.items()))
+
+
+def counted_trials(study, n_trials: int) -> list:
+    """The first ``n_trials`` finished trials (by number)."""
+    return _finished(study)[:n_trials]
+
+
+def best_trial(trials: list):
+    """The complete trial of highest score; ties go to the lower number (trial 0,
+    the fixed recipe, wins a tie)."""
+    from optuna.trial import TrialState
+
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    if not complete:
+        raise RuntimeError("no trial of the study completed (see the job log)")
+    return max(complete, key=lambda t: (t.value, -t.number))
+
+
+def trials_table(trials: list):
+    """One row per counted trial: number, state, CV score, fold scores, seconds, the
+    fixed flag and the parameters."""
+    import pandas as pd
+    from optuna.trial import TrialState
+
+    rows = []
+    for t in trials:
+        row = {"trial": t.number, "state": t.state.name.lower(),
+               "cv_score": (t.value if t.state == TrialState.COMPLETE and t.value is not None
+                            else math.nan),
+               "fixed": bool(t.user_attrs.get("fixed", False)),
+               "seconds": float(t.user_attrs.get("seconds", math.nan))}
+        for i, s in enumerate(t.user_attrs.get("fold_scores", [])):
+            row[f"fold_{i + 1}"] = s
+        if t.intermediate_values:
+            last = max(t.intermediate_values)
+            row["last_epoch_reported"] = last
+            row["last_reported_score"] = t.intermediate_values[last]
+        row["error"] = t.user_attrs.get("error", "")
+        row.update({f"param_{k}": v for k, v in sorted(t.params.items())})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def chosen_recipe(study, n_trials: int, fixed: Mapping[str, Any]) -> dict:
+    """What recipe.yaml holds: the chosen ``task_model`` keys, and where they come from."""
+    trials = counted_trials(study, n_trials)
+    best = best_trial(trials)
+    fixed_trial = next((t for t in trials if t.user_attrs.get("fixed")), None)
+    key = study.user_attrs.get("key", {})
+    return {
+        "task_model": {k: (int(v) if k in INT_KEYS else v) for k, v in sorted(best.params.items())},
+        "trial": best.number, "cv_score": float(best.value),
+        "fixed_cv_score": (float(fixed_trial.value) if fixed_trial is not None
+                           and fixed_trial.value is not None else None),
+        "metric": key.get("metric"), "folds": key.get("folds"), "trials": len(trials),
+        "study": study.study_name, "al_seed": key.get("seed"),
+    }
+
+
+def apply_recipe(task_model: Mapping[str, Any], recipe: Mapping[str, Any] | None) -> dict:
+    """The AL job's task_model: the config's, with the tuned keys of ``recipe``
+    (a recipe.yaml's content) in place."""
+    tm = dict(task_model)
+    if recipe:
+        tm.update(recipe["task_model"])
+    return tm
+
+
+def read_recipe(path: str | Path) -> dict:
+    import yaml
+
+    with open(path) as fh:
+        recipe = yaml.safe_load(fh)
+    if not isinstance(recipe, dict) or not isinstance(recipe.get("task_model"), dict):
+        raise ConfigError(f"{path}: not a recipe file (no task_model mapping); rerun the tune job")
+    bad = sorted(set(recipe["task_model"]) - set(TUNABLE))
+    if bad:
+        raise ConfigError(f"{path}: task_model keys that are not tunable: {', '.join(bad)}")
+    return recipe
+
+
+def write_recipe(path: str | Path, recipe: Mapping[str, Any]) -> None:
+    import yaml
+
+    from .io import write_text_atomic
+
+    head = ("# The task_model keys chosen by the tuning stage (alvae.tune) on the round-0 "
+            "labeled set;\n# the AL jobs of task_model.recipe: tuned train with them.\n")
+    write_text_atomic(path, head + yaml.safe_dump(dict(recipe), sort_keys=False))
+
+
+def history_figure(table, metric: str, title: str, out_png) -> str:
+    """Optimization history: each trial's CV score (pruned and failed ones marked at
+    the bottom), the best so far, and the fixed recipe's score as a reference."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from matplotlib.ticker import MaxNLocator
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    x = table["trial"].to_numpy()
+    done = table["state"] == "complete"
+    vals = table["cv_score"].to_numpy(dtype=float)
+    ax.plot(x[done], vals[done], "o", color="tab:blue", label="trial (CV score)")
+    if done.any():
+        best = np.fmax.accumulate(np.where(done, vals, np.nan))
+        ax.step(x, best, where="post", color="tab:orange", label="best so far")
+        low = np.nanmin(vals[done])
+        other = ~done
+        if other.any():
+            ax.plot(x[other], np.full(other.sum(), low), "x", color="grey",
+                    label="pruned or failed")
+    fixed = table[table["fixed"] & done]
+    if len(fixed):
+        ax.axhline(float(fixed["cv_score"].iloc[0]), color="black", ls="--", lw=1,
+                   label="fixed recipe (trial 0)")
+    ax.set_xlabel("trial number")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(f"{metric}, mean over folds")
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(alpha=0.3)
+    Path(out_png).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_png, dpi=150, bbox_inches="tight")
+    plt.close(fig)
+    return str(out_png)
+
+
+def tune_recipe(subset, seed: int, n_initial: int, task_model: Mapping[str, Any],
+                tune: Mapping[str, Any], storage, device="cpu",
+                log: Callable[[str], None] = print, sole_worker: bool = True):
+    """The whole stage for one study: the labeled set of ``seed``, the study run or
+    resumed, the chosen recipe. Returns ``(recipe dict, trials table, study)``."""
+    from . import determinism
+
+    determinism.configure(task_model.get("deterministic", True), log)
+    data = labeled_set(subset, n_initial, seed)
+    fixed = {k: v for k, v in task_model.items() if k != "recipe"}
+    study = run_study(data, fixed, tune, storage, device, log, sole_worker=sole_worker)
+    n = int(tune["trials"])
+    recipe = chosen_recipe(study, n, fixed)
+    table = trials_table(counted_trials(study, n))
+    log(f"chosen: trial {recipe['trial']} (cv {recipe['metric']} {recipe['cv_score']:.4f}; "
+        f"fixed recipe {recipe['fixed_cv_score']}) -> {_fmt_params(recipe['task_model'])}")
+    return recipe, table, study

@@ -1,0 +1,134 @@
+# Stage 2b: the classifier's recipe (task_model.recipe: tuned). One Optuna study per
+# dataset (tune.scope: dataset, on the first AL seed's initial labels) or per dataset x
+# AL seed (tune.scope: seed), scored by k-fold cross-validation on those labels alone:
+# the job reads the pool file, never the evaluation splits. Its study lives in the
+# tune folder (study.db or study.journal), so a killed job resumes it. Then, for the
+# report, the fixed recipe's round 0 per seed, and the "Classifier" page.
+
+
+rule tune:
+    input:
+        # the pool only (the evaluation splits are not an input of this job)
+        subset=lambda wc: subset_file(wc.dataset, tune_seed(wc.scope)),
+    output:
+        recipe=report(
+            f"{OUT}/tune/{{dataset}}/{{scope}}/recipe.yaml",
+            caption="../report/tune_recipe.rst",
+            category="Classifier",
+            labels={"dataset": "{dataset}", "scope": "{scope}", "file": "recipe"},
+        ),
+        trials=report(
+            f"{OUT}/tune/{{dataset}}/{{scope}}/trials.csv",
+            caption="../report/tune_trials.rst",
+            category="Classifier",
+            labels={"dataset": "{dataset}", "scope": "{scope}", "file": "trials"},
+        ),
+        history=report(
+            f"{OUT}/tune/{{dataset}}/{{scope}}/history.png",
+            caption="../report/tune_history.rst",
+            category="Classifier",
+            labels={"dataset": "{dataset}", "scope": "{scope}", "file": "optimization history"},
+        ),
+    params:
+        tune=tune_settings(),
+        task_model=tune_task_model(),
+        initial_labels=config["al"]["initial_labels"],
+        seed=lambda wc: tune_seed(wc.scope),
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("tune", "{dataset}", "{scope}"),
+    benchmark:
+        bench_path("tune", "{dataset}", "{scope}")
+    threads: 1
+    resources:
+        gpu=1,  # one GPU slot; the job leases which (alvae.devices)
+        mem_mb=16000,
+        runtime=720,
+    script:
+        "../scripts/tune.py"
+
+
+# tune.workers > 1 (storage: journal): more jobs run trials of the same study while
+# the tune job runs; the tune job writes the recipe once every trial has finished.
+rule tune_worker:
+    input:
+        subset=lambda wc: subset_file(wc.dataset, tune_seed(wc.scope)),
+    output:
+        f"{OUT}/tune/{{dataset}}/{{scope}}/worker{{worker}}.done",
+    params:
+        tune=tune_settings(),
+        task_model=tune_task_model(),
+        initial_labels=config["al"]["initial_labels"],
+        seed=lambda wc: tune_seed(wc.scope),
+    wildcard_constraints:
+        worker=r"\d+",
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("tune_worker", "{dataset}", "{scope}", "worker{worker}"),
+    benchmark:
+        bench_path("tune_worker", "{dataset}", "{scope}", "worker{worker}")
+    threads: 1
+    resources:
+        gpu=1,
+        mem_mb=16000,
+        runtime=720,
+    script:
+        "../scripts/tune.py"
+
+
+# tune.compare_fixed: the fixed recipe's round 0 of each seed (the same labels and
+# seeds as the AL runs' round 0), so that the report shows both recipes side by side.
+rule fixed_round0:
+    input:
+        subset=lambda wc: subset_file(wc.dataset, wc.seed),
+        evaluation=lambda wc: eval_file(wc.dataset),
+    output:
+        fixed_round0_file("{dataset}", "{seed}"),
+    params:
+        task_model=fixed_task_model(),
+        initial_labels=config["al"]["initial_labels"],
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("fixed_round0", "{dataset}", "seed{seed}"),
+    benchmark:
+        bench_path("fixed_round0", "{dataset}", "seed{seed}")
+    threads: 1
+    resources:
+        gpu=1,
+        mem_mb=8000,
+        runtime=120,
+    script:
+        "../scripts/fixed_round0.py"
+
+
+rule classifier_report:
+    input:
+        runs=f"{OUT}/results/runs.csv",
+        recipes=[f"{tune_dir(d, s)}/recipe.yaml" for d, s in tune_jobs()],
+        trials=[f"{tune_dir(d, s)}/trials.csv" for d, s in tune_jobs()],
+        fixed=[fixed_round0_file(d, s) for d in DATASETS for s in SEEDS] if compare_fixed() else [],
+    output:
+        report(
+            f"{OUT}/report/classifier.rst",
+            caption="../report/classifier.rst",
+            category="Classifier",
+            labels={"dataset": "all", "scope": "all", "file": "summary"},
+        ),
+    params:
+        recipe=config["task_model"]["recipe"],
+        scope=config["tune"]["scope"] if TUNED else None,
+        studies=[[d, s] for d, s in tune_jobs()],
+        fixed_records=[[d, s] for d in DATASETS for s in SEEDS] if compare_fixed() else [],
+        task_model=fixed_task_model(),
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("classifier_report", "all"),
+    benchmark:
+        bench_path("classifier_report", "all")
+    localrule: True
+    script:
+        "../scripts/classifier_report.py"
