@@ -372,6 +372,9 @@ def _minimum_problems(config: dict) -> list[str]:
                             f"(same strategy, α scale and schedule); keep one")
         else:
             seen[key] = label
+    return problems
+
+
 def _tune_problems(config: dict) -> list[str]:
     """tune.space values against the task_model key they stand for (each choice and
     bound must be a value that key accepts), ranges and the fixed recipe's values

@@ -504,8 +504,17 @@ def software_versions() -> dict:
 
 # the final train accuracy a round should reach when task_model.min_train_acc is unset
 UNDERFIT_DEFAULT = 0.95
-# strategies whose round 0 trains differently from plain training (a loss module, dropout)
-_OWN_TRAINING = ("lloss", "bald")
+
+def _own_training(strategy: str) -> bool:
+    """Whether a strategy's round 0 trains differently from plain training (a jointly
+    trained loss module, a dropout layer): alvae.vocabulary's traits."""
+    from .labels import strategy_of
+
+    try:
+        t = vocabulary.traits(strategy_of(str(strategy)))
+    except ValueError:
+        return False
+    return t.trains_module or t.mc_dropout
 
 
 def _csv_table(header: list[str], rows: list[list]) -> list[str]:
@@ -525,7 +534,7 @@ def reference_strategy(strategies) -> str | None:
     strategies = list(strategies)
     if "random" in strategies:
         return "random"
-    plain = [s for s in strategies if not str(s).startswith(_OWN_TRAINING)]
+    plain = [s for s in strategies if not _own_training(s)]
     return plain[0] if plain else None
 
 
