@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import cvae, gmvae, vae
+from . import cvae, gmvae, simclr, vae
 from .base import RepresentationResult
 
 REPRESENTATION_KINDS = {
     "vae": vae.fit,
     "cvae": cvae.fit,
     "gmvae": gmvae.fit,
+    "simclr": simclr.fit,
 }
 
 
