@@ -45,6 +45,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/vae.smk"
 include: "workflow/rules/al.smk"
+include: "workflow/rules/ceiling.smk"
+include: "workflow/rules/labels_saved.smk"
 include: "workflow/rules/tsne.smk"
 include: "workflow/rules/results.smk"
 include: "workflow/rules/diagnostics.smk"
@@ -54,4 +56,5 @@ rule all:
     input:
         final_targets(),
         diagnostics_targets(),
+        worth_targets(),
     default_target: True

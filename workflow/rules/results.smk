@@ -66,6 +66,7 @@ rule plot_curves:
         summary=f"{OUT}/results/summary.csv",
         tests=f"{OUT}/results/tests.csv",
         evaluation=lambda wc: eval_file(wc.dataset),
+        **ceiling_curve_inputs(),  # the all-labels ceiling line (ceiling.smk)
     output:
         png=report(
             f"{OUT}/figures/curves_{{dataset}}_{{family}}.png",
@@ -163,6 +164,7 @@ rule report_text:
         tests=f"{OUT}/results/tests.csv",
         aulc_tests=f"{OUT}/results/tests_aulc.csv",
         rankings=expand(f"{OUT}/results/friedman_{{metric}}.json", metric=RANK_METRICS),
+        **worth_report_inputs(),  # labels saved and the ceiling's share (labels_saved.smk)
     output:
         summary=report(
             f"{OUT}/report/summary.rst",

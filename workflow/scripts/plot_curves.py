@@ -22,7 +22,18 @@ name, baseline = trivial_baseline(task, labels)
 log(f"{wc.dataset} ({task}), {wc.family}: {p.strategies}, metrics {metrics}, "
     f"{name} baseline {baseline}")
 tests = pd.read_csv(snakemake.input.tests)
-learning_curves(summary, wc.dataset, p.strategies, metrics, tests_df=tests, baseline=baseline,
-                baseline_name=name, correction=p.correction, alpha=p.alpha,
-                out_png=snakemake.output.png, out_pdf=snakemake.output.pdf)
+kwargs = dict(tests_df=tests, baseline=baseline, baseline_name=name, correction=p.correction,
+              alpha=p.alpha)
+if "ceiling" in snakemake.input.keys():  # the all-labels ceiling, a line on every panel
+    from alvae.ceiling import add_ceiling_lines, ceiling_means
+    from alvae.plots import _save, curves_figure
+
+    means = ceiling_means(pd.read_csv(snakemake.input.ceiling), wc.dataset)
+    log(f"ceiling: {means}")
+    fig = curves_figure(summary, wc.dataset, p.strategies, metrics, **kwargs)
+    add_ceiling_lines(fig, metrics, means)
+    _save(fig, snakemake.output.png, snakemake.output.pdf)
+else:
+    learning_curves(summary, wc.dataset, p.strategies, metrics, **kwargs,
+                    out_png=snakemake.output.png, out_pdf=snakemake.output.pdf)
 log("done")
