@@ -312,6 +312,14 @@ def _minimum_problems(config: dict) -> list[str]:
         if ds.get("test_size") is not None and n_test is not None and ds["test_size"] > n_test:
             problems.append(f"datasets.{name}.test_size ({ds['test_size']}) is larger than the "
                             f"test split of {ds['source']} ({n_test}); use null for all of it")
+    for name in ("typiclust", "probcover"):
+        space = config.get(name, {}).get("space", "latents")
+        if space not in ("latents", "features"):
+            from .representations import REPRESENTATION_KINDS  # only then: it imports torch
+
+            if space not in REPRESENTATION_KINDS:
+                problems.append(f"{name}.space: {space!r} is not latents, features or a "
+                                f"representation kind ({', '.join(REPRESENTATION_KINDS)})")
     default_retrain = config.get("vae", {}).get("retrain", "once")
     seen = {}
     for label in strategies:

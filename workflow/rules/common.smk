@@ -54,9 +54,11 @@ def uses_vae(strategy):
 
 def latent_kind_of(strategy):
     """The representation kind whose latents a run reads: a <base>_<kind> strategy's
-    kind, or `vae` for typiclust/probcover working in the latent space; else None."""
+    kind; for typiclust/probcover the kind their space names (`latents`: vae;
+    `features`: None); else None."""
     if strategy in ("typiclust", "probcover"):
-        return "vae" if config[strategy]["space"] == "latents" else None
+        space = config[strategy]["space"]
+        return None if space == "features" else ("vae" if space == "latents" else space)
     return vae_kind_of(strategy)
 
 

@@ -1,5 +1,8 @@
 """The representation TypiClust and ProbCover work in (``<name>.space``):
-the VAE latents of the pool (default, task-agnostic) or the task model's features."""
+the VAE latents of the pool (``latents``, default, task-agnostic), the latents of
+another representation kind named by its registry name (``<name>.space: <kind>``,
+:data:`alvae.representations.REPRESENTATION_KINDS`; the workflow feeds that kind's
+latents in), or the task model's features (``features``)."""
 
 from __future__ import annotations
 
@@ -13,15 +16,20 @@ SPACES = ("latents", "features")
 
 def check_space(params: dict, name: str) -> str:
     space = params.get("space", "latents")
-    if space not in SPACES:
-        raise ValueError(f"{name}.space must be one of {', '.join(SPACES)}, got {space!r}")
+    if space in SPACES:
+        return space
+    from ..representations import REPRESENTATION_KINDS
+
+    if space not in REPRESENTATION_KINDS:
+        raise ValueError(f"{name}.space must be one of {', '.join(SPACES)} or a representation "
+                         f"kind ({', '.join(REPRESENTATION_KINDS)}), got {space!r}")
     return space
 
 
 def embed(ctx, indices: np.ndarray, space: str) -> torch.Tensor:
     """float32 rows (on ``ctx.device``) of the pool points ``indices`` in ``space``."""
     indices = np.asarray(indices, dtype=np.int64)
-    if space == "latents":
+    if space != "features":  # latents: the VAE's, or those of the kind the space names
         if ctx.latents is None:
             raise ValueError("this strategy works on VAE latents but ctx.latents is None")
         return torch.as_tensor(np.asarray(ctx.latents)[indices], dtype=torch.float32,
@@ -45,4 +53,4 @@ class SpaceStrategy(Strategy):
 
     @property
     def needs_latents(self) -> bool:
-        return self.space == "latents"
+        return self.space != "features"
