@@ -218,8 +218,11 @@ def summary_rst(table: pd.DataFrame, names: Mapping[str, str] | None = None) -> 
                 f"it scores {r['score']:.4f}; ")
         if not r["reached"]:
             text += (f"random does not reach that within the study's budgets "
-                     f"({BEYOND}, {_fmt_labels(r['final_budget'])}), so it saves more than "
-                     f"{_fmt_labels(r['final_budget'] - r['n_labels'])} labels")
+                     f"({BEYOND}, {_fmt_labels(r['final_budget'])}), so it saves ")
+            margin = r["final_budget"] - r["n_labels"]
+            text += (f"more than {_fmt_labels(margin)} labels" if margin > 0 else
+                     "labels, how many this study cannot tell (it would take budgets beyond "
+                     "the last)")
         else:
             verb = "saves" if r["labels_saved"] >= 0 else "costs"
             text += (f"random needs {r['random_needed_text']} labels for that, so it {verb} "
