@@ -241,8 +241,11 @@ def summary_rst(table: pd.DataFrame, names: Mapping[str, str] | None = None) -> 
 def labels_saved_figure(table: pd.DataFrame, out_png, out_pdf=None,
                         names: Mapping[str, str] | None = None):
     """Labels saved against the budget, one panel per dataset, one line per
-    strategy with its bootstrap interval; a budget where random never reaches
-    the score is an upward triangle at the lower bound (final budget − B)."""
+    strategy with its bootstrap interval as a vertical bar. A budget where
+    random never reaches the score is an open triangle at the lower bound
+    (final budget − B); an interval that ends beyond the final budget ends in
+    a small arrowhead at that bound (it goes on upwards). Strategies are
+    dodged sideways so that equal values stay visible."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -256,25 +259,32 @@ def labels_saved_figure(table: pd.DataFrame, out_png, out_pdf=None,
                              squeeze=False)
     for ax, dataset in zip(axes[0], datasets):
         d = table[table["dataset"] == dataset]
-        for i, (strategy, g) in enumerate(d.groupby("strategy", sort=True)):
+        groups = list(d.groupby("strategy", sort=True))
+        span = max(float(d["n_labels"].max() - d["n_labels"].min()), 1.0)
+        dodge = 0.015 * span
+        for i, (strategy, g) in enumerate(groups):
             g = g.sort_values("n_labels")
             st = style(strategy, i)
-            x = g["n_labels"].to_numpy(dtype=float)
+            x = g["n_labels"].to_numpy(dtype=float) + (i - (len(groups) - 1) / 2) * dodge
             y = g["labels_saved"].to_numpy(dtype=float)
-            ax.plot(x, y, label=names.get(strategy, strategy), markersize=5, linewidth=1.6, **st)
             lo = g["ci_low"].to_numpy(dtype=float)
             hi = g["ci_high"].to_numpy(dtype=float)
             cap = (g["final_budget"] - g["n_labels"]).to_numpy(dtype=float)
+            ax.plot(x, y, label=names.get(strategy, strategy), markersize=5, linewidth=1.6, **st)
             ok = ~np.isnan(lo)
-            ax.fill_between(x[ok], lo[ok], np.where(np.isinf(hi), cap, hi)[ok],
-                            color=st["color"], alpha=0.15, linewidth=0)
+            top = np.where(np.isinf(hi), cap, hi)
+            ax.vlines(x[ok], lo[ok], top[ok], color=st["color"], linewidth=1.2, alpha=0.7)
+            open_end = ok & np.isinf(hi)
+            if open_end.any():
+                ax.plot(x[open_end], top[open_end], linestyle="none", marker=6, markersize=7,
+                        color=st["color"])
             never = ~g["reached"].to_numpy(dtype=bool)
             if never.any():
                 ax.plot(x[never], cap[never], linestyle="none", marker="^", markersize=9,
                         color=st["color"], markerfacecolor="none")
         ax.axhline(0, color="black", linewidth=0.8)
         ax.plot([], [], linestyle="none", marker="^", color="0.3", markerfacecolor="none",
-                label=f"{BEYOND} (lower bound)")
+                label=f"{BEYOND}: at least final budget − B")
         metric = d["metric"].iloc[0]
         ax.set_title(f"{dataset}: labels saved over random ({metric})")
         ax.set_xlabel("number of labels (budget B)")
@@ -286,8 +296,9 @@ def labels_saved_figure(table: pd.DataFrame, out_png, out_pdf=None,
         axes[0][0].axis("off")
     if not table.empty:
         r = table.iloc[0]
-        fig.suptitle(f"Labels saved (band: {r['level']:.0%} bootstrap over seeds, "
-                     f"{int(r['n_boot']):,} resamples)")
+        fig.suptitle(f"Labels saved (bars: {r['level']:.0%} bootstrap interval over seeds, "
+                     f"{int(r['n_boot']):,} resamples;\nan arrowhead: the interval goes on "
+                     f"beyond the final budget)", fontsize=10)
     fig.tight_layout()
     paths = [out_png] + ([out_pdf] if out_pdf else [])
     for p in paths:
