@@ -19,9 +19,9 @@ from conftest import REPO
 def test_space_may_name_a_representation_kind():
     for space in ("latents", "features", "vae", "gmvae", "simclr"):
         assert check_space({"space": space}, "typiclust") == space
-    with pytest.raises(ValueError, match=r"typiclust.space must be one of latents, features or a "
-                                         r"representation kind \(vae, cvae, gmvae, simclr\)"):
+    with pytest.raises(ValueError, match=r"typiclust.space must be one of latents, features") as e:
         check_space({"space": "pixels"}, "typiclust")
+    assert "simclr" in str(e.value) and "'pixels'" in str(e.value)
     s = get_strategy("probcover")
     s.params = {"space": "simclr"}
     assert s.needs_latents  # the loop then requires the kind's latents
@@ -38,7 +38,7 @@ def test_config_names_a_bad_space_before_any_job(tmp_path):
     with pytest.raises(ConfigError) as err:
         load_config(path)
     msg = str(err.value)
-    assert "probcover.space: 'pixels' is not latents, features or a representation kind" in msg
+    assert "probcover.space" in msg and "pixels" in msg
     assert "typiclust" not in msg  # simclr is a kind
 
 

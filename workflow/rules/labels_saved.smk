@@ -26,7 +26,7 @@ def worth_report_inputs():
     if CEILING:
         inputs.update(ceiling=f"{OUT}/results/ceiling.csv",
                       curves_summary=f"{OUT}/results/summary.csv",
-                      datasets=f"{OUT}/results/datasets.csv")
+                      datasets_info=f"{OUT}/results/datasets.csv")
     return inputs
 
 

@@ -30,7 +30,7 @@ if "ceiling" in inp:  # each strategy's final score as a share of the ceiling (a
 
     text += "\n" + share_rst(pd.read_csv(snakemake.input.curves_summary),
                              pd.read_csv(snakemake.input.ceiling),
-                             primary_metrics(pd.read_csv(snakemake.input.datasets)), NAMES)
+                             primary_metrics(pd.read_csv(snakemake.input.datasets_info)), NAMES)
 write_text_atomic(snakemake.output.summary, text)
 versions = software_versions()
 log(f"versions: {versions}")
