@@ -42,6 +42,7 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/worth_common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/vae.smk"
 include: "workflow/rules/al.smk"

@@ -2,32 +2,7 @@
 # strategy's mean score, per budget, in each dataset's primary metric; a table, a figure
 # and one sentence per strategy in the report's summary. Planned when the study runs
 # random sampling and at least one other strategy.
-
-from alvae import labels_saved as _labels_saved
-
-LABELS_SAVED = "random" in STRATEGIES and len(STRATEGIES) > 1
-
-
-def worth_targets():
-    """The labels-saved and ceiling outputs `rule all` asks for."""
-    targets = []
-    if LABELS_SAVED:
-        targets += [f"{OUT}/results/labels_saved.csv", f"{OUT}/figures/labels_saved.png"]
-    if CEILING:
-        targets.append(f"{OUT}/results/ceiling.csv")
-    return targets
-
-
-def worth_report_inputs():
-    """What the report's summary needs for its labels-saved and ceiling sentences."""
-    inputs = {}
-    if LABELS_SAVED:
-        inputs["labels_saved"] = f"{OUT}/results/labels_saved.csv"
-    if CEILING:
-        inputs.update(ceiling=f"{OUT}/results/ceiling.csv",
-                      curves_summary=f"{OUT}/results/summary.csv",
-                      datasets_info=f"{OUT}/results/datasets.csv")
-    return inputs
+# Helpers: worth_common.smk.
 
 
 rule labels_saved:
