@@ -42,10 +42,13 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/worth_common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/vae.smk"
 include: "workflow/rules/tune.smk"
 include: "workflow/rules/al.smk"
+include: "workflow/rules/ceiling.smk"
+include: "workflow/rules/labels_saved.smk"
 include: "workflow/rules/tsne.smk"
 include: "workflow/rules/results.smk"
 include: "workflow/rules/diagnostics.smk"
@@ -55,4 +58,5 @@ rule all:
     input:
         final_targets(),
         diagnostics_targets(),
+        worth_targets(),
     default_target: True

@@ -59,6 +59,11 @@ def with_vocabulary(schema: dict) -> dict:
                 if t.takes_representation and not t.trains_module]
     props["tsne"]["properties"]["strategies"]["items"] = {
         "enum": distance + [f"{b}_{k}" for b in distance for k in vocabulary.KINDS]}
+    vae_props = props["vae"]["properties"]
+    for kind in vocabulary.KINDS:  # a kind's own options (vae.<kind>), checked by its module
+        vae_props.setdefault(kind, {"type": "object", "default": {},
+                                    "description": f"options of the {kind} representation "
+                                                   f"(alvae.representations.{kind})"})
     for name, t in vocabulary.STRATEGIES.items():
         if t.latent_space:
             space = props[t.options]["properties"]["space"]
@@ -357,6 +362,14 @@ def _minimum_problems(config: dict) -> list[str]:
         if ds.get("test_size") is not None and n_test is not None and ds["test_size"] > n_test:
             problems.append(f"datasets.{name}.test_size ({ds['test_size']}) is larger than the "
                             f"test split of {ds['source']} ({n_test}); use null for all of it")
+    for name in ("typiclust", "probcover"):
+        space = config.get(name, {}).get("space", "latents")
+        if space not in ("latents", "features"):
+            from .representations import REPRESENTATION_KINDS  # only then: it imports torch
+
+            if space not in REPRESENTATION_KINDS:
+                problems.append(f"{name}.space: {space!r} is not latents, features or a "
+                                f"representation kind ({', '.join(REPRESENTATION_KINDS)})")
     default_retrain = config.get("vae", {}).get("retrain", "once")
     seen = {}
     for label in strategies:

@@ -112,7 +112,8 @@ def learning_curves(summary_df: pd.DataFrame, dataset: str, family_strategies: S
                     baseline_name: str = "all-negative", correction: str = "holm",
                     out_png: str | Path = "curves.png", out_pdf: str | Path = "curves.pdf",
                     reference: str | None = "random", alpha: float = 0.05,
-                    title: str | None = None, primary: str | None = None) -> tuple[str, str]:
+                    title: str | None = None, primary: str | None = None,
+                    ceiling: Mapping | None = None) -> tuple[str, str]:
     """Mean curve and shaded 95% CI per strategy, one panel per metric.
 
     ``reference`` (random) is added as a dashed line when the summary has it.
@@ -124,7 +125,7 @@ def learning_curves(summary_df: pd.DataFrame, dataset: str, family_strategies: S
     ``primary`` (the dataset's primary metric) each panel title says whether
     its metric is the primary or a secondary one."""
     fig = curves_figure(summary_df, dataset, family_strategies, metrics, tests_df, baseline,
-                        baseline_name, correction, reference, alpha, title, primary)
+                        baseline_name, correction, reference, alpha, title, primary, ceiling)
     return _save(fig, out_png, out_pdf)
 
 
@@ -133,8 +134,11 @@ def curves_figure(summary_df: pd.DataFrame, dataset: str, family_strategies: Seq
                   baseline: float | Mapping[str, float] | None = None,
                   baseline_name: str = "all-negative", correction: str = "holm",
                   reference: str | None = "random", alpha: float = 0.05,
-                  title: str | None = None, primary: str | None = None):
-    """The figure of :func:`learning_curves` (not saved)."""
+                  title: str | None = None, primary: str | None = None,
+                  ceiling: Mapping | None = None):
+    """The figure of :func:`learning_curves` (not saved). ``ceiling``: metric -> (mean,
+    seeds, labels) of the all-labels ceiling (alvae.ceiling.ceiling_means), drawn as a
+    line on each panel."""
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     strategies = list(family_strategies)
     if reference and reference not in strategies:
@@ -189,6 +193,8 @@ def curves_figure(summary_df: pd.DataFrame, dataset: str, family_strategies: Seq
     band = "error bar" if one_budget else "shaded"
     fig.suptitle(title or f"{curves_title(dataset, family_strategies, drawn_ref)}\n"
                  f"(mean over seeds, {band} 95% CI)")
+    if ceiling:
+        add_ceiling_lines(fig, metrics, ceiling)
     fig.tight_layout()
     return fig
 
@@ -366,3 +372,18 @@ def _unresolved(info: Mapping, alpha: float) -> str:
     return (f"No pair can be separated: with {n} block(s) the smallest attainable\n"
             f"Wilcoxon p is {info.get('min_p_wilcoxon', np.nan):.3g}; Holm over {m} pairs "
             f"gives at least {info.get('min_p_holm', np.nan):.3g} >= {alpha:g}")
+
+
+def add_ceiling_lines(fig, metrics, means: Mapping) -> None:
+    """Draw each panel's ceiling (``means`` from alvae.ceiling.ceiling_means) as a thin
+    solid black line labelled with its value, and keep it in view."""
+    for ax, metric in zip(fig.axes, metrics):
+        if metric not in means:
+            continue
+        value, n, n_labels = means[metric]
+        ax.axhline(value, color="black", linestyle="-", linewidth=1.0, alpha=0.75,
+                   label=f"all {n_labels:,} labels, ceiling ({value:.3f}, n={n})")
+        lo, hi = ax.get_ylim()
+        pad = 0.04 * (hi - lo)
+        ax.set_ylim(min(lo, value - pad), max(hi, value + pad))
+        ax.legend(fontsize=8, loc="lower right")

@@ -371,8 +371,28 @@ def _overlap_sentence(datasets: pd.DataFrame | None) -> str:
 
 def summary_rst(tests_df: pd.DataFrame, aulc_tests_df: pd.DataFrame | None = None,
                 alpha: float = 0.05, rankings: list[dict] | None = None,
-                datasets: pd.DataFrame | None = None) -> str:
-    """The opening summary of the report, in reStructuredText."""
+                datasets: pd.DataFrame | None = None, labels_saved: pd.DataFrame | None = None,
+                ceiling: pd.DataFrame | None = None,
+                curves_summary: pd.DataFrame | None = None) -> str:
+    """The opening summary of the report, in reStructuredText; then, when given, one
+    sentence per strategy on the labels it saves (alvae.labels_saved) and each strategy's
+    final score as a share of the all-labels ceiling (alvae.ceiling)."""
+    text = _tests_summary(tests_df, aulc_tests_df, alpha, rankings, datasets)
+    from .plots import NAMES
+
+    if labels_saved is not None:
+        from .labels_saved import summary_rst as labels_saved_rst
+
+        text += "\n" + labels_saved_rst(labels_saved, NAMES)
+    if ceiling is not None and curves_summary is not None:
+        from .ceiling import share_rst
+        from .labels_saved import primary_metrics
+
+        text += "\n" + share_rst(curves_summary, ceiling, primary_metrics(datasets), NAMES)
+    return text
+
+
+def _tests_summary(tests_df, aulc_tests_df, alpha, rankings, datasets) -> str:
     out = [_title("Summary of the paired tests"),
            "Paired over seeds (shared initial labels): t-test and Wilcoxon signed-rank test per "
            "label budget after the first query and on the AULC (area under each run's learning "

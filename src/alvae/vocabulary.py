@@ -76,6 +76,7 @@ KINDS: dict[str, KindTraits] = {
     "vae": KindTraits("vae", "VAE", color="tab:orange"),
     "cvae": KindTraits("cvae", "M2 cvae", uses_labels=True, color="tab:purple"),
     "gmvae": KindTraits("gmvae", "GMM-VAE", color="tab:brown"),
+    "simclr": KindTraits("simclr", "SimCLR", color="tab:cyan"),
 }
 
 _PALETTE = ("tab:pink", "tab:olive", "tab:cyan", "tab:red", "tab:gray")

@@ -71,6 +71,7 @@ rule plot_curves:
         tests=f"{OUT}/results/tests.csv",
         datasets=f"{OUT}/results/datasets.csv",
         evaluation=lambda wc: eval_file(wc.dataset),
+        **ceiling_curve_inputs(),  # the all-labels ceiling line (ceiling.smk)
     output:
         png=report(
             f"{OUT}/figures/curves_{{dataset}}_{{family}}.png",
@@ -170,6 +171,7 @@ rule report_text:
         aulc_tests=f"{OUT}/results/tests_aulc.csv",
         datasets=f"{OUT}/results/datasets.csv",
         rankings=expand(f"{OUT}/results/friedman_{{metric}}.json", metric=RANKINGS),
+        **worth_report_inputs(),  # labels saved and the ceiling's share (labels_saved.smk)
     output:
         summary=report(
             f"{OUT}/report/summary.rst",

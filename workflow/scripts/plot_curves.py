@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 
 from alvae.logs import job_logger
+from alvae.ceiling import ceiling_means
 from alvae.plots import learning_curves
 from alvae.results import trivial_baseline
 
@@ -26,7 +27,9 @@ name, baseline = trivial_baseline(task, labels)
 log(f"{wc.dataset} ({task}), {wc.family}: {p.strategies}, metrics {metrics}, "
     f"{name} baseline {baseline}")
 tests = pd.read_csv(snakemake.input.tests)
+ceiling = (ceiling_means(pd.read_csv(snakemake.input.ceiling), wc.dataset)
+           if "ceiling" in snakemake.input.keys() else None)  # the all-labels ceiling line
 learning_curves(summary, wc.dataset, p.strategies, metrics, tests_df=tests, baseline=baseline,
                 baseline_name=name, correction=p.correction, alpha=p.alpha, primary=primary,
-                out_png=snakemake.output.png, out_pdf=snakemake.output.pdf)
+                ceiling=ceiling, out_png=snakemake.output.png, out_pdf=snakemake.output.pdf)
 log("done")

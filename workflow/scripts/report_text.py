@@ -17,9 +17,13 @@ for path in snakemake.input.rankings:
     with open(path) as fh:
         rankings.append(json.load(fh))
 datasets = pd.read_csv(snakemake.input.datasets)
+inp = snakemake.input.keys()
+extra = {"labels_saved": pd.read_csv(snakemake.input.labels_saved) if "labels_saved" in inp else None,
+         "ceiling": pd.read_csv(snakemake.input.ceiling) if "ceiling" in inp else None,
+         "curves_summary": pd.read_csv(snakemake.input.curves_summary) if "ceiling" in inp else None}
 write_text_atomic(snakemake.output.summary,
                   summary_rst(tests, aulc_tests, alpha=p.alpha, rankings=rankings,
-                              datasets=datasets))
+                              datasets=datasets, **extra))
 versions = software_versions()
 log(f"versions: {versions}")
 write_text_atomic(snakemake.output.settings, settings_rst(p.config, versions))

@@ -45,26 +45,46 @@ def reconstructions(model, images_uint8, device="cpu") -> np.ndarray:
     return batched(model, _check_images(images_uint8), model.reconstruct01, torch.device(device))
 
 
+def figure_rows(model, images_uint8, device="cpu") -> list:
+    """``(title, [0, 1] images)`` rows of the train_vae job's figure: the inputs and
+    their reconstructions, or, for a kind without a decoder, the rows its
+    ``preview_rows(x01)`` gives (a contrastive kind shows its augmented views)."""
+    images = _check_images(images_uint8)
+    if hasattr(model, "preview_rows"):
+        from ..vae import _to01
+
+        was_training = model.training
+        model.eval()
+        with torch.no_grad():
+            x = _to01(torch.from_numpy(np.ascontiguousarray(images)).to(torch.device(device)))
+            rows = [(t, r.float().cpu().numpy()) for t, r in model.preview_rows(x)]
+        model.train(was_training)
+        return rows
+    return [("input", images / 255.0), ("reconstruction", reconstructions(model, images, device))]
+
+
 def save_reconstruction_figure(model, images_uint8, path, device="cpu", n: int = 10,
                                title: str | None = None) -> None:
-    """Top row: ``n`` images; bottom row: their reconstructions."""
+    """Top row: ``n`` images; bottom row: their reconstructions (or the kind's
+    ``preview_rows``, see :func:`figure_rows`)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     images = _check_images(images_uint8)[:n]
-    rec = reconstructions(model, images, device)
+    rows = figure_rows(model, images, device)
     k = max(len(images), 1)
-    fig, axes = plt.subplots(2, k, figsize=(1.2 * k, 2.6 + (0.3 if title else 0)), squeeze=False)
-    for i in range(len(images)):
-        for row, img in ((0, images[i] / 255.0), (1, rec[i])):
-            img = np.transpose(img, (1, 2, 0))
-            axes[row, i].imshow(img[..., 0] if img.shape[2] == 1 else img, cmap="gray", vmin=0, vmax=1)
+    fig, axes = plt.subplots(len(rows), k, figsize=(1.2 * k, 1.3 * len(rows) + (0.3 if title else 0)),
+                             squeeze=False)
+    for r, (_, imgs) in enumerate(rows):
+        for i in range(len(images)):
+            img = np.transpose(imgs[i], (1, 2, 0))
+            axes[r, i].imshow(img[..., 0] if img.shape[2] == 1 else img, cmap="gray", vmin=0, vmax=1)
     for ax in axes.ravel():
         ax.axis("off")
-    axes[0, 0].set_title("input", fontsize=8, loc="left")
-    axes[1, 0].set_title("reconstruction", fontsize=8, loc="left")
+    for r, (name, _) in enumerate(rows):
+        axes[r, 0].set_title(name, fontsize=8, loc="left")
     if title:
         fig.suptitle(title, fontsize=9)
     Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,52 @@
+# The all-labels ceiling (alvae.ceiling): per dataset and AL seed, the task model trained
+# on the whole pool with all its labels, with the recipe of the AL runs' last round; drawn
+# on every learning curve and stated as a share in the report. `ceiling.enabled: false`
+# turns the stage off (a GPU job per dataset and seed: the last AL round's training with
+# the whole pool; docs/representations.md).
+# Helpers: worth_common.smk.
+
+
+rule ceiling:
+    input:
+        unpack(ceiling_inputs),
+    output:
+        metrics=f"{OUT}/ceiling/{{dataset}}/seed{{seed}}/metrics.csv",
+    params:
+        # the length and seed of training follow the AL runs' last round
+        al=canonical({k: config["al"][k] for k in ("initial_labels", "labels_per_round",
+                                                   "final_labels")}),
+        task_model=canonical(config["task_model"]),  # HOOK(tune): see tuned_recipe_file
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("ceiling", "{dataset}", "seed{seed}"),
+    benchmark:
+        bench_path("ceiling", "{dataset}", "seed{seed}")
+    threads: 1
+    resources:
+        gpu=1,  # one GPU slot; the job leases which (alvae.devices)
+        mem_mb=16000,
+        runtime=240,
+    script:
+        "../scripts/ceiling.py"
+
+
+rule ceiling_table:
+    input:
+        [r[2] for r in ceiling_records()],
+    output:
+        report(
+            f"{OUT}/results/ceiling.csv",
+            caption="../report/ceiling.rst",
+            category="Labels saved and ceiling",
+            labels={"table": "all-labels ceiling"},
+        ),
+    params:
+        records=[[d, s] for d, s, _ in ceiling_records()],
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("ceiling_table", "all"),
+    localrule: True
+    script:
+        "../scripts/ceiling_table.py"

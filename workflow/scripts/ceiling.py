@@ -1,0 +1,25 @@
+"""Snakemake adapter: the all-labels ceiling of one dataset and seed (rule ceiling)."""
+
+import torch
+import yaml
+
+from alvae import determinism
+from alvae.ceiling import merge_recipe, train_ceiling, write_row
+from alvae.data import load_subset
+from alvae.devices import job_device
+from alvae.logs import job_logger
+
+log = job_logger(snakemake.log[0])
+torch.set_num_threads(snakemake.threads)
+p, wc = snakemake.params, snakemake.wildcards
+task_model = p.task_model
+if "recipe" in snakemake.input.keys():  # HOOK(tune): a tuned recipe over task_model
+    with open(snakemake.input.recipe) as fh:
+        task_model = merge_recipe(task_model, yaml.safe_load(fh))
+    log(f"recipe: {snakemake.input.recipe}")
+determinism.configure(task_model.get("deterministic", True), log)  # before CUDA starts
+sub = load_subset(snakemake.input.subset, snakemake.input.evaluation)
+with job_device(snakemake.resources.get("gpu", 1), snakemake.config.get("gpu", {}), log) as device:
+    row, _ = train_ceiling(sub, int(wc.seed), p.al, task_model, device, log)
+write_row({"dataset": wc.dataset, **row}, snakemake.output.metrics)
+log("done")

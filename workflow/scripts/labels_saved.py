@@ -1,0 +1,23 @@
+"""Snakemake adapter: labels saved over random sampling (rule labels_saved)."""
+
+import pandas as pd
+
+from alvae.io import atomic_path
+from alvae.labels_saved import labels_saved, labels_saved_figure, primary_metrics
+from alvae.logs import job_logger
+from alvae.plots import NAMES
+
+log = job_logger(snakemake.log[0])
+p, out = snakemake.params, snakemake.output
+runs = pd.read_csv(snakemake.input.runs)
+primary = primary_metrics(pd.read_csv(snakemake.input.datasets))
+log(f"primary metrics {primary}; bootstrap {p.n_boot} resamples over seeds, seed {p.boot_seed}")
+table = labels_saved(runs, primary, reference=p.reference, n_boot=p.n_boot,
+                     boot_seed=p.boot_seed, level=p.level)
+with atomic_path(out.table) as tmp:
+    table.to_csv(tmp, index=False)
+labels_saved_figure(table, out.png, out.pdf, NAMES)
+for r in table.itertuples():
+    log(f"{r.dataset} {r.strategy} at {r.n_labels}: score {r.score:.4f}, random needs "
+        f"{r.random_needed_text}, saved {r.labels_saved:.1f} ({r.ci_text})")
+log("done")
