@@ -66,8 +66,6 @@ def test_typiclust_reads_the_latents_of_the_kind_its_space_names(tmp_path):
 
 
 @pytest.mark.workflow
-@pytest.mark.xfail(strict=True, reason="waits for the lead's registry refactor: common.smk's "
-                   "kind wildcard (vae|cvae|gmvae) cannot plan a simclr train_vae job yet")
 def test_typiclust_on_simclr_latents_plans_a_simclr_training(tmp_path):
     cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
     cfg.update(strategies=["random", "typiclust", "probcover"], typiclust={"space": "simclr"},

@@ -61,9 +61,10 @@ def with_vocabulary(schema: dict) -> dict:
         "enum": distance + [f"{b}_{k}" for b in distance for k in vocabulary.KINDS]}
     vae_props = props["vae"]["properties"]
     for kind in vocabulary.KINDS:  # a kind's own options (vae.<kind>), checked by its module
-        vae_props.setdefault(kind, {"type": "object", "default": {},
+        vae_props.setdefault(kind, {"type": "object",
                                     "description": f"options of the {kind} representation "
                                                    f"(alvae.representations.{kind})"})
+    props["vae"]["additionalProperties"] = False
     for name, t in vocabulary.STRATEGIES.items():
         if t.latent_space:
             space = props[t.options]["properties"]["space"]
