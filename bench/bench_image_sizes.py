@@ -6,7 +6,7 @@ For each size, on random uint8 images (the cost does not depend on the pixels):
   null so that it sees the images at their size) with ``stem: imagenet`` and
   ``stem: small``: seconds per image of one SGD training step (forward, backward,
   update) and of the feature pass (forward, no gradient);
-* the VAE (``alvae.vae.VAE``): seconds per image of one Adam training step;
+* the VAE (``alvae.representations.vae.VAE``): seconds per image of one Adam training step;
 * the bytes one image takes in the pool (uint8, C×S×S).
 
 Each measurement takes the CPU seconds of this process (``time.process_time``, so that
@@ -35,7 +35,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from alvae.engine import build_model  # noqa: E402
-from alvae.vae import VAE  # noqa: E402
+from alvae.representations.vae import VAE  # noqa: E402
 
 SIZES = (28, 64, 128, 224)
 

@@ -30,7 +30,7 @@ from alvae.data import draw_subset, load_dataset  # noqa: E402
 from alvae.loop import initial_labeled  # noqa: E402
 from alvae.representations import train_representation  # noqa: E402
 from alvae.representations.diagnostics import knn_accuracy  # noqa: E402
-from alvae.vae import encode_means  # noqa: E402
+from alvae.representations.vae import encode_means  # noqa: E402
 
 DEMO_VAE = {"latent_dim": 16, "epochs": 30, "lr": 1e-3, "weight_decay": 5e-3, "batch_size": 32}
 

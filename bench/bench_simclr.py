@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 from alvae.data import FASHION_MNIST_DEBIAN, draw_subset, load_dataset  # noqa: E402
 from alvae.representations import train_representation  # noqa: E402
 from alvae.representations.diagnostics import knn_accuracy  # noqa: E402
-from alvae.vae import encode_means  # noqa: E402
+from alvae.representations.vae import encode_means  # noqa: E402
 
 
 def flat(a):

@@ -132,7 +132,7 @@ def test_lloss_trains_on_cuda(digits, strategy):
 
 
 def test_vae_on_cuda(digits):
-    from alvae.vae import encode_means, train_vae
+    from alvae.representations.vae import encode_means, train_vae
 
     model, hist = train_vae(digits.pool_images, latent_dim=8, epochs=4, batch_size=64, seed=0,
                             device="cuda", log=QUIET)

@@ -8,7 +8,7 @@ import torch
 from sklearn.datasets import load_digits
 
 from alvae.representations import REPRESENTATION_KINDS, train_representation
-from alvae.vae import encode_means, train_vae
+from alvae.representations.vae import encode_means, train_vae
 
 CFG = {"latent_dim": 4, "epochs": 2, "lr": 1e-3, "weight_decay": 5e-3, "batch_size": 64}
 quiet = dict(log=lambda s: None)

@@ -110,7 +110,7 @@ def test_resume_key_covers_the_representation(pool, tmp_path):
 def test_model_file_of_the_thesis_vae_loads_as_a_state(pool, tmp_path):
     import torch
 
-    from alvae.vae import VAE, save_vae
+    from alvae.representations.vae import VAE, save_vae
 
     sub, res = pool
     model = VAE(**res["vae"].state["config"])

@@ -113,7 +113,7 @@ def test_deterministic_warm_start_and_model_file(digits, trained, tmp_path):
     path = tmp_path / "model.pt"
     torch.save(trained.state, path)
     model = diag.load_model(torch.load(path, weights_only=False))
-    from alvae.vae import encode_means
+    from alvae.representations.vae import encode_means
 
     assert np.allclose(encode_means(model, digits.pool_images), trained.latents, atol=1e-5)
     rows = diag.figure_rows(model, digits.pool_images[:4])

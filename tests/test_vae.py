@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from alvae.vae import (VAE, encode_means, load_vae, reconstruct, save_loss_table, save_vae,
+from alvae.representations.vae import (VAE, encode_means, load_vae, reconstruct, save_loss_table, save_vae,
                        train_vae, vae_loss)
 
 
@@ -37,7 +37,9 @@ def test_training_lowers_loss_and_beats_mean_image(digits, trained):
     assert losses[-1] < 0.9 * losses[0] and losses[-1] < losses[1] < losses[0]
     assert all(h["loss"] == pytest.approx(h["recon"] + h["kl"], rel=1e-5) for h in history)
     assert history[-1]["kl"] > 0.1  # the latent code is used (no posterior collapse)
-    assert lines[0].startswith("vae epoch 1/6 loss ") and " recon " in lines[0] and " kl " in lines[0]
+    epochs = [line for line in lines if line.startswith("vae epoch ")]  # besides progress lines
+    assert len(epochs) == 6 and lines[0].startswith("vae batch 1/")
+    assert epochs[0].startswith("vae epoch 1/6 loss ") and " recon " in epochs[0] and " kl " in epochs[0]
 
     x = digits / 255.0
     rec = reconstruct(model, digits, "cpu")

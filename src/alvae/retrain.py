@@ -46,7 +46,7 @@ def load_representation_state(path, kind: str) -> dict:
     if not isinstance(state, dict) or "state_dict" not in state:
         raise ValueError(f"{path}: not a representation model file (no 'state_dict')")
     state = dict(state)
-    state.setdefault("kind", kind)  # the thesis VAE's file (alvae.vae.save_vae) has no kind
+    state.setdefault("kind", kind)  # the thesis VAE's file (alvae.representations.vae.save_vae) has no kind
     if state["kind"] != kind:
         raise ValueError(f"{path}: holds a {state['kind']!r} model, the run needs {kind!r}")
     return state
@@ -99,7 +99,7 @@ class RoundRetrainer:
         pool's (:func:`alvae.representations.diagnostics.knn_accuracy`; multi-label:
         mean per-label accuracy). Reads nothing the selection uses."""
         from .representations.diagnostics import knn_accuracy, load_model
-        from .vae import encode_means
+        from .representations.vae import encode_means
 
         if self.model is None:
             with torch.random.fork_rng(devices=[]):  # building a module draws from the RNG

@@ -1,6 +1,6 @@
 """Seeded plumbing shared by the kinds that train their own loop (cvae, gmvae).
 
-Same conventions as :func:`alvae.vae.train_vae`: the pool goes to the device
+Same conventions as :func:`alvae.representations.vae.train_vae`: the pool goes to the device
 once as uint8, batch order from ``torch.randperm`` with a CPU generator seeded
 by ``seed``, reparametrisation noise from a generator seeded by ``seed + 1``,
 initial weights seeded by ``seed`` without touching the global RNG.
@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 
 from ..logs import Progress, steps_per_epoch
-from ..vae import _to01
+from .vae import to01
 
 
 def build_seeded(factory, seed: int, device):
@@ -85,6 +85,6 @@ def batched(model, images_uint8: np.ndarray, fn, device, batch_size: int = 1024)
     out = []
     for start in range(0, len(images_uint8), batch_size):
         x = torch.from_numpy(np.ascontiguousarray(images_uint8[start:start + batch_size]))
-        out.append(fn(_to01(x.to(device))).float().cpu().numpy())
+        out.append(fn(to01(x.to(device))).float().cpu().numpy())
     model.train(was_training)
     return np.concatenate(out).astype(np.float32)

@@ -33,7 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..vae import VAE, _check_images, _to01
+from .vae import VAE, check_images, to01
 from ._train import (Epochs, batched, bce_per_sample, kl_normal_per_sample, load_or_build,
                      state_of)
 from .base import RepresentationResult, check_init_state, labeled_indices, sub_cfg
@@ -126,7 +126,7 @@ def cvae_loss(model: CVAE, x, is_labeled, y, eps, alpha: float):
 
 def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device="cpu",
         init_state=None, epochs=None, log=print) -> RepresentationResult:
-    images = _check_images(images_uint8)
+    images = check_images(images_uint8)
     n, c, h, w = images.shape
     opts = sub_cfg(vae_cfg, "cvae", DEFAULTS)
     multi = task == "multi-label"
@@ -159,7 +159,7 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
         t0 = time.perf_counter()
         sums = torch.zeros(4, device=device)
         for b in loop.batches():
-            x = _to01(data[b])
+            x = to01(data[b])
             total, recon, kl, cls, _ = cvae_loss(model, x, is_labeled[b], y_all[b],
                                                  loop.noise(x.new_empty(len(x), config["latent_dim"])),
                                                  alpha)

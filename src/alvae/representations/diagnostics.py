@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..vae import _check_images, encode_means, reconstruct
+from .vae import check_images, encode_means, reconstruct
 
 KNN_K = 5
 TSNE_POINTS = 2000
@@ -42,21 +42,21 @@ def reconstructions(model, images_uint8, device="cpu") -> np.ndarray:
         return reconstruct(model, images_uint8, device)
     from ._train import batched
 
-    return batched(model, _check_images(images_uint8), model.reconstruct01, torch.device(device))
+    return batched(model, check_images(images_uint8), model.reconstruct01, torch.device(device))
 
 
 def figure_rows(model, images_uint8, device="cpu") -> list:
     """``(title, [0, 1] images)`` rows of the train_vae job's figure: the inputs and
     their reconstructions, or, for a kind without a decoder, the rows its
     ``preview_rows(x01)`` gives (a contrastive kind shows its augmented views)."""
-    images = _check_images(images_uint8)
+    images = check_images(images_uint8)
     if hasattr(model, "preview_rows"):
-        from ..vae import _to01
+        from .vae import to01
 
         was_training = model.training
         model.eval()
         with torch.no_grad():
-            x = _to01(torch.from_numpy(np.ascontiguousarray(images)).to(torch.device(device)))
+            x = to01(torch.from_numpy(np.ascontiguousarray(images)).to(torch.device(device)))
             rows = [(t, r.float().cpu().numpy()) for t, r in model.preview_rows(x)]
         model.train(was_training)
         return rows
@@ -72,7 +72,7 @@ def save_reconstruction_figure(model, images_uint8, path, device="cpu", n: int =
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    images = _check_images(images_uint8)[:n]
+    images = check_images(images_uint8)[:n]
     rows = figure_rows(model, images, device)
     k = max(len(images), 1)
     fig, axes = plt.subplots(len(rows), k, figsize=(1.2 * k, 1.3 * len(rows) + (0.3 if title else 0)),

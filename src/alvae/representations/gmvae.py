@@ -36,7 +36,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..vae import VAE, _check_images, _to01, vae_loss
+from .vae import VAE, check_images, to01, vae_loss
 from ._train import Epochs, batched, bce_per_sample, load_or_build, state_of
 from .base import RepresentationResult, check_init_state, sub_cfg
 
@@ -148,7 +148,7 @@ def _means_and_gamma(model, images, device):
 def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device="cpu",
         init_state=None, epochs=None, log=print) -> RepresentationResult:
     """``labels``/``labeled`` are unused (K defaults to the number of classes)."""
-    images = _check_images(images_uint8)
+    images = check_images(images_uint8)
     n, c, h, w = images.shape
     opts = sub_cfg(vae_cfg, "gmvae", DEFAULTS)
     k = int(opts["components"] or n_classes)
@@ -175,7 +175,7 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
             t0 = time.perf_counter()
             sums = torch.zeros(3, device=device)
             for b in loop.batches():
-                x = _to01(data[b])
+                x = to01(data[b])
                 mu, logvar = model.encode(x)
                 z = mu + torch.exp(0.5 * logvar) * loop.noise(mu)
                 total, recon, kl = vae_loss(model.decode(z), x, mu, logvar)
@@ -196,7 +196,7 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
         t0 = time.perf_counter()
         sums = torch.zeros(3, device=device)
         for b in loop.batches():
-            x = _to01(data[b])
+            x = to01(data[b])
             total, recon, kl = gmvae_loss(model, x, loop.noise(x.new_empty(len(x), config["latent_dim"])))
             opt.zero_grad(set_to_none=True)
             (total / len(x)).backward()

@@ -58,7 +58,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..vae import _check_images, _to01
+from .vae import check_images, to01
 from ._train import Epochs, batched, load_or_build, state_of
 from .base import RepresentationResult, check_init_state, sub_cfg
 
@@ -181,7 +181,7 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> tuple:
 def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device="cpu",
         init_state=None, epochs=None, log=print) -> RepresentationResult:
     """Train SimCLR on the whole pool (labels unused); latents = f(x), N × 4·width."""
-    images = _check_images(images_uint8)
+    images = check_images(images_uint8)
     n, c, h, w = images.shape
     opts = sub_cfg(vae_cfg, "simclr", DEFAULTS)
     config = {"in_channels": c, "height": h, "width": w, "net_width": int(opts["width"]),
@@ -210,7 +210,7 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
         for b in loop.batches():
             if len(b) < 2:
                 continue  # no negatives, and batch norm needs two images
-            x = _to01(data[b])
+            x = to01(data[b])
             v1, v2 = augment(x, aug_gen, opts), augment(x, aug_gen, opts)
             z = model(torch.cat([v1, v2]))
             loss, acc = nt_xent(z[:len(b)], z[len(b):], tau)
