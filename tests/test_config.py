@@ -7,7 +7,8 @@ import copy
 import pytest
 import yaml
 
-from alvae.config import ConfigError, config_hash, load_config, validate_config
+from alvae.config import ConfigError, load_config, validate_config
+from alvae.runkey import config_hash
 from conftest import REPO
 
 

@@ -7,7 +7,6 @@ Every failure raises :class:`ConfigError` naming the key to fix.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -454,20 +453,6 @@ def _path_problems(config: dict) -> list[str]:
             problems.append(f"datasets.{name}: a dataset name may hold only letters, digits, "
                             f"'_' and '-' (it becomes a folder name)")
     return problems
-
-
-def config_hash(params: Mapping[str, Any]) -> str:
-    """Stable short hash of a JSON-able mapping (the settings a job depends on)."""
-    blob = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-def array_digest(array) -> str:
-    """Short content hash of an array (identifies a pool or a latents file)."""
-    import numpy as np
-
-    data = np.ascontiguousarray(array)
-    return hashlib.sha256(str(data.dtype).encode() + str(data.shape).encode() + data.tobytes()).hexdigest()[:16]
 
 
 if __name__ == "__main__":  # python -m alvae.config FILE: check a config file, short messages

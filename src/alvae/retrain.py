@@ -21,7 +21,7 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from .config import array_digest, config_hash
+from .runkey import array_digest, config_hash
 from .io import atomic_path
 
 

@@ -8,11 +8,23 @@ in :func:`run_key`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any, Mapping, Optional
 
 import numpy as np
 
-from .config import array_digest, config_hash
+
+def config_hash(params: Mapping[str, Any]) -> str:
+    """Stable short hash of a JSON-able mapping (the settings a job depends on)."""
+    blob = json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def array_digest(array) -> str:
+    """Short content hash of an array (identifies a pool or a latents file)."""
+    data = np.ascontiguousarray(array)
+    return hashlib.sha256(str(data.dtype).encode() + str(data.shape).encode() + data.tobytes()).hexdigest()[:16]
 
 
 def arrays_digest(*arrays) -> Optional[str]:

@@ -39,7 +39,8 @@ from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
-from .config import ConfigError, array_digest, config_hash
+from .config import ConfigError
+from .runkey import array_digest, config_hash
 
 # task_model keys a search may vary (tune.space), and which of them are integers
 TUNABLE = ("lr", "momentum", "weight_decay", "batch_size", "epochs_initial", "min_steps",
