@@ -15,6 +15,8 @@ from typing import Any, Mapping
 
 import yaml
 
+from .errors import UserError
+
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 # Size of the official training split of each named source (None: only known once loaded).
@@ -32,7 +34,7 @@ TRAIN_SPLIT_SIZES = {
 MEDMNIST_TRAIN_SIZES = {"chestmnist": 78468}
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A configuration value that cannot work; the message names the key."""
 
 

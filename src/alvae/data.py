@@ -20,6 +20,8 @@ from typing import Optional
 
 import numpy as np
 
+from .errors import UserError
+
 TASKS = ("multi-class", "binary", "multi-label")
 FASHION_MNIST_DEBIAN = "/usr/share/datasets/fashion-mnist"
 IDX_FILES = {
@@ -34,7 +36,7 @@ FASHION_CLASSES = [
 ]
 
 
-class DataError(RuntimeError):
+class DataError(UserError, RuntimeError):
     """A dataset file that is missing, unreadable or inconsistent."""
 
 

@@ -19,6 +19,7 @@ import torch
 import torch.nn.functional as F
 
 from . import accel
+from .errors import UserError
 from .logs import Progress, steps_per_epoch
 from .lossnet import LossPredictionModule, pair_margin_loss
 from .model import BLOCK_CHANNELS, TaskModel
@@ -77,7 +78,7 @@ class DevicePool:
         return len(self.images)
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingDiverged(UserError, RuntimeError):
     """The task model's training loss became NaN or infinite: the recipe does not suit
     the labeled set (a large lr on a handful of points, say). The job stops with this
     one line instead of training on NaN and failing later in a metric."""

@@ -14,12 +14,14 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import UserError
+
 # RuntimeError texts of torch.save (C++ streams) when a write fails: they do not say why
 _WRITE_FAILURES = ("iostream error", "file write failed", "PytorchStreamWriter failed")
 LOW_SPACE_BYTES = 16 << 20
 
 
-class DiskFullError(OSError):
+class DiskFullError(UserError, OSError):
     """A write failed because the file system holding it is full."""
 
 

@@ -17,13 +17,9 @@ def log_line(msg: str) -> None:
 def _user_error_hook(exc_type, exc, tb, _default=sys.excepthook):
     """Bad input (a data file, weights, the config) ends the job with its message
     alone; anything else is a bug and keeps its traceback."""
-    from .config import ConfigError
-    from .data import DataError
-    from .engine import TrainingDiverged
-    from .io import DiskFullError
-    from .model import WeightsError
+    from .errors import UserError
 
-    if issubclass(exc_type, (DataError, WeightsError, ConfigError, DiskFullError, TrainingDiverged)):
+    if issubclass(exc_type, UserError):
         print(f"ERROR: {exc}", file=sys.stderr, flush=True)
     else:
         _default(exc_type, exc, tb)
