@@ -42,7 +42,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from alvae.data import draw_subset, load_dataset  # noqa: E402
+from alvae.data import draw_subset  # noqa: E402
+from alvae.datasources import load_dataset  # noqa: E402
 from alvae.loop import run_loop  # noqa: E402
 from alvae.tune import apply_recipe, storage_for, tune_recipe  # noqa: E402
 

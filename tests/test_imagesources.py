@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from alvae import data, imagesources
+from alvae import data, datasources, imagesources
 from alvae.config import ConfigError, validate_config
 from alvae.data import DataError
 
@@ -60,7 +60,7 @@ def folder_spec(root, **kw):
 # --------------------------------------------------------------------- folder
 def test_folder_train_test_layout_matches_a_direct_read(tmp_path):
     written = make_folder(tmp_path)
-    ds = data.load_dataset("imgs", folder_spec(tmp_path))
+    ds = datasources.load_dataset("imgs", folder_spec(tmp_path))
     assert ds.task == "multi-class" and ds.class_names == list(CLASSES)
     assert ds.train_images.shape == (18, 1, 16, 16) and ds.test_images.shape == (9, 1, 16, 16)
     assert ds.val_images is None
@@ -75,7 +75,7 @@ def test_folder_val_split_and_binary_rgb(tmp_path):
     rng = np.random.default_rng(5)
     for c in ("benign", "malignant"):
         write_png(tmp_path / "val" / c / "v.png", image(rng, 16, 3))
-    ds = data.load_dataset("skin", folder_spec(tmp_path))
+    ds = datasources.load_dataset("skin", folder_spec(tmp_path))
     assert ds.task == "binary" and ds.class_names == ["benign", "malignant"]
     assert ds.train_images.shape == (12, 3, 16, 16) and ds.val_images.shape == (2, 3, 16, 16)
     np.testing.assert_array_equal(ds.val_labels, [0, 1])
@@ -84,14 +84,14 @@ def test_folder_val_split_and_binary_rgb(tmp_path):
 def test_folder_single_folder_holds_out_test_size(tmp_path):
     written = make_folder(tmp_path, split=False, n=(10, 0))
     paths = [p for p, _ in written["all"]]
-    ds = data.load_dataset("imgs", folder_spec(tmp_path, test_size=6))
+    ds = datasources.load_dataset("imgs", folder_spec(tmp_path, test_size=6))
     assert len(ds.train_images) == 24 and len(ds.test_images) == 6
     everything = direct(paths)
     perm = np.random.default_rng(0).permutation(30)  # split_seed 0
     np.testing.assert_array_equal(ds.test_images, everything[np.sort(perm[:6])])
     np.testing.assert_array_equal(ds.train_images, everything[np.sort(perm[6:])])
     np.testing.assert_array_equal(ds.train_labels, np.array([k for _, k in written["all"]])[np.sort(perm[6:])])
-    other = data.load_dataset("imgs", folder_spec(tmp_path, test_size=6, split_seed=1))
+    other = datasources.load_dataset("imgs", folder_spec(tmp_path, test_size=6, split_seed=1))
     assert not np.array_equal(other.test_images, ds.test_images)
 
 
@@ -101,7 +101,7 @@ def test_folder_resizes_to_image_size(tmp_path):
     for k, c in enumerate(("a", "b")):
         for i, side in enumerate((20, 31, 12)):
             paths.append(write_png(tmp_path / c / f"{i}.png", image(rng, side)))
-    ds = data.load_dataset("imgs", folder_spec(tmp_path, test_size=2, image_size=16))
+    ds = datasources.load_dataset("imgs", folder_spec(tmp_path, test_size=2, image_size=16))
     assert ds.train_images.shape == (4, 1, 16, 16)
     resized = np.stack([np.asarray(Image.open(p).resize((16, 16), Image.Resampling.BICUBIC))
                         for p in paths])[:, None]
@@ -115,7 +115,7 @@ def test_folder_16bit_png_is_scaled(tmp_path):
     for c in ("a", "b"):
         for i in range(2):
             Image.fromarray(arr16).save(write_png(tmp_path / c / f"{i}.png", image(rng)))
-    ds = data.load_dataset("imgs", folder_spec(tmp_path, test_size=1))
+    ds = datasources.load_dataset("imgs", folder_spec(tmp_path, test_size=1))
     np.testing.assert_array_equal(ds.train_images[0, 0], np.round(arr16 / 257.0).astype(np.uint8))
 
 
@@ -125,7 +125,7 @@ def test_folder_jpeg(tmp_path):
         for i in range(3):
             (tmp_path / c).mkdir(exist_ok=True)
             Image.fromarray(image(rng, 16, 3)).save(tmp_path / c / f"{i}.jpg", quality=90)
-    ds = data.load_dataset("imgs", folder_spec(tmp_path, test_size=2))
+    ds = datasources.load_dataset("imgs", folder_spec(tmp_path, test_size=2))
     assert ds.train_images.shape == (4, 3, 16, 16)
     files = imagesources.folder_files({"source": "folder", "root": str(tmp_path)})
     assert [f.name for f in files] == ["0.jpg", "1.jpg", "2.jpg"] * 2
@@ -145,7 +145,7 @@ def test_folder_truncated_image_names_the_file(tmp_path):
     raw = io.BytesIO()
     Image.fromarray(image(np.random.default_rng(0), 64)).save(raw, "PNG")
     bad.write_bytes(raw.getvalue()[: len(raw.getvalue()) // 2])
-    msg = one_line_error(data.load_dataset, "imgs", folder_spec(tmp_path))
+    msg = one_line_error(datasources.load_dataset, "imgs", folder_spec(tmp_path))
     assert msg.startswith(f"{bad}: unreadable or truncated image") and "truncated" in msg
 
 
@@ -153,7 +153,7 @@ def test_folder_unreadable_image_names_the_file(tmp_path):
     written = make_folder(tmp_path)
     bad = written["test"][0][0]
     bad.write_bytes(b"not a png at all")
-    msg = one_line_error(data.load_dataset, "imgs", folder_spec(tmp_path))
+    msg = one_line_error(datasources.load_dataset, "imgs", folder_spec(tmp_path))
     assert msg.startswith(f"{bad}: unreadable or truncated image (cannot identify image file")
 
 
@@ -161,7 +161,7 @@ def test_folder_empty_class_folder_names_it(tmp_path):
     make_folder(tmp_path)
     (tmp_path / "train" / "fox").mkdir()
     (tmp_path / "train" / "fox" / "notes.txt").write_text("no images here")
-    msg = one_line_error(data.load_dataset, "imgs", folder_spec(tmp_path))
+    msg = one_line_error(datasources.load_dataset, "imgs", folder_spec(tmp_path))
     assert msg.startswith(f"{tmp_path / 'train' / 'fox'}: empty class folder")
 
 
@@ -169,7 +169,7 @@ def test_folder_mixed_channels_names_both_files(tmp_path):
     written = make_folder(tmp_path)
     odd = written["train"][7][0]
     write_png(odd, image(np.random.default_rng(9), 16, 3))
-    msg = one_line_error(data.load_dataset, "imgs", folder_spec(tmp_path))
+    msg = one_line_error(datasources.load_dataset, "imgs", folder_spec(tmp_path))
     assert msg.startswith(f"{odd} is RGB (3 channels) but {written['train'][0][0]} is grayscale")
     assert "mixed channel counts" in msg
 
@@ -178,24 +178,24 @@ def test_folder_sizes_differ_without_image_size(tmp_path):
     written = make_folder(tmp_path)
     odd = written["train"][2][0]
     write_png(odd, image(np.random.default_rng(9), 20))
-    msg = one_line_error(data.load_dataset, "imgs", folder_spec(tmp_path))
+    msg = one_line_error(datasources.load_dataset, "imgs", folder_spec(tmp_path))
     assert msg.startswith(f"{odd} is 20×20 pixels") and "datasets.imgs.image_size" in msg
 
 
 def test_folder_other_layout_errors(tmp_path):
     make_folder(tmp_path / "one", split=False, classes=("only",))
     assert "a single class folder (only)" in one_line_error(
-        data.load_dataset, "x", folder_spec(tmp_path / "one", test_size=1))
+        datasources.load_dataset, "x", folder_spec(tmp_path / "one", test_size=1))
     make_folder(tmp_path / "loose", split=False, classes=("a", "b"))
     stray = write_png(tmp_path / "loose" / "stray.png", image(np.random.default_rng(0)))
-    assert one_line_error(data.load_dataset, "x", folder_spec(tmp_path / "loose", test_size=1)
+    assert one_line_error(datasources.load_dataset, "x", folder_spec(tmp_path / "loose", test_size=1)
                           ).startswith(f"{stray}: an image outside any class folder")
     stray.unlink()
     assert "set datasets.x.test_size" in one_line_error(
-        data.load_dataset, "x", folder_spec(tmp_path / "loose"))
+        datasources.load_dataset, "x", folder_spec(tmp_path / "loose"))
     (tmp_path / "half" / "train" / "a").mkdir(parents=True)
     assert "has train/ but no test/" in one_line_error(
-        data.load_dataset, "x", folder_spec(tmp_path / "half"))
+        datasources.load_dataset, "x", folder_spec(tmp_path / "half"))
 
 
 def _config(spec, subset_size=10, **al):
@@ -248,7 +248,7 @@ def test_csv_single_label_with_split_column(tmp_path):
     manifest = write_manifest(tmp_path / "all.csv", ("file", "diagnosis", "fold"), rows)
     spec = {"source": "csv", "path": str(manifest), "path_column": "file", "label_column": "diagnosis",
             "split_column": "fold"}
-    ds = data.load_dataset("xray", spec)
+    ds = datasources.load_dataset("xray", spec)
     assert ds.task == "multi-class" and ds.class_names == ["covid", "normal", "pneumonia"]
     assert ds.train_images.shape == (8, 1, 16, 16) and len(ds.test_images) == 3 and len(ds.val_images) == 1
     np.testing.assert_array_equal(ds.train_images, direct(files[:8]))
@@ -263,7 +263,7 @@ def test_csv_integer_labels_and_holdout(tmp_path):
     files = make_images(tmp_path, 10, channels=3)
     rows = [(f.name, [1, 3][i % 2]) for i, f in enumerate(files)]
     manifest = write_manifest(tmp_path / "m.csv", ("path", "label"), rows)
-    ds = data.load_dataset("m", {"source": "csv", "path": str(manifest), "test_size": 4})
+    ds = datasources.load_dataset("m", {"source": "csv", "path": str(manifest), "test_size": 4})
     assert ds.task == "binary" and ds.class_names == ["1", "3"]
     assert ds.train_images.shape == (6, 3, 16, 16) and len(ds.test_images) == 4
     perm = np.random.default_rng(0).permutation(10)
@@ -276,7 +276,7 @@ def test_csv_multi_label_columns(tmp_path):
     labels = np.random.default_rng(4).integers(0, 2, (8, 3))
     rows = [(f"img/{f.name}", *labels[i], "test" if i >= 6 else "train") for i, f in enumerate(files)]
     manifest = write_manifest(tmp_path / "m.csv", ("path", "effusion", "edema", "mass", "split"), rows)
-    ds = data.load_dataset("chest", {"source": "csv", "path": str(manifest),
+    ds = datasources.load_dataset("chest", {"source": "csv", "path": str(manifest),
                                      "label_column": ["effusion", "edema", "mass"], "split_column": "split"})
     assert ds.task == "multi-label" and ds.class_names == ["effusion", "edema", "mass"]
     np.testing.assert_array_equal(ds.train_labels, labels[:6])
@@ -287,25 +287,25 @@ def test_csv_errors_name_the_file(tmp_path):
     files = make_images(tmp_path, 4)
     m = write_manifest(tmp_path / "m.csv", ("path", "label"),
                        [(f.name, i % 2) for i, f in enumerate(files)] + [("gone.png", 1)])
-    msg = one_line_error(data.load_dataset, "m", {"source": "csv", "path": str(m), "test_size": 1})
+    msg = one_line_error(datasources.load_dataset, "m", {"source": "csv", "path": str(m), "test_size": 1})
     assert msg.startswith(f"{m} line 6: image {tmp_path / 'gone.png'} does not exist")
     m = write_manifest(tmp_path / "ml.csv", ("path", "a", "b"),
                        [(f.name, 1, 0) for f in files[:2]] + [(files[2].name, 2, 1)])
-    msg = one_line_error(data.load_dataset, "m", {"source": "csv", "path": str(m), "test_size": 1,
+    msg = one_line_error(datasources.load_dataset, "m", {"source": "csv", "path": str(m), "test_size": 1,
                                                    "label_column": ["a", "b"]})
     assert msg.startswith(f"{m} line 4: label column 'a' holds '2'") and "0 or 1" in msg
-    msg = one_line_error(data.load_dataset, "m", {"source": "csv", "path": str(m), "test_size": 1,
+    msg = one_line_error(datasources.load_dataset, "m", {"source": "csv", "path": str(m), "test_size": 1,
                                                    "label_column": "diagnosis"})
     assert msg.startswith(f"{m}: no column 'diagnosis' (columns: path, a, b)")
     m = write_manifest(tmp_path / "s.csv", ("path", "label", "split"),
                        [(f.name, i % 2, "train") for i, f in enumerate(files)])
-    assert one_line_error(data.load_dataset, "m", {"source": "csv", "path": str(m), "split_column": "split"}
+    assert one_line_error(datasources.load_dataset, "m", {"source": "csv", "path": str(m), "split_column": "split"}
                           ) == f"{m}: no test rows in split column 'split'"
     m = write_manifest(tmp_path / "t.csv", ("path", "label", "split"),
                        [(f.name, i % 2, "holdout") for i, f in enumerate(files)])
     assert "line 2: split column 'split' holds 'holdout'" in one_line_error(
-        data.load_dataset, "m", {"source": "csv", "path": str(m), "split_column": "split"})
-    assert one_line_error(data.load_dataset, "m", {"source": "csv", "path": str(tmp_path / "no.csv")}
+        datasources.load_dataset, "m", {"source": "csv", "path": str(m), "split_column": "split"})
+    assert one_line_error(datasources.load_dataset, "m", {"source": "csv", "path": str(tmp_path / "no.csv")}
                           ) == f"{tmp_path / 'no.csv'}: manifest not found"
 
 
@@ -372,7 +372,7 @@ def test_cifar_through_torchvision_matches_a_direct_read(tmp_path, kind):
 
     written = write_cifar(tmp_path, kind)
     spec = {"source": kind, "root": str(tmp_path), "check_md5": False}
-    ds = data.load_dataset("c", spec)
+    ds = datasources.load_dataset("c", spec)
     assert ds.task == "multi-class" and ds.n_classes == (10 if kind == "cifar10" else 100)
     assert ds.class_names[3] == "class3"
     assert ds.train_images.shape == (25, 3, 32, 32) and ds.test_images.shape == (5, 3, 32, 32)
@@ -392,19 +392,19 @@ def test_cifar_through_torchvision_matches_a_direct_read(tmp_path, kind):
 
 def test_cifar_md5_checked_file_by_file(tmp_path):
     write_cifar(tmp_path)
-    msg = one_line_error(data.load_dataset, "c", {"source": "cifar10", "root": str(tmp_path)})
+    msg = one_line_error(datasources.load_dataset, "c", {"source": "cifar10", "root": str(tmp_path)})
     assert msg.startswith(f"{tmp_path / 'cifar-10-batches-py' / 'data_batch_1'}: MD5 mismatch "
                           f"(expected c99cafc152244af753f735de768cd75f")
     assert "datasets.c.check_md5: false" in msg
 
 
 def test_cifar_offline_says_what_to_place_where(tmp_path):
-    msg = one_line_error(data.load_dataset, "c", {"source": "cifar100", "root": str(tmp_path)})
+    msg = one_line_error(datasources.load_dataset, "c", {"source": "cifar100", "root": str(tmp_path)})
     assert msg == (f"cifar100: {tmp_path / 'cifar-100-python' / 'train'} not found. Place the extracted "
                    f"folder cifar-100-python/ or the archive cifar-100-python.tar.gz (from "
                    f"https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz) in {tmp_path}, or set "
                    f"datasets.c.download: true.")
-    msg = one_line_error(data.load_dataset, "c", {"source": "cifar10"})
+    msg = one_line_error(datasources.load_dataset, "c", {"source": "cifar10"})
     assert "not found" in msg and "in data/cifar10," in msg
 
 
@@ -413,12 +413,12 @@ def test_cifar_placed_archive_is_extracted(tmp_path):
     (tmp_path / "root").mkdir()
     with tarfile.open(tmp_path / "root" / "cifar-10-python.tar.gz", "w:gz") as tar:
         tar.add(tmp_path / "build" / "cifar-10-batches-py", arcname="cifar-10-batches-py")
-    ds = data.load_dataset("c", {"source": "cifar10", "root": str(tmp_path / "root"), "check_md5": False})
+    ds = datasources.load_dataset("c", {"source": "cifar10", "root": str(tmp_path / "root"), "check_md5": False})
     np.testing.assert_array_equal(ds.train_images, written["train_data"].reshape(-1, 3, 32, 32))
     (tmp_path / "r2").mkdir()
     (tmp_path / "r2" / "cifar-10-python.tar.gz").write_bytes(b"x")
     assert "MD5 mismatch (expected c58f30108f718f92721af3b95e74349a)" in one_line_error(
-        data.load_dataset, "c", {"source": "cifar10", "root": str(tmp_path / "r2")})
+        datasources.load_dataset, "c", {"source": "cifar10", "root": str(tmp_path / "r2")})
 
 
 def test_cifar_download_failure_is_one_line(tmp_path, monkeypatch):
@@ -426,7 +426,7 @@ def test_cifar_download_failure_is_one_line(tmp_path, monkeypatch):
         raise OSError("Name or service not known")
 
     monkeypatch.setattr("torchvision.datasets.cifar.download_and_extract_archive", offline)
-    msg = one_line_error(data.load_dataset, "c", {"source": "cifar10", "root": str(tmp_path),
+    msg = one_line_error(datasources.load_dataset, "c", {"source": "cifar10", "root": str(tmp_path),
                                                    "download": True})
     assert "download failed (Name or service not known). Place the extracted folder" in msg
 
@@ -453,7 +453,7 @@ def test_svhn_through_torchvision_matches_a_direct_read(tmp_path):
 
     write_svhn(tmp_path)
     spec = {"source": "svhn", "root": str(tmp_path), "check_md5": False}
-    ds = data.load_dataset("s", spec)
+    ds = datasources.load_dataset("s", spec)
     assert ds.task == "multi-class" and ds.class_names == [str(i) for i in range(10)]
     assert ds.train_images.shape == (9, 3, 32, 32) and ds.test_images.shape == (4, 3, 32, 32)
     raw = loadmat(tmp_path / "train_32x32.mat")
@@ -463,20 +463,20 @@ def test_svhn_through_torchvision_matches_a_direct_read(tmp_path):
     raw_test = loadmat(tmp_path / "test_32x32.mat")
     assert (np.where(raw_test["y"][:, 0] == 10, 0, raw_test["y"][:, 0]) == ds.test_labels).all()
     write_svhn(tmp_path, n_train=11)  # label 10 appears: it is the digit 0
-    assert data.load_dataset("s", spec).train_labels[9] == 0
+    assert datasources.load_dataset("s", spec).train_labels[9] == 0
     assert [f.name for f in imagesources.svhn_files(spec)] == ["train_32x32.mat", "test_32x32.mat"]
 
 
 def test_svhn_errors(tmp_path):
-    msg = one_line_error(data.load_dataset, "s", {"source": "svhn", "root": str(tmp_path)})
+    msg = one_line_error(datasources.load_dataset, "s", {"source": "svhn", "root": str(tmp_path)})
     assert msg == (f"svhn: {tmp_path / 'train_32x32.mat'} not found. Place train_32x32.mat and "
                    f"test_32x32.mat (from http://ufldl.stanford.edu/housenumbers/) in {tmp_path}, "
                    f"or set datasets.s.download: true.")
     write_svhn(tmp_path)
-    assert one_line_error(data.load_dataset, "s", {"source": "svhn", "root": str(tmp_path)}).startswith(
+    assert one_line_error(datasources.load_dataset, "s", {"source": "svhn", "root": str(tmp_path)}).startswith(
         f"{tmp_path / 'train_32x32.mat'}: MD5 mismatch (expected e26dedcc434d2e4c54c9b2d4a06d8373")
     (tmp_path / "test_32x32.mat").write_bytes(b"MATLAB 5.0 truncated")
-    assert one_line_error(data.load_dataset, "s", {"source": "svhn", "root": str(tmp_path),
+    assert one_line_error(datasources.load_dataset, "s", {"source": "svhn", "root": str(tmp_path),
                                                    "check_md5": False}
                           ).startswith(f"{tmp_path / 'test_32x32.mat'}: cannot read the test split")
 
@@ -493,10 +493,10 @@ def test_medmnist_plus_size_reads_its_file_and_md5(tmp_path, monkeypatch):
     np.savez(path, **arrays)
     spec = {"source": "medmnist", "flag": "chestmnist", "root": str(tmp_path), "size": 128}
     assert imagesources.medmnist_files(spec) == [path]
-    msg = one_line_error(data.load_dataset, "chest", spec)
+    msg = one_line_error(datasources.load_dataset, "chest", spec)
     assert msg.startswith(f"{path}: MD5 mismatch (expected {INFO['chestmnist']['MD5_128']}")
     monkeypatch.setitem(INFO["chestmnist"], "MD5_128", data.md5sum(path))
-    ds = data.load_dataset("chest", spec)
+    ds = datasources.load_dataset("chest", spec)
     assert ds.train_images.shape == (60, 1, 112, 112) and ds.task == "multi-label"
     # the 28-px file is another file, with its own MD5
     assert imagesources.medmnist_files({**spec, "size": 28}) == [tmp_path / "chestmnist.npz"]

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from .errors import UserError
+from .errors import ConfigError
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
@@ -32,10 +32,6 @@ TRAIN_SPLIT_SIZES = {
 # MedMNIST flags at 28 px: training-split sizes from medmnist's INFO are read at run time;
 # ChestMNIST is listed so that the thesis config is checked before anything downloads.
 MEDMNIST_TRAIN_SIZES = {"chestmnist": 78468}
-
-
-class ConfigError(UserError, ValueError):
-    """A configuration value that cannot work; the message names the key."""
 
 
 def _schema() -> dict:

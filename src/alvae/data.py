@@ -107,7 +107,7 @@ def check_labels(labels: np.ndarray, n: int, task: str, n_classes: int, what: st
     return labels.astype(np.int64)
 
 
-def _finish(name, task, class_names, arrays: dict, where: str, files=()) -> Dataset:
+def finish_dataset(name, task, class_names, arrays: dict, where: str, files=()) -> Dataset:
     splits = {}
     for split in ("train", "test", "val"):
         if f"{split}_images" not in arrays:
@@ -137,7 +137,7 @@ def load_digits_dataset() -> Dataset:
         "train_images": images[train], "train_labels": bunch.target[train],
         "test_images": images[test], "test_labels": bunch.target[test],
     }
-    return _finish("digits", "multi-class", [str(i) for i in range(10)], arrays, "sklearn digits")
+    return finish_dataset("digits", "multi-class", [str(i) for i in range(10)], arrays, "sklearn digits")
 
 
 # ----------------------------------------------------------------------- IDX
@@ -247,7 +247,7 @@ def load_idx_dataset(kind: str, root: str | Path | None = None, download: bool =
         )
     arrays = {key: read_idx(path) for key, path in files.items()}
     names = [str(i) for i in range(10)] if kind == "mnist" else FASHION_CLASSES
-    return _finish(kind, "multi-class", names, arrays, str(root), files.values())
+    return finish_dataset(kind, "multi-class", names, arrays, str(root), files.values())
 
 
 # ------------------------------------------------------------------------ npz
@@ -317,7 +317,7 @@ def load_npz_dataset(path: str | Path, name: str = "npz") -> Dataset:
                 f"if the other classes exist"
             )
         names = [str(i) for i in range(max(n, 2))]
-    return _finish(name, task, names, arrays, str(path), [path])
+    return finish_dataset(name, task, names, arrays, str(path), [path])
 
 
 # ------------------------------------------------------------------- medmnist
@@ -395,34 +395,7 @@ def load_medmnist(flag: str, root: str | Path = "data/medmnist", size: int = 28,
     names = [info["label"][str(i)] for i in range(len(info["label"]))]
     if task == "binary" and len(names) < 2:
         names = names + ["other"]
-    return _finish(flag, task, names, arrays, str(path), [path])
-
-
-# ------------------------------------------------------------------- dispatch
-def _image_sources():
-    from . import imagesources  # imports this module
-
-    return imagesources
-
-
-def load_dataset(name: str, spec: dict) -> Dataset:
-    """Load the dataset described by one ``datasets.<name>`` config entry."""
-    source = spec["source"]
-    if source == "digits":
-        ds = load_digits_dataset()
-    elif source in ("mnist", "fashion_mnist"):
-        ds = load_idx_dataset(source, spec.get("root"), spec.get("download", False))
-    elif source == "medmnist":
-        ds = load_medmnist(spec["flag"], spec.get("root") or "data/medmnist", spec.get("size", 28),
-                           spec.get("download", False), spec.get("check_md5", True), spec.get("url"))
-    elif source == "npz":
-        ds = load_npz_dataset(spec["path"], name)
-    elif source in _image_sources().LOADERS:  # folder, csv, cifar10, cifar100, svhn
-        ds = _image_sources().LOADERS[source](name, spec)
-    else:
-        raise DataError(f"datasets.{name}.source: unknown source {source!r}")
-    ds.name = name
-    return ds
+    return finish_dataset(flag, task, names, arrays, str(path), [path])
 
 
 # --------------------------------------------------------------------- subset

@@ -5,3 +5,7 @@ message alone, one line, without a traceback (alvae.logs)."""
 
 class UserError(Exception):
     """Bad input: the message names the key or the file and says what to do."""
+
+
+class ConfigError(UserError, ValueError):
+    """A configuration value that cannot work; the message names the key."""

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import DataError, Dataset, _finish, md5sum
+from .data import DataError, Dataset, finish_dataset, md5sum
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".pgm", ".pbm",
                     ".tif", ".tiff", ".webp")
@@ -219,7 +219,7 @@ def load_folder(name: str, spec: dict) -> Dataset:
     binary for two classes, else multi-class."""
     classes, splits = scan_folder(spec, f"datasets.{name}")
     arrays = _decode_splits(name, spec, splits)
-    return _finish(name, task_of(len(classes)), classes, arrays, str(spec["root"]), [spec["root"]])
+    return finish_dataset(name, task_of(len(classes)), classes, arrays, str(spec["root"]), [spec["root"]])
 
 
 def folder_files(spec: dict) -> list:
@@ -350,7 +350,7 @@ def load_csv(name: str, spec: dict) -> Dataset:
     """A ``source: csv`` dataset (see :func:`scan_csv`)."""
     task, names, splits = scan_csv(spec, f"datasets.{name}")
     arrays = _decode_splits(name, spec, splits)
-    return _finish(name, task, names, arrays, str(spec["path"]), [spec["path"]])
+    return finish_dataset(name, task, names, arrays, str(spec["path"]), [spec["path"]])
 
 
 def csv_files(spec: dict) -> list:
@@ -486,7 +486,7 @@ def load_torchvision(name: str, spec: dict) -> Dataset:
         else:  # N×32×32×3 (HWC), as torchvision keeps it
             arrays[f"{split}_images"], arrays[f"{split}_labels"] = ds.data, np.asarray(ds.targets)
             classes = list(ds.classes)
-    return _finish(name, "multi-class", classes, arrays, str(root), [root])
+    return finish_dataset(name, "multi-class", classes, arrays, str(root), [root])
 
 
 def cifar_files(spec: dict) -> list:

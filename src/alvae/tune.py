@@ -39,7 +39,7 @@ from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
-from .config import ConfigError
+from .errors import ConfigError
 from .runkey import array_digest, config_hash
 
 # task_model keys a search may vary (tune.space), and which of them are integers

@@ -1,6 +1,7 @@
 """Snakemake adapter: the evaluation splits of one dataset (rule eval_split)."""
 
-from alvae.data import draw_subset, load_dataset, save_eval
+from alvae.data import draw_subset, save_eval
+from alvae.datasources import load_dataset
 from alvae.datachecks import check_dataset, split_overlaps
 from alvae.logs import console_line, job_logger
 from alvae.sourcefiles import DigestStore, fetch_options, record_download

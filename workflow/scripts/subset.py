@@ -1,6 +1,7 @@
 """Snakemake adapter: load one dataset, check it and draw its pool (rules subset, subset_per_seed)."""
 
-from alvae.data import draw_subset, load_dataset, pool_seed, save_pool
+from alvae.data import draw_subset, pool_seed, save_pool
+from alvae.datasources import load_dataset
 from alvae.datachecks import check_dataset
 from alvae.logs import job_logger
 from alvae.sourcefiles import DigestStore, fetch_options, record_download
