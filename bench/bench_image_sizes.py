@@ -2,7 +2,7 @@
 
 For each size, on random uint8 images (the cost does not depend on the pixels):
 
-* the task model (ResNet-18 as ``alvae.engine.build_model`` makes it, ``input_size``
+* the task model (ResNet-18 as ``alvae.training.engine.build_model`` makes it, ``input_size``
   null so that it sees the images at their size) with ``stem: imagenet`` and
   ``stem: small``: seconds per image of one SGD training step (forward, backward,
   update) and of the feature pass (forward, no gradient);
@@ -34,7 +34,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from alvae.engine import build_model  # noqa: E402
+from alvae.training.engine import build_model  # noqa: E402
 from alvae.representations.vae import VAE  # noqa: E402
 
 SIZES = (28, 64, 128, 224)

@@ -2,15 +2,15 @@
 recipe, the hand-set strong one (issue 12) and the tuned one (issue 18).
 
 Pool of 8,000 training images, 2,000 test images (both drawn with seed 0,
-``alvae.data.draw_subset``), 1,000 random labels per seed
-(``alvae.loop.initial_labeled``, the round-0 set of every AL run), no
+``alvae.data.loaders.draw_subset``), 1,000 random labels per seed
+(``alvae.al.loop.initial_labeled``, the round-0 set of every AL run), no
 ImageNet weights (offline). One ``run_loop`` round 0 per recipe and seed.
 
 - ``thesis``: config.yaml's ``task_model`` (weights null).
 - ``strong``: the hand-set recipe presets/strong.yaml held before it was tuned
   (28-px stem, augmentation, lr 0.05, cosine, min_steps 2000, 10 % hold-out);
   ``--set`` overrides its keys (e.g. a CPU-sized ``min_steps``).
-- ``tuned``: an Optuna study (``alvae.tune``) on the round-0 labels alone, whose
+- ``tuned``: an Optuna study (``alvae.training.tune``) on the round-0 labels alone, whose
   fixed recipe (trial 0) is ``thesis``, then the final training with the chosen
   keys. ``--tune-scope dataset`` runs one study on the first seed's labels (as
   the workflow's default), ``seed`` one per seed. The study is kept in SQLite
@@ -42,10 +42,10 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from alvae.data import draw_subset  # noqa: E402
-from alvae.datasources import load_dataset  # noqa: E402
-from alvae.loop import run_loop  # noqa: E402
-from alvae.tune import apply_recipe, storage_for, tune_recipe  # noqa: E402
+from alvae.data.loaders import draw_subset  # noqa: E402
+from alvae.data.sources import load_dataset  # noqa: E402
+from alvae.al.loop import run_loop  # noqa: E402
+from alvae.training.tune import apply_recipe, storage_for, tune_recipe  # noqa: E402
 
 THESIS = {"weights": None, "grayscale": "repeat", "input_size": 28, "lr": 0.001, "momentum": 0.9,
           "weight_decay": 0.0, "batch_size": 128, "epochs_initial": 10, "epochs_per_round": 5,

@@ -35,8 +35,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from alvae.data import FASHION_MNIST_DEBIAN, draw_subset  # noqa: E402
-from alvae.datasources import load_dataset  # noqa: E402
+from alvae.data.loaders import FASHION_MNIST_DEBIAN, draw_subset  # noqa: E402
+from alvae.data.sources import load_dataset  # noqa: E402
 from alvae.representations import train_representation  # noqa: E402
 from alvae.representations.diagnostics import knn_accuracy  # noqa: E402
 from alvae.representations.vae import encode_means  # noqa: E402

@@ -17,14 +17,14 @@ engine/compute_bound.
 Optional parts (``make gpu-check`` asks for all three on a GPU):
 
 * ``--compile-modes none default cudagraphs``: the engine with
-  ``task_model.compile`` in each mode (:mod:`alvae.accel`): the first round's
+  ``task_model.compile`` in each mode (:mod:`alvae.training.accel`): the first round's
   seconds (compilation included), then a second round on the same compiled
   module (a fresh seeded model adopted into it, as the AL loop does), timed:
   images/s and the speed-up over ``none``;
 * ``--jobs-per-gpu 1 2 4``: that many engine processes training at once on the
   one device (as ``gpu.jobs_per_gpu`` packs AL jobs); their summed images/s;
 * ``--deterministic-cost``: the engine with ``task_model.deterministic`` off and
-  on (:mod:`alvae.determinism`), images/s of each.
+  on (:mod:`alvae.training.determinism`), images/s of each.
 
     python bench/bench_training.py                 # CPU here
     python bench/bench_training.py --device cuda   # on a GPU machine
@@ -49,7 +49,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from alvae import accel, determinism  # noqa: E402
-from alvae.engine import DevicePool, TrainConfig, build_model, infer, train_model  # noqa: E402
+from alvae.training.engine import DevicePool, TrainConfig, build_model, infer, train_model  # noqa: E402
 
 
 def sync(device):

@@ -39,7 +39,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from alvae.data import draw_subset, load_digits_dataset
+from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.strategies.vaal import (DEFAULTS, n_iterations, prob_labeled, resolve_image_size,
                                    train_vaal)
 

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from alvae import accel, determinism
-from alvae.data import draw_subset, load_digits_dataset
-from alvae.engine import DevicePool, TrainConfig, build_model, infer, train_model
-from alvae.loop import run_loop
+from alvae.training import accel
+from alvae.training import determinism
+from alvae.data.loaders import draw_subset, load_digits_dataset
+from alvae.training.engine import DevicePool, TrainConfig, build_model, infer, train_model
+from alvae.al.loop import run_loop
 
 TM = {"weights": None, "grayscale": "repeat", "input_size": None}
 QUIET = lambda msg: None  # noqa: E731

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.alpha import latent_share, measured_alpha, split_label, spread, spread_alpha
-from alvae.data import draw_subset, load_digits_dataset
-from alvae.engine import DevicePool, TrainConfig, build_model, infer, train_model
-from alvae.loop import initial_labeled, round_seed, run_loop
+from alvae.strategies.alpha import latent_share, measured_alpha, split_label, spread, spread_alpha
+from alvae.data.loaders import draw_subset, load_digits_dataset
+from alvae.training.engine import DevicePool, TrainConfig, build_model, infer, train_model
+from alvae.al.loop import initial_labeled, round_seed, run_loop
 from test_loop import LLOSS, QUIET, SMALL_AL, SMALL_TM
 
 
@@ -137,5 +137,5 @@ def test_schema_accepts_alpha_labels_and_names_bad_ones():
     for bad in ("coreset@0.5", "coreset_vae@-1", "coreset_vae@x"):
         cfg = copy.deepcopy(base)
         cfg["strategies"] = ["random", bad]
-        with pytest.raises(ConfigError, match=rf"strategies\.1: '{re.escape(bad)}' is not one of"):
+        with pytest.raises(ConfigError, match=rf"strategies\.1: '{re.escape(bad)}' is not allowed; expected one of"):
             validate_config(cfg)

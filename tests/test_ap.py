@@ -1,10 +1,10 @@
-"""alvae.metrics.average_precision against scikit-learn on hand examples."""
+"""alvae.training.metrics.average_precision against scikit-learn on hand examples."""
 
 import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score
 
-from alvae.metrics import average_precision, scores
+from alvae.training.metrics import average_precision, scores
 
 
 def test_multilabel_ap_by_hand_and_sklearn():
@@ -45,7 +45,7 @@ def test_our_average_differs_from_sklearn_macro_and_counts_the_labels_left_out()
     both classes (scikit-learn's macro AUC is undefined then)."""
     import warnings
 
-    from alvae.metrics import auc, left_out
+    from alvae.training.metrics import auc, left_out
 
     y = np.array([[1, 0, 1], [0, 0, 1], [1, 0, 1], [0, 0, 1]])
     p = np.array([[0.9, 0.2, 0.5], [0.4, 0.3, 0.6], [0.35, 0.8, 0.7], [0.1, 0.6, 0.2]])

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.data import draw_subset, load_digits_dataset, load_npz_dataset
-from alvae.loop import run_loop
+from alvae.data.loaders import draw_subset, load_digits_dataset, load_npz_dataset
+from alvae.al.loop import run_loop
 from alvae.strategies import get_strategy
 from alvae.strategies.badge import badge_select, gradient_factors, sq_dists_to
 from alvae.strategies.bald import bald_scores
@@ -338,7 +338,7 @@ def test_latent_space_needs_latents(digits):
 
 
 def test_bald_trains_with_dropout_only_for_bald(digits):
-    from alvae.engine import build_model
+    from alvae.training.engine import build_model
 
     m = build_model("multi-class", 10, 1, TASK_MODEL, 0, "cpu", dropout=0.3)
     assert isinstance(m.drop, torch.nn.Dropout) and m.drop.p == 0.3

@@ -1,4 +1,4 @@
-"""The all-labels ceiling (alvae.ceiling): what it reads, how long it trains."""
+"""The all-labels ceiling (alvae.training.ceiling): what it reads, how long it trains."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from alvae import ceiling, engine
-from alvae.data import Subset
+from alvae.training import ceiling
+from alvae.training import engine
+from alvae.data.loaders import Subset
 
 AL = {"initial_labels": 40, "labels_per_round": 40, "final_labels": 120}
 TASK_MODEL = {"weights": None, "input_size": None, "batch_size": 32, "epochs_initial": 1,

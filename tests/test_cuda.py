@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.data import draw_subset, load_digits_dataset
-from alvae.engine import DevicePool, TrainConfig, _prepare, build_model, infer, train_model
-from alvae.loop import run_loop
+from alvae.data.loaders import draw_subset, load_digits_dataset
+from alvae.training.engine import DevicePool, TrainConfig, _prepare, build_model, infer, train_model
+from alvae.al.loop import run_loop
 from alvae.strategies.coreset import k_center_greedy
 from conftest import REPO
 
@@ -148,7 +148,7 @@ def test_vae_on_cuda(digits):
 LEASE = r"""
 import json, os, sys
 import torch
-from alvae.devices import lease_device, visible_gpus
+from alvae.training.devices import lease_device, visible_gpus
 gpus = visible_gpus()
 with lease_device(True, 2, sys.argv[1], log=lambda m: None) as dev:
     x = torch.ones(1000, device=dev)
@@ -211,7 +211,7 @@ def test_representation_kinds_train_on_cuda(digits, kind):
 
 def test_vaal_and_per_round_retraining_on_cuda(digits):
     from alvae.representations import train_representation
-    from alvae.retrain import RoundRetrainer
+    from alvae.representations.retrain import RoundRetrainer
 
     al = {"initial_labels": 60, "labels_per_round": 40, "final_labels": 140}
     rows, picks = run_loop(digits, "vaal", 0, al, LOOP_TM, {}, device="cuda", log=QUIET,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alvae import data
-from alvae.data import DataError
+from alvae.data import loaders as data
+from alvae.data.loaders import DataError
 
 from conftest import medmnist_arrays, write_idx
 

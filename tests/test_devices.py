@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from alvae.devices import lease_device, try_lease, visible_gpus
+from alvae.training.devices import lease_device, try_lease, visible_gpus
 from conftest import REPO
 
 
@@ -33,7 +33,7 @@ def test_jobs_per_gpu_fills_each_gpu_before_sharing(tmp_path):
 
 HOLD = r"""
 import sys, time
-from alvae.devices import lease_device
+from alvae.training.devices import lease_device
 with lease_device(True, 1, sys.argv[1], log=lambda m: print(m, flush=True)) as dev:
     import os
     print("VISIBLE", os.environ["CUDA_VISIBLE_DEVICES"], flush=True)

@@ -15,9 +15,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from alvae import data, datasources, imagesources
+from alvae.data import loaders as data
+from alvae.data import sources as datasources
+from alvae.data import imagesources
 from alvae.config import ConfigError, validate_config
-from alvae.data import DataError
+from alvae.data.loaders import DataError
 
 CLASSES = ("cat", "dog", "eel")
 
@@ -532,7 +534,7 @@ def test_torchvision_sources_checked_before_any_job():
 
 # --------------------------------------------------------------------- digest
 def _identity(spec, store_dir, **fetch):
-    from alvae.sourcefiles import DigestStore, source_identity
+    from alvae.data.sourcefiles import DigestStore, source_identity
 
     return source_identity("imgs", {**spec, **fetch}, DigestStore(store_dir))
 
@@ -569,7 +571,7 @@ def test_an_image_moved_to_another_class_changes_the_identity(tmp_path):
 
 
 def test_csv_and_torchvision_identities_follow_the_content(tmp_path):
-    from alvae.data import DataError
+    from alvae.data.loaders import DataError
 
     files = make_images(tmp_path, 4)
     m = write_manifest(tmp_path / "m.csv", ("path", "label"), [(f.name, i % 2) for i, f in enumerate(files)])

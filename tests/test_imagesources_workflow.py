@@ -29,7 +29,7 @@ def _folder_config(tmp_path, root, **spec):
 
 
 def test_folder_pool_reruns_exactly_when_an_image_changes(tmp_path):
-    from alvae.data import load_subset
+    from alvae.data.loaders import load_subset
 
     root = tmp_path / "imgs"
     written = make_folder(root, split=False, size=20, n=(20, 0))  # 60 images of 20×20, 3 classes

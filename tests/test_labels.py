@@ -8,12 +8,12 @@ import re
 import pytest
 import yaml
 
-from alvae.alpha import split_label
+from alvae.strategies.alpha import split_label
 from alvae.config import ConfigError, validate_config
 from alvae.labels import parse_label, retrain_of, strategy_of, without_retrain
-from alvae.plots import style
+from alvae.analysis.plots import style
 from conftest import REPO
-from alvae.stats import (OTHER_FAMILY, RANDOM_FAMILY, RETRAIN_FAMILY, THESIS_FAMILY,
+from alvae.analysis.stats import (OTHER_FAMILY, RANDOM_FAMILY, RETRAIN_FAMILY, THESIS_FAMILY,
                          default_pairs, pair_family)
 
 

@@ -1,4 +1,4 @@
-"""Labels saved (alvae.labels_saved) on constructed curves with a known answer."""
+"""Labels saved (alvae.analysis.labels_saved) on constructed curves with a known answer."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvae.labels_saved import (BEYOND, COLUMNS, labels_needed, labels_saved, labels_saved_figure,
+from alvae.analysis.labels_saved import (BEYOND, COLUMNS, labels_needed, labels_saved, labels_saved_figure,
                                 monotone_curve, summary_rst)
 
 BUDGETS = [100, 200, 300, 400, 500]

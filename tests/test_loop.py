@@ -10,9 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from alvae.data import draw_subset, load_digits_dataset
-from alvae.loop import initial_labeled, run_loop
-from alvae.metrics import accuracy, auc
+from alvae.data.loaders import draw_subset, load_digits_dataset
+from alvae.al.loop import initial_labeled, run_loop
+from alvae.training.metrics import accuracy, auc
 from conftest import REPO
 
 TASK_MODEL = {"weights": None, "input_size": None, "lr": 0.001, "momentum": 0.9, "batch_size": 32,
@@ -63,8 +63,8 @@ def test_initial_labels_shared_and_seeded():
 
 KILL_SCRIPT = r"""
 import json, os, signal, sys
-from alvae.data import draw_subset, load_digits_dataset
-from alvae.loop import run_loop
+from alvae.data.loaders import draw_subset, load_digits_dataset
+from alvae.al.loop import run_loop
 cfg = json.loads(sys.argv[1])
 kill_at = cfg.pop("kill_at")
 sub = draw_subset(load_digits_dataset(), 300, seed=0)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.lossnet import LossPredictionModule, pair_margin_loss
+from alvae.training.lossnet import LossPredictionModule, pair_margin_loss
 from alvae.strategies import SelectionContext, get_strategy
 
 

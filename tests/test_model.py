@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from alvae.model import TaskModel, WeightsError
+from alvae.training.model import TaskModel, WeightsError
 
 
 def test_outputs_blocks_and_features():

@@ -1,11 +1,11 @@
-"""alvae.plots: the figures exist, open, have the expected size and are not blank."""
+"""alvae.analysis.plots: the figures exist, open, have the expected size and are not blank."""
 
 import matplotlib.image as mpimg
 import numpy as np
 import pandas as pd
 import pytest
 
-from alvae.plots import (_significant_budgets, cd_figure, curves_figure, curves_title,
+from alvae.analysis.plots import (_significant_budgets, cd_figure, curves_figure, curves_title,
                          learning_curves, ppm_figure, selection_points, tsne_embed,
                          tsne_figure, tsne_pair)
 
@@ -169,7 +169,7 @@ def test_cd_figure_says_when_no_pair_can_be_separated(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
     figs = []
-    monkeypatch.setattr("alvae.plots._save", lambda fig, a, b: figs.append(fig) or (a, b))
+    monkeypatch.setattr("alvae.analysis.plots._save", lambda fig, a, b: figs.append(fig) or (a, b))
     info = {"n_blocks": 3, "friedman_p": 0.05, "nemenyi_cd": 1.9, "separable": False,
             "min_p_wilcoxon": 0.25, "min_p_holm": 1.0, "n_pairs": 3}
     cd_figure({"a": 1.0, "b": 2.0, "c": 3.0}, [["a", "b", "c"]], "primary", info, 0.05,

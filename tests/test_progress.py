@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.data import draw_subset, load_digits_dataset
+from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.logs import Progress, format_duration
 
 LINE = re.compile(r"^(?P<name>.+) (?P<unit>\w+) (?P<i>\d+)/(?P<n>\d+) \((?P<pct>[\d.]+) %\)"
@@ -85,7 +85,7 @@ def sub():
 
 def _train_all(sub, log):
     """One small run of every trainer; returns what each produced."""
-    from alvae.engine import DevicePool, TrainConfig, build_model, train_model
+    from alvae.training.engine import DevicePool, TrainConfig, build_model, train_model
     from alvae.representations import train_representation
     from alvae.strategies.vaal import DEFAULTS, train_vaal
 
@@ -125,7 +125,7 @@ def test_every_trainer_logs_progress_and_lines_change_nothing(sub, monkeypatch):
 
 def test_per_round_retraining_logs_progress(sub):
     from alvae.representations import train_representation
-    from alvae.retrain import RoundRetrainer
+    from alvae.representations.retrain import RoundRetrainer
 
     cfg = {"latent_dim": 4, "epochs": 1, "lr": 1e-3, "weight_decay": 5e-3, "batch_size": 32}
     first = train_representation("vae", sub.pool_images, None, None, task=sub.task,

@@ -1,4 +1,4 @@
-"""alvae.ranking: PPM counts on a table with a known answer; Friedman, Wilcoxon-Holm and
+"""alvae.analysis.ranking: PPM counts on a table with a known answer; Friedman, Wilcoxon-Holm and
 the Nemenyi critical value against scipy and published values."""
 
 import numpy as np
@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from alvae.ranking import (block_means, cliques, friedman, mean_ranks, nemenyi_cd,
+from alvae.analysis.ranking import (block_means, cliques, friedman, mean_ranks, nemenyi_cd,
                            pairwise_penalty, ppm, rank_table, smallest_p, wilcoxon_holm,
                            with_primary)
-from alvae.stats import holm
+from alvae.analysis.stats import holm
 
 NOISE = [0.000, 0.004, -0.003, 0.002, -0.001]  # per seed, shared by all strategies
 

@@ -1,4 +1,4 @@
-"""Classifier recipe options (alvae.recipe): off by default and then bit-for-bit
+"""Classifier recipe options (alvae.training.recipe): off by default and then bit-for-bit
 the old training; each option checked on its own."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from alvae.config import validate_config
-from alvae.data import draw_subset, load_digits_dataset
-from alvae.engine import DevicePool, TrainConfig, build_model, train_model
-from alvae.loop import run_loop
-from alvae.recipe import (augment_uint8, make_scheduler, planned_epochs, split_validation,
+from alvae.data.loaders import draw_subset, load_digits_dataset
+from alvae.training.engine import DevicePool, TrainConfig, build_model, train_model
+from alvae.al.loop import run_loop
+from alvae.training.recipe import (augment_uint8, make_scheduler, planned_epochs, split_validation,
                           validation_size)
 
 QUIET = lambda msg: None  # noqa: E731
@@ -104,7 +104,7 @@ def test_holdout_keeps_the_best_epoch(digits):
     assert len(accs) == 5
     best = int(np.argmax(accs)) + 1
     assert logs[-1].endswith(f"kept epoch {best} (holdout_acc {max(accs):.4f})")
-    from alvae.engine import _holdout_accuracy
+    from alvae.training.engine import _holdout_accuracy
     assert _holdout_accuracy(model, pool, val, cfg) == pytest.approx(max(accs), abs=1e-4)
 
 
@@ -121,7 +121,7 @@ def test_small_stem_keeps_resolution():
 
 
 def test_batch_bounds_merge_a_tiny_last_batch():
-    from alvae.recipe import batch_bounds, steps_per_epoch
+    from alvae.training.recipe import batch_bounds, steps_per_epoch
 
     assert batch_bounds(64, 32) == [(0, 32), (32, 64)]
     assert batch_bounds(33, 32) == [(0, 33)]          # a last batch of 1: merged
@@ -148,7 +148,7 @@ def test_tiny_last_batch_trains_to_a_finite_loss(digits, n):
     to blow BatchNorm's running variance up (final train loss 3,440 at n = 34, lr 0.1;
     a batch of 1 was skipped); merged into the batch before, training fits and the
     evaluation is finite."""
-    from alvae.engine import infer
+    from alvae.training.engine import infer
 
     pool = DevicePool(digits.pool_images, digits.pool_labels, digits.task, "cpu")
     tm = dict(TASK_MODEL, batch_size=32, lr=0.1)

@@ -1,10 +1,10 @@
-"""alvae.report: the summary is written from the numbers; settings and versions."""
+"""alvae.analysis.report: the summary is written from the numbers; settings and versions."""
 
 import numpy as np
 import pandas as pd
 
-from alvae.report import NULL_PHRASE, settings_rst, software_versions, summary_rst
-from alvae.stats import verdict
+from alvae.analysis.report import NULL_PHRASE, settings_rst, software_versions, summary_rst
+from alvae.analysis.stats import verdict
 
 
 def make_tests(p_holm_vae, p_holm_random=(0.6, 0.7, 0.8), p_equiv_vae=(0.5, 0.5, 0.5),
@@ -115,8 +115,8 @@ def test_summary_states_method_families_and_power():
 
 def one_seed_tests():
     """What stats.paired_tests writes for one seed: nothing testable."""
-    from alvae.stats import paired_tests, paired_tests_aulc
-    from alvae.results import aulc
+    from alvae.analysis.stats import paired_tests, paired_tests_aulc
+    from alvae.analysis.results import aulc
 
     rows = [dict(dataset="pneumonia", strategy=s, seed=0, round=r, n_labels=100 * (r + 1),
                  test_acc=0.6 + 0.01 * r + (0.02 if s == "coreset" else 0), test_auc=0.7)
@@ -146,7 +146,7 @@ def test_ranking_sentence():
 
 
 def test_ranking_sentence_states_what_the_blocks_can_resolve():
-    from alvae.ranking import smallest_p
+    from alvae.analysis.ranking import smallest_p
 
     p, holm = smallest_p(3, 28)
     primary = {"metric": "primary", "label": "primary metric (digits: test_acc)", "role": "primary",
@@ -208,8 +208,8 @@ def _study(spread, seeds, strategies=("random", "coreset", "coreset_vae"), round
 
 
 def _summary_of(runs):
-    from alvae.results import aulc
-    from alvae.stats import default_pairs, paired_tests, paired_tests_aulc
+    from alvae.analysis.results import aulc
+    from alvae.analysis.stats import default_pairs, paired_tests, paired_tests_aulc
 
     pairs = default_pairs(list(dict.fromkeys(runs["strategy"])))
     metrics = ["test_acc", "test_auc"]
@@ -234,7 +234,7 @@ def test_an_evaluation_split_sharing_training_images_is_stated_in_the_summary():
     """issue 17: the overlap reaches the report, not only two job logs."""
     import pandas as pd
 
-    from alvae.report import summary_rst
+    from alvae.analysis.report import summary_rst
 
     datasets = pd.DataFrame([{"dataset": "mine", "task": "multi-class", "n_test": 297,
                               "test_shared": 100, "val_shared": 0},

@@ -1,10 +1,10 @@
-"""alvae.results: loading runs, summaries with t CIs, AULC, the all-negative baseline."""
+"""alvae.analysis.results: loading runs, summaries with t CIs, AULC, the all-negative baseline."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from alvae.results import (all_negative_accuracy, aulc, dataset_info, load_runs,
+from alvae.analysis.results import (all_negative_accuracy, aulc, dataset_info, load_runs,
                            majority_class_accuracy, summarize, trivial_baseline)
 
 COLUMNS = ["round", "n_labels", "test_acc", "test_auc", "val_acc", "val_auc", "train_acc",

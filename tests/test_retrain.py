@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from alvae.data import draw_subset, load_digits_dataset
+from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.representations import train_representation
-from alvae.retrain import RoundRetrainer, load_representation_state, state_digest
+from alvae.representations.retrain import RoundRetrainer, load_representation_state, state_digest
 from test_loop import LLOSS, QUIET, SMALL_AL, SMALL_TM, _strip
 
 VAE_CFG = {"latent_dim": 4, "epochs": 1, "lr": 1e-3, "weight_decay": 5e-3, "batch_size": 64}
@@ -39,7 +39,7 @@ def _retrainer(res, kind, seed=0):
 
 @pytest.mark.parametrize("kind,strategy", [("cvae", "coreset_cvae"), ("vae", "lloss_vae")])
 def test_per_round_changes_the_latents_and_resumes_identically(pool, tmp_path, kind, strategy):
-    from alvae.loop import run_loop
+    from alvae.al.loop import run_loop
 
     sub, res = pool
     ref_rt = _retrainer(res, kind)
@@ -89,7 +89,7 @@ def test_per_round_changes_the_latents_and_resumes_identically(pool, tmp_path, k
 
 
 def test_resume_key_covers_the_representation(pool, tmp_path):
-    from alvae.loop import run_loop
+    from alvae.al.loop import run_loop
 
     sub, res = pool
     with pytest.raises(Killed):

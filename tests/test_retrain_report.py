@@ -1,4 +1,4 @@
-"""alvae.retrain_report: the per-round kNN table and the first/last-round t-SNE."""
+"""alvae.analysis.retrain_report: the per-round kNN table and the first/last-round t-SNE."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from alvae.retrain_report import latent_knn_rounds_table, save_round_tsne, tsne_panels
+from alvae.analysis.retrain_report import latent_knn_rounds_table, save_round_tsne, tsne_panels
 
 
 def test_knn_table_means_and_t_interval_over_seeds():

@@ -14,11 +14,11 @@ import torch
 import yaml
 
 from alvae.config import ConfigError, read_yaml, validate_config
-from alvae.data import (DataError, draw_subset, load_digits_dataset, load_idx_dataset,
+from alvae.data.loaders import (DataError, draw_subset, load_digits_dataset, load_idx_dataset,
                         load_npz_dataset, read_npz)
-from alvae.datachecks import check_dataset
+from alvae.data.checks import check_dataset
 from alvae.io import DiskFullError, atomic_path
-from alvae.loop import load_state, run_loop, save_state
+from alvae.al.loop import load_state, run_loop, save_state
 from conftest import REPO, write_idx
 
 TASK_MODEL = {"weights": None, "input_size": None, "lr": 0.001, "momentum": 0.9, "batch_size": 32,

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.data import draw_subset
-from alvae.datasources import load_dataset
+from alvae.data.loaders import draw_subset
+from alvae.data.sources import load_dataset
 from alvae.representations import REPRESENTATION_KINDS, train_representation
 from alvae.representations import diagnostics as diag
 from alvae.representations.simclr import DEFAULTS, augment, nt_xent

@@ -1,12 +1,12 @@
-"""alvae.stats: paired tests against scipy, Holm by hand, edge cases as notes."""
+"""alvae.analysis.stats: paired tests against scipy, Holm by hand, edge cases as notes."""
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from alvae.power import minimal_detectable_effect, paired_power, seeds_needed
-from alvae.stats import (BEFORE_QUERY, adjust, benjamini_hochberg, default_metrics, default_pairs,
+from alvae.analysis.power import minimal_detectable_effect, paired_power, seeds_needed
+from alvae.analysis.stats import (BEFORE_QUERY, adjust, benjamini_hochberg, default_metrics, default_pairs,
                          holm, metrics_for, pair_family, paired_tests, paired_tests_aulc,
                          primary_metric, to_markdown, tost_paired, verdict)
 
@@ -263,7 +263,7 @@ def test_families_on_constructed_runs(method):
         assert g["p_equiv_adj"].to_numpy() == pytest.approx(adjust(g["p_equiv"].to_numpy(), method))
     assert (t["significant"] == (t["p_adj"] < 0.05)).all()
     # AULC: families of the same split, one row per pair
-    from alvae.results import aulc
+    from alvae.analysis.results import aulc
     a = paired_tests_aulc(aulc(df, "test_acc"), pairs, correction=method)
     fam = a[a["family"] == "d1 / test_acc / AULC / X vs X_<VAE kind>"]
     assert len(fam) == 2
@@ -467,7 +467,7 @@ def test_primary_metric_and_roles():
     t = paired_tests(runs({"x": A, "y": B}), [("x", "y")], ["test_auc", "test_acc"],
                      primary={"d": "test_acc"})
     assert set(t.loc[t["metric"] == "test_acc", "role"]) == {"primary"}
-    from alvae.results import aulc
+    from alvae.analysis.results import aulc
     df = runs({"x": A, "y": B})
     a = paired_tests_aulc(pd.concat([aulc(df, m) for m in ("test_acc", "test_auc")]),
                           [("x", "y")], metric=["test_acc", "test_auc"])

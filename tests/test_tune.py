@@ -1,4 +1,4 @@
-"""The tuning stage's library (alvae.tune): what the search reads, the fixed recipe as
+"""The tuning stage's library (alvae.training.tune): what the search reads, the fixed recipe as
 trial 0, resuming a killed study, storages, folds, pruning and the recipe file."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from alvae.config import ConfigError
-from alvae.data import draw_subset, load_digits_dataset
-from alvae.loop import initial_labeled
-from alvae.tune import (apply_recipe, chosen_recipe, counted_trials, cv_folds, distributions,
+from alvae.data.loaders import draw_subset, load_digits_dataset
+from alvae.al.loop import initial_labeled
+from alvae.training.tune import (apply_recipe, chosen_recipe, counted_trials, cv_folds, distributions,
                         history_figure, labeled_set, read_recipe, run_study, storage_for,
                         tune_recipe, write_recipe)
 
@@ -203,7 +203,7 @@ def test_recipe_file_round_trip_and_history(reference, tmp_path):
 
 
 def test_classifier_page_sets_both_recipes_side_by_side_and_warns(reference):
-    from alvae.report import classifier_rst
+    from alvae.analysis.report import classifier_rst
 
     recipe, table, _ = reference
     runs = pd.DataFrame([
@@ -230,7 +230,7 @@ def test_classifier_page_sets_both_recipes_side_by_side_and_warns(reference):
 
 
 def test_score_in_the_primary_metric():
-    from alvae.tune import primary_metric, score
+    from alvae.training.tune import primary_metric, score
 
     assert primary_metric("multi-class") == "accuracy" and primary_metric("binary") == "accuracy"
     assert primary_metric("multi-label") == "auc" and primary_metric("multi-label", "accuracy") \
@@ -270,7 +270,7 @@ def test_a_dead_workers_trial_is_retried_by_another_worker(digits, tmp_path):
 
 def test_the_run_key_covers_the_recipe(digits, reference, tmp_path):
     """An AL state saved under the fixed recipe is refused under the tuned one."""
-    from alvae.loop import run_loop
+    from alvae.al.loop import run_loop
 
     al = {"initial_labels": N_INITIAL, "labels_per_round": 1, "final_labels": N_INITIAL}
     run_loop(digits, "random", SEED, al, FIXED, {}, state_dir=tmp_path, log=QUIET)

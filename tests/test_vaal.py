@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.data import draw_subset, load_digits_dataset
+from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.strategies import SelectionContext, get_strategy
 from alvae.strategies import vaal as vaal_mod
 from alvae.strategies.vaal import (DEFAULTS, Discriminator, prob_labeled, resolve_image_size,

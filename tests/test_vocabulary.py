@@ -64,8 +64,8 @@ def test_rule_files_and_analysis_name_no_method():
     bases = "|".join(vocabulary.STRATEGIES)
     variant = re.compile(rf"\b(?:{bases})_(?:{kinds})\b")
     literal = re.compile(r"""(.)(["'])([^"'\n]*)\2(.?)""")
-    for path in [*(REPO / "workflow/rules").glob("*.smk"), REPO / "src/alvae/stats.py",
-                 REPO / "src/alvae/plots.py", REPO / "src/alvae/report.py",
+    for path in [*(REPO / "workflow/rules").glob("*.smk"), REPO / "src/alvae/analysis/stats.py",
+                 REPO / "src/alvae/analysis/plots.py", REPO / "src/alvae/analysis/report.py",
                  REPO / "src/alvae/representations/diagnostics.py",
                  REPO / "src/alvae/strategies/__init__.py"]:
         hits = []

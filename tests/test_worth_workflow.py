@@ -69,7 +69,7 @@ def test_labels_saved_table_figure_and_sentence(worth_run):
     assert set(t["metric"]) == {"test_acc"} and set(t["n_boot"]) == {2000}
     assert set(t["n_seeds"]) == {2} and set(t["final_budget"]) == {120}
     # recomputed from runs.csv with the library: the same table
-    from alvae.labels_saved import labels_saved
+    from alvae.analysis.labels_saved import labels_saved
 
     runs = pd.read_csv(out / "results" / "runs.csv")
     again = labels_saved(runs, {"digits": "test_acc"})

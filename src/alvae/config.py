@@ -28,7 +28,7 @@ TRAIN_SPLIT_SIZES = {
     "cifar100": 50000,
     "svhn": 73257,  # train_32x32.mat (the `extra` split is not read)
 }
-# folder and csv sources: counted by alvae.imagesources.spec_problems, which names the folder.
+# folder and csv sources: counted by alvae.data.imagesources.spec_problems, which names the folder.
 # MedMNIST flags at 28 px: training-split sizes from medmnist's INFO are read at run time;
 # ChestMNIST is listed so that the thesis config is checked before anything downloads.
 MEDMNIST_TRAIN_SIZES = {"chestmnist": 78468}
@@ -236,7 +236,7 @@ def known_train_size(ds: Mapping[str, Any]) -> int | None:
 
 def check_config(config: dict) -> None:
     """Cross-field checks the schema cannot express. Raises :class:`ConfigError`."""
-    from .imagesources import image_side, spec_problems  # noqa: PLC0415
+    from .data.imagesources import image_side, spec_problems  # noqa: PLC0415
 
     al = config["al"]
     problems = _path_problems(config)
@@ -304,7 +304,7 @@ def check_config(config: dict) -> None:
         raise ConfigError("invalid configuration:\n" + "\n".join(f"  {p}" for p in problems))
 
 
-# Test-split sizes known without loading (digits: the fixed split of alvae.data).
+# Test-split sizes known without loading (digits: the fixed split of alvae.data.loaders).
 TEST_SPLIT_SIZES = {"digits": 297, "mnist": 10000, "fashion_mnist": 10000}
 # Batch normalisation needs two samples per training batch.
 MIN_TRAIN_POINTS = 2
@@ -328,7 +328,7 @@ def _minimum_problems(config: dict) -> list[str]:
     against the pool, a test subset larger than the test split, and two labels that name
     the same run."""
     from .labels import parse_label
-    from .recipe import validation_size
+    from .training.recipe import validation_size
 
     problems = []
     al, tm = config["al"], config["task_model"]
@@ -389,10 +389,10 @@ def _minimum_problems(config: dict) -> list[str]:
 def _tune_problems(config: dict) -> list[str]:
     """tune.space values against the task_model key they stand for (each choice and
     bound must be a value that key accepts), ranges and the fixed recipe's values
-    (alvae.tune.space_problems), and tune's numbers against the labeled set."""
+    (alvae.training.tune.space_problems), and tune's numbers against the labeled set."""
     import jsonschema
 
-    from .tune import space_problems
+    from .training.tune import space_problems
 
     tune, tm = config.get("tune") or {}, config["task_model"]
     space = tune.get("space") or {}

@@ -4,7 +4,7 @@ A label is ``<strategy>[@<scale>][+<retrain>]``:
 
 - ``<strategy>`` is a registry name (:data:`alvae.strategies.STRATEGY_NAMES`),
   e.g. ``coreset_cvae``;
-- ``@<scale>`` multiplies the α the config gives (the α sweep, :mod:`alvae.alpha`),
+- ``@<scale>`` multiplies the α the config gives (the α sweep, :mod:`alvae.strategies.alpha`),
   e.g. ``coreset_vae@0.25``;
 - ``+<retrain>`` sets when that run's representation is trained, overriding
   ``vae.retrain`` for this label alone: ``coreset_cvae+per_round`` retrains the

@@ -30,7 +30,7 @@ rule al_run:
         bench_path("al_run", "{dataset}", "{strategy}", "seed{seed}")
     threads: 1
     resources:
-        gpu=1,  # one GPU slot; the job leases which (alvae.devices)
+        gpu=1,  # one GPU slot; the job leases which (alvae.training.devices)
         mem_mb=16000,
         runtime=720,
     script:

@@ -1,4 +1,4 @@
-# The all-labels ceiling (alvae.ceiling): per dataset and AL seed, the task model trained
+# The all-labels ceiling (alvae.training.ceiling): per dataset and AL seed, the task model trained
 # on the whole pool with all its labels, with the recipe of the AL runs' last round; drawn
 # on every learning curve and stated as a share in the report. `ceiling.enabled: false`
 # turns the stage off (a GPU job per dataset and seed: the last AL round's training with
@@ -24,7 +24,7 @@ rule ceiling:
         bench_path("ceiling", "{dataset}", "seed{seed}")
     threads: 1
     resources:
-        gpu=1,  # one GPU slot; the job leases which (alvae.devices)
+        gpu=1,  # one GPU slot; the job leases which (alvae.training.devices)
         mem_mb=16000,
         runtime=240,
     script:

@@ -4,11 +4,11 @@
 import re
 import sys
 
-from alvae import imagesources
+from alvae.data import imagesources
 from alvae import labels as strategy_labels
 from alvae import vocabulary
-from alvae.data import DataError
-from alvae.sourcefiles import DigestStore, content_spec, source_identity
+from alvae.data.loaders import DataError
+from alvae.data.sourcefiles import DigestStore, content_spec, source_identity
 from alvae.labels import strategy_of
 
 OUT = config["out_dir"].rstrip("/")
@@ -113,9 +113,9 @@ def eval_file(dataset):
 
 
 # A datasets.<name> entry holds keys that decide what the data is, and keys that decide
-# only how its files are obtained (alvae.sourcefiles.FETCH_KEYS: download, check_md5,
+# only how its files are obtained (alvae.data.sourcefiles.FETCH_KEYS: download, check_md5,
 # url). Only the first kind enters the rules' params; the jobs read the second kind from
-# their config (alvae.sourcefiles.fetch_options), so that toggling one reruns nothing.
+# their config (alvae.data.sourcefiles.fetch_options), so that toggling one reruns nothing.
 # The files' content enters the params too (source_identity): replacing a file reruns
 # the pool and all after it, a touch reruns nothing.
 SOURCE_STORE = DigestStore(f"{OUT}/data/.sources")
@@ -143,7 +143,7 @@ def data_params(dataset):
 
 
 # What the pool and the evaluation splits hold depends on these keys, on the source's own
-# keys (alvae.imagesources.source_keys: image_size, a manifest's columns, a hold-out's
+# keys (alvae.data.imagesources.source_keys: image_size, a manifest's columns, a hold-out's
 # test_size and split_seed) and on the files' content (source_identity), never on the
 # fetch keys.
 DATA_KEYS = ("source", "root", "path", "flag", "size", "subset_size", "subset_seed")
@@ -260,7 +260,7 @@ def run_records():
     ]
 
 
-# The tuning stage (task_model.recipe: tuned; rules in tune.smk, library alvae.tune).
+# The tuning stage (task_model.recipe: tuned; rules in tune.smk, library alvae.training.tune).
 TUNED = config["task_model"].get("recipe", "fixed") == "tuned"
 
 
@@ -272,8 +272,8 @@ def fixed_task_model():
 
 def tune_task_model():
     """The fixed recipe as the tuning stage sees it: without the keys its trials do not
-    depend on (alvae.tune.NOT_IN_ROUND_0), so that changing them does not rerun it."""
-    from alvae.tune import NOT_IN_ROUND_0
+    depend on (alvae.training.tune.NOT_IN_ROUND_0), so that changing them does not rerun it."""
+    from alvae.training.tune import NOT_IN_ROUND_0
 
     return canonical({k: v for k, v in config["task_model"].items() if k not in NOT_IN_ROUND_0})
 
@@ -410,7 +410,7 @@ def stats_metrics():
 
 
 def stats_primary():
-    """config stats.primary_metric (null: by task, alvae.stats.primary_metric)."""
+    """config stats.primary_metric (null: by task, alvae.analysis.stats.primary_metric)."""
     return config.get("stats", {}).get("primary_metric")
 
 
@@ -421,7 +421,7 @@ def stats_margins():
 
 def stats_pairs():
     """config stats.pairs: "auto" = each X vs X_vae, and each strategy vs random."""
-    from alvae.stats import default_pairs
+    from alvae.analysis.stats import default_pairs
 
     pairs = config.get("stats", {}).get("pairs", "auto")
     if pairs == "auto":

@@ -1,4 +1,4 @@
-# Labels saved (alvae.labels_saved): the labels random sampling needs to match each
+# Labels saved (alvae.analysis.labels_saved): the labels random sampling needs to match each
 # strategy's mean score, per budget, in each dataset's primary metric; a table, a figure
 # and one sentence per strategy in the report's summary. Planned when the study runs
 # random sampling and at least one other strategy.

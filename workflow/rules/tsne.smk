@@ -19,7 +19,7 @@ rule tsne_select:
         bench_path("tsne_select", "{dataset}")
     threads: 1
     resources:
-        gpu=1,  # one GPU slot; the job leases which (alvae.devices)
+        gpu=1,  # one GPU slot; the job leases which (alvae.training.devices)
         mem_mb=8000,
         runtime=120,
     script:

@@ -42,7 +42,7 @@ rule tune:
         bench_path("tune", "{dataset}", "{scope}")
     threads: 1
     resources:
-        gpu=1,  # one GPU slot; the job leases which (alvae.devices)
+        gpu=1,  # one GPU slot; the job leases which (alvae.training.devices)
         mem_mb=16000,
         runtime=720,
     script:

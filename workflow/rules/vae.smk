@@ -37,7 +37,7 @@ rule train_vae:
         bench_path("train_vae", "{dataset}", "{kind}", "{scope}")
     threads: 1
     resources:
-        gpu=1,  # one GPU slot; the job leases which (alvae.devices)
+        gpu=1,  # one GPU slot; the job leases which (alvae.training.devices)
         mem_mb=8000,
         runtime=120,
     script:

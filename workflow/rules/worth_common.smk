@@ -2,9 +2,9 @@
 # labels_saved.smk; the lint keeps functions apart from rules). Included after
 # common.smk, before the rule files that use them.
 
-from alvae import labels_saved as _labels_saved
+from alvae.analysis import labels_saved as _labels_saved
 
-# the all-labels ceiling (alvae.ceiling); ceiling.enabled turns it off
+# the all-labels ceiling (alvae.training.ceiling); ceiling.enabled turns it off
 CEILING = bool(config.get("ceiling", {}).get("enabled", True))
 
 
@@ -20,7 +20,7 @@ def ceiling_records():
 def tuned_recipe_file(wildcards):
     """HOOK(tune): with `task_model.recipe: tuned`, return the tuning stage's
     {OUT}/tune/<dataset>/<scope>/recipe.yaml for this dataset (and seed) here; the
-    ceiling job then lays it over task_model (alvae.ceiling.merge_recipe). Until the
+    ceiling job then lays it over task_model (alvae.training.ceiling.merge_recipe). Until the
     tuning stage is wired, the ceiling trains with the config's task_model, as the
     AL runs do."""
     return None
@@ -42,7 +42,7 @@ def ceiling_curve_inputs():
     return {"ceiling": f"{OUT}/results/ceiling.csv"} if CEILING else {}
 
 
-# labels saved (alvae.labels_saved): planned when the study runs random and another strategy
+# labels saved (alvae.analysis.labels_saved): planned when the study runs random and another strategy
 LABELS_SAVED = "random" in STRATEGIES and len(STRATEGIES) > 1
 
 

@@ -5,12 +5,12 @@ import shutil
 import numpy as np
 import torch
 
-from alvae.data import load_subset
-from alvae.devices import job_device
+from alvae.data.loaders import load_subset
+from alvae.training.devices import job_device
 from alvae.logs import job_logger
-from alvae.loop import run_loop, write_metrics, write_picks
-from alvae.retrain import RoundRetrainer, load_representation_state, write_round_latents
-from alvae.tune import apply_recipe, read_recipe
+from alvae.al.loop import run_loop, write_metrics, write_picks
+from alvae.representations.retrain import RoundRetrainer, load_representation_state, write_round_latents
+from alvae.training.tune import apply_recipe, read_recipe
 
 log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

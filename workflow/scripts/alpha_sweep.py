@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from alvae.alpha_report import alpha_sweep_table, plot_alpha_sweep
+from alvae.analysis.alpha_report import alpha_sweep_table, plot_alpha_sweep
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
 

@@ -3,10 +3,10 @@
 import torch
 import yaml
 
-from alvae import determinism
-from alvae.ceiling import merge_recipe, train_ceiling, write_row
-from alvae.data import load_subset
-from alvae.devices import job_device
+from alvae.training import determinism
+from alvae.training.ceiling import merge_recipe, train_ceiling, write_row
+from alvae.data.loaders import load_subset
+from alvae.training.devices import job_device
 from alvae.logs import job_logger
 
 log = job_logger(snakemake.log[0])

@@ -1,6 +1,6 @@
 """Snakemake adapter: the ceiling runs in one table (rule ceiling_table)."""
 
-from alvae.ceiling import ceiling_table
+from alvae.training.ceiling import ceiling_table
 from alvae.io import atomic_path
 from alvae.logs import job_logger
 

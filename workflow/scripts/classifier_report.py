@@ -4,8 +4,8 @@ import pandas as pd
 
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
-from alvae.report import classifier_rst
-from alvae.tune import read_recipe
+from alvae.analysis.report import classifier_rst
+from alvae.training.tune import read_recipe
 
 log = job_logger(snakemake.log[0])
 p, inp = snakemake.params, snakemake.input

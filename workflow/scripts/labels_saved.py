@@ -3,9 +3,9 @@
 import pandas as pd
 
 from alvae.io import atomic_path
-from alvae.labels_saved import labels_saved, labels_saved_figure, primary_metrics
+from alvae.analysis.labels_saved import labels_saved, labels_saved_figure, primary_metrics
 from alvae.logs import job_logger
-from alvae.plots import NAMES
+from alvae.analysis.plots import NAMES
 
 log = job_logger(snakemake.log[0])
 p, out = snakemake.params, snakemake.output

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from alvae.alpha_report import latent_share_table, plot_latent_share
+from alvae.analysis.alpha_report import latent_share_table, plot_latent_share
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
 

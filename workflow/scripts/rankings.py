@@ -7,8 +7,8 @@ import pandas as pd
 
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
-from alvae.plots import cd_figure, ppm_figure
-from alvae.ranking import (PRIMARY_COLUMN, after_first_query, cliques, pairwise_penalty, ppm,
+from alvae.analysis.plots import cd_figure, ppm_figure
+from alvae.analysis.ranking import (PRIMARY_COLUMN, after_first_query, cliques, pairwise_penalty, ppm,
                            rank_table, with_primary)
 
 log = job_logger(snakemake.log[0])

@@ -6,7 +6,7 @@ import pandas as pd
 
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
-from alvae.report import settings_rst, software_versions, summary_rst
+from alvae.analysis.report import settings_rst, software_versions, summary_rst
 
 log = job_logger(snakemake.log[0])
 p = snakemake.params

@@ -4,7 +4,7 @@ import pandas as pd
 
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
-from alvae.stats import metrics_for, paired_tests, paired_tests_aulc, to_markdown
+from alvae.analysis.stats import metrics_for, paired_tests, paired_tests_aulc, to_markdown
 
 log = job_logger(snakemake.log[0])
 p = snakemake.params

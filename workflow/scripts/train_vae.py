@@ -5,10 +5,10 @@ the kNN accuracy on the test split is rule vae_diagnostics."""
 import numpy as np
 import torch
 
-from alvae.data import load_subset
-from alvae.devices import job_device
+from alvae.data.loaders import load_subset
+from alvae.training.devices import job_device
 from alvae.logs import job_logger
-from alvae.loop import initial_labeled
+from alvae.al.loop import initial_labeled
 from alvae.representations import train_representation
 from alvae.representations import diagnostics as diag
 

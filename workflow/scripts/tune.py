@@ -4,11 +4,11 @@ from pathlib import Path
 
 import torch
 
-from alvae.data import load_subset
-from alvae.devices import job_device
+from alvae.data.loaders import load_subset
+from alvae.training.devices import job_device
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
-from alvae.tune import (history_figure, run_study, storage_for, study_file, tune_recipe,
+from alvae.training.tune import (history_figure, run_study, storage_for, study_file, tune_recipe,
                         write_recipe)
 
 log = job_logger(snakemake.log[0])
@@ -23,7 +23,7 @@ sub = load_subset(snakemake.input.subset)  # the pool file alone: no evaluation 
 workers = snakemake.config["tune"].get("workers", 1)
 with job_device(snakemake.resources.get("gpu", 1), snakemake.config.get("gpu", {}), log) as device:
     if snakemake.rule == "tune_worker":
-        from alvae.tune import labeled_set
+        from alvae.training.tune import labeled_set
 
         fixed = dict(p.task_model)
         run_study(labeled_set(sub, p.initial_labels, p.seed), fixed, p.tune, storage, device, log,

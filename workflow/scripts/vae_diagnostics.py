@@ -4,7 +4,7 @@ test split (rule vae_diagnostics)."""
 import numpy as np
 import torch
 
-from alvae.data import load_subset
+from alvae.data.loaders import load_subset
 from alvae.logs import job_logger
 from alvae.representations import diagnostics as diag
 

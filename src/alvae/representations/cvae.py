@@ -34,8 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .vae import VAE, check_images, to01
-from ._train import (Epochs, batched, bce_per_sample, kl_normal_per_sample, load_or_build,
-                     state_of)
+from ._train import (Epochs, batched, bce_per_sample, kl_normal_per_sample, load_or_build, state_of)
 from .base import RepresentationResult, check_init_state, labeled_indices, sub_cfg
 
 DEFAULTS = {"append_soft_labels": False, "alpha": 0.1}

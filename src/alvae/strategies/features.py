@@ -7,7 +7,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ..alpha import latent_share
+from .alpha import latent_share
 
 
 def concat_latents(features: torch.Tensor, latents: Optional[np.ndarray], indices: np.ndarray,

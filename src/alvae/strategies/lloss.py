@@ -1,6 +1,6 @@
 """``lloss`` / ``lloss_vae``: learning loss (Yoo & Kweon, CVPR 2019).
 
-A loss-prediction module P (:mod:`alvae.lossnet`) is trained jointly with the
+A loss-prediction module P (:mod:`alvae.training.lossnet`) is trained jointly with the
 task model on pairs of labeled points (pair margin loss); the pick is
 
     u* = argmax_{u ∈ U} P(u),

@@ -2,7 +2,7 @@
 tuned``, the ``tune:`` block of the config; docs/tuning.md).
 
 What the search may read: the images and labels of the initial labeled set of one
-AL seed (:func:`labeled_set`, which calls :func:`alvae.loop.initial_labeled`, the
+AL seed (:func:`labeled_set`, which calls :func:`alvae.al.loop.initial_labeled`, the
 function the AL loop itself draws round 0 with), nothing else: not the test or val
 split, not the labels of the unlabeled pool, not any later round. The score of a
 recipe is k-fold cross-validation on those labels (stratified for single-label
@@ -39,8 +39,8 @@ from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
-from .errors import ConfigError
-from .runkey import array_digest, config_hash
+from ..errors import ConfigError
+from ..runkey import array_digest, config_hash
 
 # task_model keys a search may vary (tune.space), and which of them are integers
 TUNABLE = ("lr", "momentum", "weight_decay", "batch_size", "epochs_initial", "min_steps",
@@ -74,7 +74,7 @@ class LabeledSet:
 def labeled_set(subset, n_initial: int, seed: int) -> LabeledSet:
     """The labeled set of round 0 of AL seed ``seed`` (the same points every strategy
     of the seed starts from), copied out of the pool."""
-    from .loop import initial_labeled
+    from ..al.loop import initial_labeled
 
     idx = initial_labeled(len(subset), n_initial, seed)
     return LabeledSet(images=np.ascontiguousarray(subset.pool_images[idx]),
@@ -128,8 +128,7 @@ def space_problems(space: Mapping[str, Any], fixed: Mapping[str, Any]) -> list[s
 def distributions(space: Mapping[str, Any], fixed: Mapping[str, Any]) -> dict:
     """Optuna distributions of the searched keys, each holding the fixed recipe's value:
     a range is widened to it, a list of choices gets it appended."""
-    from optuna.distributions import (CategoricalDistribution, FloatDistribution,
-                                      IntDistribution)
+    from optuna.distributions import (CategoricalDistribution, FloatDistribution, IntDistribution)
 
     problems = space_problems(space, fixed)
     if problems:
@@ -509,9 +508,9 @@ def read_recipe(path: str | Path) -> dict:
 def write_recipe(path: str | Path, recipe: Mapping[str, Any]) -> None:
     import yaml
 
-    from .io import write_text_atomic
+    from ..io import write_text_atomic
 
-    head = ("# The task_model keys chosen by the tuning stage (alvae.tune) on the round-0 "
+    head = ("# The task_model keys chosen by the tuning stage (alvae.training.tune) on the round-0 "
             "labeled set;\n# the AL jobs of task_model.recipe: tuned train with them.\n")
     write_text_atomic(path, head + yaml.safe_dump(dict(recipe), sort_keys=False))
 

@@ -15,8 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from . import vocabulary  # noqa: E402
-from .labels import parse_label  # noqa: E402
+from .. import vocabulary  # noqa: E402
+from ..labels import parse_label  # noqa: E402
 
 DPI = 150
 # display names of strategies, from alvae.vocabulary: core-set, VAE core-set, ...
@@ -137,7 +137,7 @@ def curves_figure(summary_df: pd.DataFrame, dataset: str, family_strategies: Seq
                   title: str | None = None, primary: str | None = None,
                   ceiling: Mapping | None = None):
     """The figure of :func:`learning_curves` (not saved). ``ceiling``: metric -> (mean,
-    seeds, labels) of the all-labels ceiling (alvae.ceiling.ceiling_means), drawn as a
+    seeds, labels) of the all-labels ceiling (alvae.training.ceiling.ceiling_means), drawn as a
     line on each panel."""
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     strategies = list(family_strategies)
@@ -312,7 +312,7 @@ def cd_figure(mean_ranks: Mapping[str, float], groups: Sequence[Sequence[str]], 
     best, left), a thick bar joining strategies whose pairwise Wilcoxon-Holm
     test is not significant; the Nemenyi CD is drawn as a scale for reference.
     When ``info["separable"]`` is false (too few blocks for any pair to reach
-    alpha after Holm, alvae.ranking.smallest_p) the figure says so in place of
+    alpha after Holm, alvae.analysis.ranking.smallest_p) the figure says so in place of
     the bars."""
     items = sorted(mean_ranks.items(), key=lambda kv: kv[1])
     k = len(items)
@@ -375,7 +375,7 @@ def _unresolved(info: Mapping, alpha: float) -> str:
 
 
 def add_ceiling_lines(fig, metrics, means: Mapping) -> None:
-    """Draw each panel's ceiling (``means`` from alvae.ceiling.ceiling_means) as a thin
+    """Draw each panel's ceiling (``means`` from alvae.training.ceiling.ceiling_means) as a thin
     solid black line labelled with its value, and keep it in view."""
     for ax, metric in zip(fig.axes, metrics):
         if metric not in means:

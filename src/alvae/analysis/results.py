@@ -135,12 +135,12 @@ def trivial_baseline(task: str, test_labels: np.ndarray) -> tuple[str, float]:
 def dataset_info(dataset: str, task: str, test_labels: np.ndarray, primary: str | None = None,
                  n_outputs: int | None = None, shared_with_train: dict | None = None) -> dict:
     """One row of results/datasets.csv: task, test size, primary metric
-    (``primary``, else the task's: alvae.stats.primary_metric), the trivial
+    (``primary``, else the task's: alvae.analysis.stats.primary_metric), the trivial
     baseline's accuracy on the test split, how many labels or classes
-    (``n_outputs``) the AUC and AP averages leave out (alvae.metrics.left_out), and
+    (``n_outputs``) the AUC and AP averages leave out (alvae.training.metrics.left_out), and
     how many test and val images also occur in the training split (``test_shared``,
     ``val_shared``)."""
-    from .metrics import left_out
+    from ..training.metrics import left_out
 
     name, value = trivial_baseline(task, test_labels)
     shared = shared_with_train or {}

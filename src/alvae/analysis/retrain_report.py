@@ -2,7 +2,7 @@
 
 Reads what the AL jobs of the retrained labels (``vae.retrain: per_round`` or a
 ``+per_round`` label) wrote: the ``latent_knn_acc`` column of ``runs.csv`` (kNN(5)
-accuracy on the test split of each round's latent means, :mod:`alvae.retrain`)
+accuracy on the test split of each round's latent means, :mod:`alvae.representations.retrain`)
 and each round's pool latents (``latents_rounds.npz``).
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .alpha_report import plot_rounds, round_table
-from .representations.diagnostics import save_tsne_grid
+from ..representations.diagnostics import save_tsne_grid
 
 
 def latent_knn_rounds_table(runs: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:

@@ -5,7 +5,7 @@ Benavoli et al. 2016).
 
 A *cell* is one (dataset, label budget) after the first query: round 0 (the
 initial labels, before any query) is left out, as in the per-budget tests
-(alvae.stats). The PPM counts, for each ordered pair (A, B), the cells where A
+(alvae.analysis.stats). The PPM counts, for each ordered pair (A, B), the cells where A
 beats B: two-sided paired t-test over the seeds with p < alpha (unadjusted, as
 in BADGE) and a positive mean difference; each entry is divided by the number
 of cells where both strategies ran. The ranks use one *block* per cell holding

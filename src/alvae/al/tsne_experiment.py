@@ -12,11 +12,11 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from .data import Subset
-from .engine import DevicePool, TrainConfig, build_model, infer, train_model
-from .alpha import AUTO_MODES, measured_alpha
+from ..data.loaders import Subset
+from ..training.engine import DevicePool, TrainConfig, build_model, infer, train_model
+from ..strategies.alpha import AUTO_MODES, measured_alpha
 from .loop import initial_labeled, round_seed
-from .strategies import SelectionContext, get_strategy
+from ..strategies import SelectionContext, get_strategy
 
 
 def select_for_tsne(subset: Subset, tsne: dict, task_model: dict, alpha="auto",

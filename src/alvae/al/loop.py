@@ -21,15 +21,15 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from . import accel, determinism
-from .alpha import AUTO_MODES, measured_alpha, split_label
-from .data import Subset
-from .engine import (DevicePool, TrainConfig, build_loss_module, build_model, evaluate, infer,
-                     train_model)
-from .io import atomic_path
-from .recipe import split_validation
-from .runkey import changed_fields, key_hash, run_key
-from .strategies import SelectionContext, get_strategy
+from ..training import accel, determinism
+from ..strategies.alpha import AUTO_MODES, measured_alpha, split_label
+from ..data.loaders import Subset
+from ..training.engine import (DevicePool, TrainConfig, build_loss_module, build_model, evaluate,
+                               infer, train_model)
+from ..io import atomic_path
+from ..training.recipe import split_validation
+from ..runkey import changed_fields, key_hash, run_key
+from ..strategies import SelectionContext, get_strategy
 
 METRIC_COLUMNS = ["round", "n_labels", "test_acc", "test_auc", "val_acc", "val_auc", "train_acc",
                   "train_loss", "epochs", "train_time_s", "select_time_s", "n_picked",
@@ -49,7 +49,7 @@ def round_seed(seed: int, rnd: int) -> int:
 
 def initial_alpha(alpha, strategy) -> Optional[float]:
     """The α a run uses, or None when it must be measured (``auto``/``auto_norm``
-    for core-set and MedAL, see :mod:`alvae.alpha`). Strategies without VAE
+    for core-set and MedAL, see :mod:`alvae.strategies.alpha`). Strategies without VAE
     latents get 0 (unused)."""
     if not strategy.uses_vae:
         return 0.0
@@ -285,8 +285,8 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
 
     ``picks`` maps ``"initial"`` and ``"round_<r>"`` to pool indices. With a
     ``state_dir`` the run checkpoints after every round and resumes from it.
-    ``strategy_name`` may carry an α scale, ``coreset_vae@0.5`` (:mod:`alvae.alpha`).
-    ``retrainer``: a :class:`alvae.retrain.RoundRetrainer` for ``vae.retrain:
+    ``strategy_name`` may carry an α scale, ``coreset_vae@0.5`` (:mod:`alvae.strategies.alpha`).
+    ``retrainer``: a :class:`alvae.representations.retrain.RoundRetrainer` for ``vae.retrain:
     per_round`` (its ``history`` then holds each round's latents).
     ``strategy_cfg``: the strategy's own config section (``vaal``, ``bald``,
     ``typiclust``, ``probcover``), if any.

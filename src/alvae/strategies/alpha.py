@@ -27,7 +27,7 @@ import math
 import numpy as np
 import torch
 
-from .labels import parse_label
+from ..labels import parse_label
 
 AUTO_MODES = ("auto", "auto_norm")
 

@@ -4,14 +4,14 @@ One training per dataset and AL seed (rule ``ceiling``, on or off with
 ``ceiling.enabled``) on the whole pool with all its labels, with the recipe the
 AL runs use, so that each learning curve can be read against it:
 
-* the same task model and training engine (:func:`alvae.engine.train_model`,
+* the same task model and training engine (:func:`alvae.training.engine.train_model`,
   the ``task_model`` settings: optimiser, batch, augmentation, schedule,
   ``min_steps``, ``val_fraction`` held out of the pool's labels);
 * the training length of the AL run's last round: ``epochs_initial + R ·
   epochs_per_round`` with R the number of rounds from ``al.initial_labels`` to
   ``al.final_labels`` (capped at the pool) in steps of ``al.labels_per_round``;
   that round's seed fixes the initial weights and the batch order
-  (:func:`alvae.loop.round_seed`). So the ceiling is the last round's training
+  (:func:`alvae.al.loop.round_seed`). So the ceiling is the last round's training
   with all the pool's labels instead of ``final_labels`` of them.
 
 It reads the pool's images and labels, and the test (and val) split only to
@@ -43,7 +43,7 @@ METRICS = ("test_acc", "test_auc", "test_ap")
 def final_round(n_pool: int, initial_labels: int, labels_per_round: int, final_labels: int) -> int:
     """The number of the AL run's last round: rounds from ``initial_labels`` to
     ``min(final_labels, n_pool)`` in steps of ``labels_per_round`` (the last
-    step may be smaller), as :func:`alvae.loop.run_loop` runs them."""
+    step may be smaller), as :func:`alvae.al.loop.run_loop` runs them."""
     final = min(int(final_labels), int(n_pool))
     if final <= initial_labels:
         return 0
@@ -75,7 +75,7 @@ def train_ceiling(subset, seed: int, al: Mapping, task_model: Mapping, device="c
 
     from . import determinism
     from .engine import DevicePool, TrainConfig, build_model, evaluate, train_model
-    from .loop import round_seed
+    from ..al.loop import round_seed
     from .recipe import split_validation
 
     n_pool = len(subset.pool_labels)
@@ -112,7 +112,7 @@ def train_ceiling(subset, seed: int, al: Mapping, task_model: Mapping, device="c
 
 
 def write_row(row: Mapping, path) -> None:
-    from .io import atomic_path
+    from ..io import atomic_path
 
     with atomic_path(path) as tmp:
         with open(tmp, "w", newline="") as fh:

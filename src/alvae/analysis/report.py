@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import vocabulary
+from .. import vocabulary
 
 NULL_PHRASE = "a null result, as the thesis found"  # only when the thesis pairs are equivalent
 NULL_SENTENCE = NULL_PHRASE  # (older name)
@@ -68,7 +68,7 @@ def _tested(df: pd.DataFrame) -> pd.Series:
 
 
 def _verdicts(df: pd.DataFrame, alpha: float) -> pd.Series:
-    """The verdict column, or (tables without one) recomputed by alvae.stats.verdict."""
+    """The verdict column, or (tables without one) recomputed by alvae.analysis.stats.verdict."""
     from .stats import BEFORE_QUERY_NOTE, verdict
 
     if "verdict" in df:
@@ -334,7 +334,7 @@ def _secondary_lines(tests: pd.DataFrame, aulc: pd.DataFrame, alpha: float) -> l
 
 
 def _left_out_sentence(datasets: pd.DataFrame | None) -> str:
-    """Which datasets' AUC/AP averages leave labels out (alvae.metrics.left_out)."""
+    """Which datasets' AUC/AP averages leave labels out (alvae.training.metrics.left_out)."""
     if datasets is None or "auc_left_out" not in datasets:
         return ""
     parts = []
@@ -353,7 +353,7 @@ def _left_out_sentence(datasets: pd.DataFrame | None) -> str:
 
 
 def _overlap_sentence(datasets: pd.DataFrame | None) -> str:
-    """Evaluation splits that share images with the training split (alvae.datachecks):
+    """Evaluation splits that share images with the training split (alvae.data.checks):
     their scores are not entirely held-out."""
     if datasets is None or "test_shared" not in datasets:
         return ""
@@ -375,8 +375,8 @@ def summary_rst(tests_df: pd.DataFrame, aulc_tests_df: pd.DataFrame | None = Non
                 ceiling: pd.DataFrame | None = None,
                 curves_summary: pd.DataFrame | None = None) -> str:
     """The opening summary of the report, in reStructuredText; then, when given, one
-    sentence per strategy on the labels it saves (alvae.labels_saved) and each strategy's
-    final score as a share of the all-labels ceiling (alvae.ceiling)."""
+    sentence per strategy on the labels it saves (alvae.analysis.labels_saved) and each strategy's
+    final score as a share of the all-labels ceiling (alvae.training.ceiling)."""
     text = _tests_summary(tests_df, aulc_tests_df, alpha, rankings, datasets)
     from .plots import NAMES
 
@@ -385,7 +385,7 @@ def summary_rst(tests_df: pd.DataFrame, aulc_tests_df: pd.DataFrame | None = Non
 
         text += "\n" + labels_saved_rst(labels_saved, NAMES)
     if ceiling is not None and curves_summary is not None:
-        from .ceiling import share_rst
+        from ..training.ceiling import share_rst
         from .labels_saved import primary_metrics
 
         text += "\n" + share_rst(curves_summary, ceiling, primary_metrics(datasets), NAMES)
@@ -457,7 +457,7 @@ def _ordered_rankings(rankings: list[dict]) -> list[dict]:
 
 
 def _ranking_sentence(info: dict, alpha: float) -> str:
-    """One paragraph on the mean ranks of one metric (see alvae.ranking)."""
+    """One paragraph on the mean ranks of one metric (see alvae.analysis.ranking)."""
     metric = info.get("metric")
     if metric == "primary":
         name = info.get("label") or "the primary metric"
@@ -528,7 +528,7 @@ UNDERFIT_DEFAULT = 0.95
 def _own_training(strategy: str) -> bool:
     """Whether a strategy's round 0 trains differently from plain training (a jointly
     trained loss module, a dropout layer): alvae.vocabulary's traits."""
-    from .labels import strategy_of
+    from ..labels import strategy_of
 
     try:
         t = vocabulary.traits(strategy_of(str(strategy)))

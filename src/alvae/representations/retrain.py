@@ -21,8 +21,8 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from .runkey import array_digest, config_hash
-from .io import atomic_path
+from ..runkey import array_digest, config_hash
+from ..io import atomic_path
 
 
 def state_digest(state) -> str:
@@ -81,7 +81,7 @@ class RoundRetrainer:
     def retrain(self, rnd: int, labeled: np.ndarray, images: np.ndarray, labels, task: str,
                 n_classes: int) -> np.ndarray:
         """Round ``rnd``'s latents: train on from the last state with ``labeled``."""
-        from .representations import train_representation
+        from . import train_representation
 
         res = train_representation(self.kind, images, labels, np.asarray(labeled, dtype=np.int64),
                                    task=task, n_classes=n_classes, vae_cfg=self.vae_cfg,
@@ -98,8 +98,8 @@ class RoundRetrainer:
         """kNN(5) accuracy on the test split of the current latent means, fit on the
         pool's (:func:`alvae.representations.diagnostics.knn_accuracy`; multi-label:
         mean per-label accuracy). Reads nothing the selection uses."""
-        from .representations.diagnostics import knn_accuracy, load_model
-        from .representations.vae import encode_means
+        from .diagnostics import knn_accuracy, load_model
+        from .vae import encode_means
 
         if self.model is None:
             with torch.random.fork_rng(devices=[]):  # building a module draws from the RNG

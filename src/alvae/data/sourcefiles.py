@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Optional
 
-from .io import file_lock as _locked
-from .data import (FASHION_MNIST_DEBIAN, IDX_FILES, DataError, find_idx_files, md5sum,
-                   medmnist_info, missing_idx_files)
+from ..io import file_lock as _locked
+from .loaders import (FASHION_MNIST_DEBIAN, IDX_FILES, DataError, find_idx_files, md5sum,
+                      medmnist_info, missing_idx_files)
 
 # Keys of datasets.<name> that decide how files are obtained, never what they hold.
 FETCH_KEYS = ("download", "check_md5", "url")
@@ -127,7 +127,7 @@ def _npz_files(spec: Mapping) -> SourceFiles:
 
 def _listed_files(spec: Mapping) -> SourceFiles:
     """folder and csv: every image file the loader reads (and the manifest), listed by
-    alvae.imagesources; nothing to download."""
+    alvae.data.imagesources; nothing to download."""
     from . import imagesources
 
     files = tuple(imagesources.SOURCE_FILES[spec["source"]](dict(spec)))
@@ -140,7 +140,7 @@ def _listed_files(spec: Mapping) -> SourceFiles:
 
 def _torchvision_files(spec: Mapping) -> SourceFiles:
     """cifar10, cifar100, svhn: the batches or .mat files torchvision's class reads; when
-    missing, a placed archive to extract, or a download (alvae.imagesources)."""
+    missing, a placed archive to extract, or a download (alvae.data.imagesources)."""
     from . import imagesources
 
     expected = imagesources.tv_expected(dict(spec))

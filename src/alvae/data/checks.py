@@ -1,7 +1,7 @@
 """Checks of a loaded dataset that its loader cannot make alone: enough classes,
 images large enough for the models, evaluation splits that are not training data.
 
-:func:`check_dataset` raises :class:`alvae.data.DataError` naming the file and what
+:func:`check_dataset` raises :class:`alvae.data.loaders.DataError` naming the file and what
 to do, and returns warnings (strings) for the job's log.
 """
 
@@ -11,7 +11,7 @@ import hashlib
 
 import numpy as np
 
-from .data import Dataset, DataError
+from .loaders import Dataset, DataError
 
 # The smallest image side the task model (ResNet-18 without resizing) and the VAE
 # take: 8×8 is scikit-learn's digits; below it the feature maps vanish and the loss

@@ -12,7 +12,7 @@ strategy of a seed starts from the same round-0 model) needs all three fixed:
 * ``torch.backends.cudnn.deterministic = True`` and ``benchmark = False``;
 * ``CUBLAS_WORKSPACE_CONFIG=:4096:8``, which cuBLAS reads when its handle is
   made, so :func:`configure` must run before CUDA starts (the AL job calls it
-  before it leases a GPU; :func:`alvae.loop.run_loop` calls it again, which is
+  before it leases a GPU; :func:`alvae.al.loop.run_loop` calls it again, which is
   harmless).
 
 On the CPU these settings change no result of the engine (its kernels are

@@ -20,7 +20,7 @@ from typing import Optional
 
 import numpy as np
 
-from .errors import UserError
+from ..errors import UserError
 
 TASKS = ("multi-class", "binary", "multi-label")
 FASHION_MNIST_DEBIAN = "/usr/share/datasets/fashion-mnist"
@@ -216,7 +216,7 @@ def load_idx_dataset(kind: str, root: str | Path | None = None, download: bool =
     root = Path(root)
     files = find_idx_files(root)
     if files is None and download:
-        from .io import file_lock
+        from ..io import file_lock
 
         try:
             with file_lock(root / ".alvae-download"):  # the pool and evaluation jobs may start together
@@ -367,7 +367,7 @@ def load_medmnist(flag: str, root: str | Path = "data/medmnist", size: int = 28,
         try:
             from torchvision.datasets.utils import download_url
 
-            from .io import file_lock
+            from ..io import file_lock
 
             with file_lock(root / ".alvae-download"):  # the pool and evaluation jobs may start together
                 if not path.is_file():  # into a temporary name: a killed download leaves no partial npz
@@ -458,7 +458,7 @@ def save_subset(sub: Subset, path: str | Path) -> None:
     }
     if sub.val_images is not None:
         arrays["val_images"], arrays["val_labels"] = sub.val_images, sub.val_labels
-    from .io import atomic_path
+    from ..io import atomic_path
 
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:
@@ -469,7 +469,7 @@ PREVIEW_IMAGES = 10  # held-out images a pool file carries for the VAE's figure
 
 
 def _save_npz(path, arrays: dict) -> None:
-    from .io import atomic_path
+    from ..io import atomic_path
 
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as fh:

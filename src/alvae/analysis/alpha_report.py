@@ -2,7 +2,7 @@
 
 Both read the tidy runs table of the results stage (``runs.csv``: one row per
 dataset × strategy × seed × round, with the ``latent_share`` column the loop
-writes, see :mod:`alvae.alpha`).
+writes, see :mod:`alvae.strategies.alpha`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .labels import parse_label  # noqa: E402
+from ..labels import parse_label  # noqa: E402
 from .results import t_interval  # noqa: E402
 
 

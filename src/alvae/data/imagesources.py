@@ -1,4 +1,4 @@
-"""Image sources beyond the built-in ones, into the same :class:`alvae.data.Dataset`:
+"""Image sources beyond the built-in ones, into the same :class:`alvae.data.loaders.Dataset`:
 
 - ``folder``: torchvision's ImageFolder layout, ``root/<class>/<image>``; either
   ``root/train/`` and ``root/test/`` (optional ``root/val/``) holding the class
@@ -15,7 +15,7 @@
 
 Images of ``folder`` and ``csv`` are decoded with Pillow in the data jobs (``subset``,
 ``eval_split``) and cached as uint8 arrays in the pool and evaluation files; the AL
-jobs never decode them again. Every problem raises :class:`alvae.data.DataError`
+jobs never decode them again. Every problem raises :class:`alvae.data.loaders.DataError`
 with one line that names the file or folder and says what to do.
 """
 
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import DataError, Dataset, finish_dataset, md5sum
+from .loaders import DataError, Dataset, finish_dataset, md5sum
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".pgm", ".pbm",
                     ".tif", ".tiff", ".webp")
@@ -458,7 +458,7 @@ def load_torchvision(name: str, spec: dict) -> Dataset:
     torchvision's dataset classes, MD5-checked file by file unless ``check_md5`` is false."""
     source, root = spec["source"], _root(spec)
     cls = _tv_class(source)
-    from .io import file_lock
+    from ..io import file_lock
 
     with file_lock(root / ".alvae-download"):  # the pool and evaluation jobs may start together
         _obtain(spec, name)

@@ -19,8 +19,8 @@ import torch
 import torch.nn.functional as F
 
 from . import accel
-from .errors import UserError
-from .logs import Progress, steps_per_epoch
+from ..errors import UserError
+from ..logs import Progress, steps_per_epoch
 from .lossnet import LossPredictionModule, pair_margin_loss
 from .model import BLOCK_CHANNELS, TaskModel
 
@@ -39,7 +39,7 @@ class TrainConfig:
     lloss_margin: float = 1.0
     lloss_weight: float = 1.0
     lloss_detach_after: float = 0.6
-    # classifier recipe (alvae.recipe), all off by default
+    # classifier recipe (alvae.training.recipe), all off by default
     augment: bool = False
     crop_padding: int = 4
     hflip: bool = False
@@ -153,7 +153,7 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
     batch; with ``val`` (labeled pool points held out) the weights of the epoch
     with the best validation accuracy (the first such epoch) are kept.
 
-    Batches follow :func:`alvae.recipe.batch_bounds`: a last batch smaller than
+    Batches follow :func:`alvae.training.recipe.batch_bounds`: a last batch smaller than
     half a batch is merged into the one before. ``on_epoch(epoch, model)`` is
     called after each epoch (the tuner reports and prunes there; it may raise).
     """
@@ -294,7 +294,7 @@ def infer(model: TaskModel, pool: DevicePool, indices, cfg: TrainConfig, loss_mo
 
 
 def evaluate(model: TaskModel, pool: DevicePool, cfg: TrainConfig) -> dict:
-    """Accuracy and ROC-AUC on a whole split (see :func:`alvae.metrics.scores`)."""
+    """Accuracy and ROC-AUC on a whole split (see :func:`alvae.training.metrics.scores`)."""
     from .metrics import scores
 
     probs = infer(model, pool, np.arange(len(pool)), cfg)["probs"].cpu().numpy()

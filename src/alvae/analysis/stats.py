@@ -13,7 +13,7 @@ p < alpha), ``equivalent`` (adjusted TOST p < alpha: no difference larger than
 query`` (round 0: the initial labels, shown but not tested, see
 :func:`paired_tests`). Each row also says what the design could have detected:
 the minimal detectable effect at 80% power and the seeds needed to detect a
-difference of δ (:mod:`alvae.power`). Edge cases are stated in a ``note``
+difference of δ (:mod:`alvae.analysis.power`). Edge cases are stated in a ``note``
 column rather than raised or left as silent NaN.
 """
 
@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .labels import parse_label, without_retrain
-from . import vocabulary
+from ..labels import parse_label, without_retrain
+from .. import vocabulary
 from .power import DETECT_DIFF, POWER, minimal_detectable_effect, seeds_needed
 from .results import PRIMARY, t_interval
 
@@ -206,7 +206,7 @@ def compare(a: pd.Series, b: pd.Series, alpha: float = 0.05, power: bool = True,
     """Paired comparison of two per-seed Series (index: seed). Returns the
     RESULT_COLUMNS except family, correction, p_adj, significant, p_equiv_adj,
     verdict and role. ``power``: also compute mde and seeds_needed (to detect a
-    difference of ``margin``) at ``alpha`` (alvae.power); ``margin``: δ of the
+    difference of ``margin``) at ``alpha`` (alvae.analysis.power); ``margin``: δ of the
     TOST (p_equiv). ``test=False``: the means, sd and CI only, no test (round
     0, before any query)."""
     a, b = a.dropna(), b.dropna()

@@ -1,10 +1,10 @@
-"""One ``datasets.<name>`` entry -> a :class:`alvae.data.Dataset`: the loader of each
-source. A new source adds its loader here (and its file list in alvae.sourcefiles)."""
+"""One ``datasets.<name>`` entry -> a :class:`alvae.data.loaders.Dataset`: the loader of each
+source. A new source adds its loader here (and its file list in alvae.data.sourcefiles)."""
 
 from __future__ import annotations
 
 from . import imagesources
-from .data import DataError, Dataset, load_digits_dataset, load_idx_dataset, load_medmnist, load_npz_dataset
+from .loaders import DataError, Dataset, load_digits_dataset, load_idx_dataset, load_medmnist, load_npz_dataset
 
 
 def _digits(name: str, spec: dict) -> Dataset:
