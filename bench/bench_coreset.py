@@ -51,7 +51,6 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
 
 FAST = "k_center_greedy"
 BASELINES = ("brute_force_nxn", "naive_dal")

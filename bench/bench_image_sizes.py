@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 import time
 from pathlib import Path
 
@@ -32,10 +31,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from alvae.training.engine import build_model  # noqa: E402
-from alvae.representations.vae import VAE  # noqa: E402
+from alvae.training.engine import build_model
+from alvae.representations.vae import VAE
 
 SIZES = (28, 64, 128, 224)
 

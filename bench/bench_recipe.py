@@ -3,7 +3,7 @@ recipe, the hand-set strong one (issue 12) and the tuned one (issue 18).
 
 Pool of 8,000 training images, 2,000 test images (both drawn with seed 0,
 ``alvae.data.loaders.draw_subset``), 1,000 random labels per seed
-(``alvae.al.loop.initial_labeled``, the round-0 set of every AL run), no
+(``alvae.seeds.initial_labeled``, the round-0 set of every AL run), no
 ImageNet weights (offline). One ``run_loop`` round 0 per recipe and seed.
 
 - ``thesis``: config.yaml's ``task_model`` (weights null).
@@ -40,12 +40,11 @@ import torch
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
 
-from alvae.data.loaders import draw_subset  # noqa: E402
-from alvae.data.sources import load_dataset  # noqa: E402
-from alvae.al.loop import run_loop  # noqa: E402
-from alvae.training.tune import apply_recipe, storage_for, tune_recipe  # noqa: E402
+from alvae.data.loaders import draw_subset
+from alvae.data.sources import load_dataset
+from alvae.al.loop import run_loop
+from alvae.training.tune import apply_recipe, storage_for, tune_recipe
 
 THESIS = {"weights": None, "grayscale": "repeat", "input_size": 28, "lr": 0.001, "momentum": 0.9,
           "weight_decay": 0.0, "batch_size": 128, "epochs_initial": 10, "epochs_per_round": 5,

@@ -17,21 +17,19 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from alvae.data.loaders import draw_subset  # noqa: E402
-from alvae.data.sources import load_dataset  # noqa: E402
-from alvae.al.loop import initial_labeled  # noqa: E402
-from alvae.representations import train_representation  # noqa: E402
-from alvae.representations.diagnostics import knn_accuracy  # noqa: E402
-from alvae.representations.vae import encode_means  # noqa: E402
+from alvae.data.loaders import draw_subset
+from alvae.data.sources import load_dataset
+from alvae.seeds import initial_labeled
+from alvae.representations import train_representation
+from alvae.representations.diagnostics import knn_accuracy
+from alvae.representations.vae import encode_means
 
 DEMO_VAE = {"latent_dim": 16, "epochs": 30, "lr": 1e-3, "weight_decay": 5e-3, "batch_size": 32}
 

@@ -33,13 +33,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from alvae.data.loaders import FASHION_MNIST_DEBIAN, draw_subset  # noqa: E402
-from alvae.data.sources import load_dataset  # noqa: E402
-from alvae.representations import train_representation  # noqa: E402
-from alvae.representations.diagnostics import knn_accuracy  # noqa: E402
-from alvae.representations.vae import encode_means  # noqa: E402
+from alvae.data.loaders import FASHION_MNIST_DEBIAN, draw_subset
+from alvae.data.sources import load_dataset
+from alvae.representations import train_representation
+from alvae.representations.diagnostics import knn_accuracy
+from alvae.representations.vae import encode_means
 
 
 def flat(a):

@@ -46,10 +46,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from alvae import accel, determinism  # noqa: E402
-from alvae.training.engine import DevicePool, TrainConfig, build_model, infer, train_model  # noqa: E402
+from alvae.training import accel, determinism
+from alvae.training.engine import DevicePool, TrainConfig, build_model, infer, train_model
 
 
 def sync(device):

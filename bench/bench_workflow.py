@@ -27,7 +27,6 @@ from collections import defaultdict
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "src"))
 
 THESIS_SECONDS = {"mnist": 5113.0, "chestmnist": 7085.0}  # core-set pair, 4x RTX 2080
 

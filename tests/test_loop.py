@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from alvae.data.loaders import draw_subset, load_digits_dataset
-from alvae.al.loop import initial_labeled, run_loop
+from alvae.al.loop import run_loop
+from alvae.seeds import initial_labeled
 from alvae.training.metrics import accuracy, auc
 from conftest import REPO
 

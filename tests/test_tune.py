@@ -11,7 +11,7 @@ import pytest
 
 from alvae.config import ConfigError
 from alvae.data.loaders import draw_subset, load_digits_dataset
-from alvae.al.loop import initial_labeled
+from alvae.seeds import initial_labeled
 from alvae.training.tune import (apply_recipe, chosen_recipe, counted_trials, cv_folds, distributions,
                         history_figure, labeled_set, read_recipe, run_study, storage_for,
                         tune_recipe, write_recipe)

@@ -8,7 +8,7 @@ import torch
 from alvae.data.loaders import load_subset
 from alvae.training.devices import job_device
 from alvae.logs import job_logger
-from alvae.al.loop import initial_labeled
+from alvae.seeds import initial_labeled
 from alvae.representations import train_representation
 from alvae.representations import diagnostics as diag
 

@@ -29,22 +29,12 @@ from ..training.engine import (DevicePool, TrainConfig, build_loss_module, build
 from ..io import atomic_path
 from ..training.recipe import split_validation
 from ..runkey import changed_fields, key_hash, run_key
+from ..seeds import initial_labeled, round_seed
 from ..strategies import SelectionContext, get_strategy
 
 METRIC_COLUMNS = ["round", "n_labels", "test_acc", "test_auc", "val_acc", "val_auc", "train_acc",
                   "train_loss", "epochs", "train_time_s", "select_time_s", "n_picked",
                   "test_ap", "val_ap", "latent_share", "latent_knn_acc"]
-
-
-def initial_labeled(n_pool: int, n_initial: int, seed: int) -> np.ndarray:
-    """The seed's initial labeled set: shared by every strategy (paired design)."""
-    rng = np.random.default_rng([seed, 0])
-    return np.sort(rng.choice(n_pool, size=n_initial, replace=False)).astype(np.int64)
-
-
-def round_seed(seed: int, rnd: int) -> int:
-    """Seed of round ``rnd``'s model init and batch order (same for all strategies)."""
-    return int(np.random.default_rng([seed, rnd, 17]).integers(2**31 - 1))
 
 
 def initial_alpha(alpha, strategy) -> Optional[float]:

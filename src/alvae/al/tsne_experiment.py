@@ -15,7 +15,7 @@ import numpy as np
 from ..data.loaders import Subset
 from ..training.engine import DevicePool, TrainConfig, build_model, infer, train_model
 from ..strategies.alpha import AUTO_MODES, measured_alpha
-from .loop import initial_labeled, round_seed
+from ..seeds import initial_labeled, round_seed
 from ..strategies import SelectionContext, get_strategy
 
 

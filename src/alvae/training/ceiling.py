@@ -11,7 +11,7 @@ AL runs use, so that each learning curve can be read against it:
   epochs_per_round`` with R the number of rounds from ``al.initial_labels`` to
   ``al.final_labels`` (capped at the pool) in steps of ``al.labels_per_round``;
   that round's seed fixes the initial weights and the batch order
-  (:func:`alvae.al.loop.round_seed`). So the ceiling is the last round's training
+  (:func:`alvae.seeds.round_seed`). So the ceiling is the last round's training
   with all the pool's labels instead of ``final_labels`` of them.
 
 It reads the pool's images and labels, and the test (and val) split only to
@@ -75,7 +75,7 @@ def train_ceiling(subset, seed: int, al: Mapping, task_model: Mapping, device="c
 
     from . import determinism
     from .engine import DevicePool, TrainConfig, build_model, evaluate, train_model
-    from ..al.loop import round_seed
+    from ..seeds import round_seed
     from .recipe import split_validation
 
     n_pool = len(subset.pool_labels)

@@ -2,7 +2,7 @@
 tuned``, the ``tune:`` block of the config; docs/tuning.md).
 
 What the search may read: the images and labels of the initial labeled set of one
-AL seed (:func:`labeled_set`, which calls :func:`alvae.al.loop.initial_labeled`, the
+AL seed (:func:`labeled_set`, which calls :func:`alvae.seeds.initial_labeled`, the
 function the AL loop itself draws round 0 with), nothing else: not the test or val
 split, not the labels of the unlabeled pool, not any later round. The score of a
 recipe is k-fold cross-validation on those labels (stratified for single-label
@@ -74,7 +74,7 @@ class LabeledSet:
 def labeled_set(subset, n_initial: int, seed: int) -> LabeledSet:
     """The labeled set of round 0 of AL seed ``seed`` (the same points every strategy
     of the seed starts from), copied out of the pool."""
-    from ..al.loop import initial_labeled
+    from ..seeds import initial_labeled
 
     idx = initial_labeled(len(subset), n_initial, seed)
     return LabeledSet(images=np.ascontiguousarray(subset.pool_images[idx]),
