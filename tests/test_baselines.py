@@ -241,8 +241,7 @@ def test_typiclust_matches_the_authors_code(normalize):
     from alvae.strategies.typiclust import cluster
 
     ctx, lat = _latent_ctx()
-    strat = get_strategy("typiclust")
-    strat.params = {} if normalize else {"normalize": False}  # normalising is the default
+    strat = get_strategy("typiclust", {} if normalize else {"normalize": False})  # on by default
     budget = 30
     picks = strat.select(ctx, budget, np.random.default_rng(7))
     feats = _normalised(lat) if normalize else lat
@@ -260,8 +259,7 @@ def test_typiclust_matches_the_authors_code(normalize):
 def test_probcover_matches_the_authors_code(normalize):
     ctx, lat = _latent_ctx()
     delta = 0.45 if normalize else 1.2
-    strat = get_strategy("probcover")
-    strat.params = {"delta": delta, **({} if normalize else {"normalize": False})}
+    strat = get_strategy("probcover", {"delta": delta, **({} if normalize else {"normalize": False})})
     budget = 12
     picks = strat.select(ctx, budget, np.random.default_rng(0))
     feats = _normalised(lat) if normalize else lat
@@ -279,8 +277,7 @@ def test_normalize_is_a_schema_default_and_checked():
         assert props[name]["properties"]["normalize"] == {
             "type": "boolean", "default": True, "description": props[name]["properties"]
             ["normalize"]["description"]}
-        strat = get_strategy(name)
-        strat.params = {"normalize": "yes"}
+        strat = get_strategy(name, {"normalize": "yes"})
         with pytest.raises(ValueError, match=f"{name}.normalize"):
             strat.select(_latent_ctx()[0], 3, np.random.default_rng(0))
 

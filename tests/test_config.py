@@ -29,7 +29,7 @@ def test_thesis_config_is_valid_and_complete(thesis):
     assert cfg["vae"] == {"latent_dim": 32, "epochs": 20, "lr": 0.001, "weight_decay": 0.005,
                           "batch_size": 128, "retrain": "once", "retrain_epochs": 5,
                           "per_seed": True,  # each seed's X_vae reads its own VAE
-                          "cvae": {"append_soft_labels": False, "alpha": 0.1},
+                          "cvae": {"append_soft_labels": False, "class_weight": 0.1},
                           "gmvae": {"components": None, "append_responsibilities": False,
                                     "pretrain_epochs": 10}}
     assert (cfg["tsne"]["initial_labels"], cfg["tsne"]["candidates"], cfg["tsne"]["pick"]) == (1000, 1556, 100)
@@ -74,3 +74,14 @@ def test_load_config_with_overrides():
 def test_config_hash_is_order_independent():
     assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
     assert config_hash({"a": 1}) != config_hash({"a": 2})
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda c: c["stats"].update(alpha=0.01), r"stats\.alpha: renamed; write stats\.significance"),
+    (lambda c: c["vae"].update(cvae={"alpha": 0.2}), r"vae\.cvae\.alpha: renamed; write vae\.cvae\.class_weight"),
+])
+def test_the_alpha_settings_have_distinct_names(thesis, mutate, message):
+    """issue 20: `alpha` named three settings; two are renamed, with a clear line."""
+    mutate(thesis)
+    with pytest.raises(ConfigError, match=message):
+        validate_config(thesis)

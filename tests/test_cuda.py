@@ -58,7 +58,7 @@ def test_bf16_training_step_loss_falls(learnable):
     images, labels = learnable
     pool = DevicePool(images, labels, "multi-class", "cuda")
     model = build_model("multi-class", 4, 1, TM, 0, "cuda")
-    cfg = TrainConfig(lr=0.01, batch_size=64, amp=True)
+    cfg = TrainConfig.from_config({"lr": 0.01, "batch_size": 64, "amp": True})
     with torch.autocast("cuda", dtype=torch.bfloat16):
         logits, _, _ = model(_prepare(model, pool, torch.arange(8, device="cuda")))
     assert logits.dtype == torch.bfloat16  # autocast is on in the engine's path
@@ -87,10 +87,10 @@ def test_feature_and_score_pass_bf16_close_to_float32(learnable):
     images, labels = learnable
     pool = DevicePool(images, labels, "multi-class", "cuda")
     model = build_model("multi-class", 4, 1, TM, 0, "cuda")
-    train_model(model, pool, np.arange(512), 2, TrainConfig(lr=0.01, batch_size=64), 0, log=QUIET)
+    train_model(model, pool, np.arange(512), 2, TrainConfig.from_config({"lr": 0.01, "batch_size": 64}), 0, log=QUIET)
     idx = np.arange(512)
-    bf = infer(model, pool, idx, TrainConfig(amp=True, eval_batch_size=128))
-    f32 = infer(model, pool, idx, TrainConfig(amp=False, eval_batch_size=128))
+    bf = infer(model, pool, idx, TrainConfig.from_config({"amp": True, "eval_batch_size": 128}))
+    f32 = infer(model, pool, idx, TrainConfig.from_config({"amp": False, "eval_batch_size": 128}))
     rel = (bf["features"] - f32["features"]).norm() / f32["features"].norm()
     assert rel < 0.05, float(rel)
     assert (bf["probs"] - f32["probs"]).abs().max() < 0.05
@@ -98,7 +98,7 @@ def test_feature_and_score_pass_bf16_close_to_float32(learnable):
     cpu_model = build_model("multi-class", 4, 1, TM, 0, "cpu")
     cpu_model.load_state_dict({k: v.cpu() for k, v in model.state_dict().items()})
     cpu = infer(cpu_model, DevicePool(images, labels, "multi-class", "cpu"), idx,
-                TrainConfig(amp=False, eval_batch_size=128))
+                TrainConfig.from_config({"amp": False, "eval_batch_size": 128}))
     rel_cpu = (f32["features"].cpu() - cpu["features"]).norm() / cpu["features"].norm()
     assert rel_cpu < 0.01, float(rel_cpu)
     assert (f32["probs"].cpu() - cpu["probs"]).abs().max() < 0.01

@@ -87,7 +87,8 @@ def _train_all(sub, log):
     """One small run of every trainer; returns what each produced."""
     from alvae.training.engine import DevicePool, TrainConfig, build_model, train_model
     from alvae.representations import train_representation
-    from alvae.strategies.vaal import DEFAULTS, train_vaal
+    from alvae.schema import defaults
+    from alvae.strategies.vaal import train_vaal
 
     out = {}
     cfg = {"latent_dim": 4, "epochs": 2, "lr": 1e-3, "weight_decay": 5e-3, "batch_size": 32,
@@ -98,7 +99,7 @@ def _train_all(sub, log):
                                    log=log)
         out[kind] = res.latents
     vae, disc, _ = train_vaal(torch.from_numpy(sub.pool_images), np.arange(20), np.arange(20, 120),
-                              {**DEFAULTS, "width": 4, "latent_dim": 4, "epochs": 1,
+                              {**defaults("vaal"), "width": 4, "latent_dim": 4, "epochs": 1,
                                "batch_size": 30}, 0, log=log)
     out["vaal"] = torch.cat([p.detach().flatten() for p in disc.parameters()]).numpy()
     tm = {"weights": None, "input_size": None, "lr": 0.01, "momentum": 0.9, "batch_size": 16,

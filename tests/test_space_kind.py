@@ -22,11 +22,9 @@ def test_space_may_name_a_representation_kind():
     with pytest.raises(ValueError, match=r"typiclust.space must be one of latents, features") as e:
         check_space({"space": "pixels"}, "typiclust")
     assert "simclr" in str(e.value) and "'pixels'" in str(e.value)
-    s = get_strategy("probcover")
-    s.params = {"space": "simclr"}
+    s = get_strategy("probcover", {"space": "simclr"})
     assert s.needs_latents  # the loop then requires the kind's latents
-    s.params = {"space": "features"}
-    assert not s.needs_latents
+    assert not get_strategy("probcover", {"space": "features"}).needs_latents
 
 
 def test_config_names_a_bad_space_before_any_job(tmp_path):

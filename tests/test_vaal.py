@@ -13,16 +13,17 @@ import torch
 from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.strategies import SelectionContext, get_strategy
 from alvae.strategies import vaal as vaal_mod
-from alvae.strategies.vaal import (DEFAULTS, Discriminator, prob_labeled, resolve_image_size,
-                                   train_vaal)
+from alvae.schema import defaults
+from alvae.strategies.vaal import Discriminator, prob_labeled, resolve_image_size, train_vaal
+
+DEFAULTS = defaults("vaal")  # the schema's, the only place they are written
 
 TINY = {"epochs": 2, "batch_size": 32, "width": 4, "latent_dim": 8}
 
 
-def _ctx(sub, labeled, cand, options, rnd=1):
+def _ctx(sub, labeled, cand, rnd=1):
     return SelectionContext(labeled=labeled, candidates=cand, task=sub.task, infer=None,
-                            pool_images=torch.from_numpy(sub.pool_images), seed=0, round=rnd,
-                            options=options)
+                            pool_images=torch.from_numpy(sub.pool_images), seed=0, round=rnd)
 
 
 def test_vaal_picks_distinct_candidates_unlike_random():
@@ -30,14 +31,14 @@ def test_vaal_picks_distinct_candidates_unlike_random():
     rng = np.random.default_rng(0)
     labeled = np.sort(rng.choice(300, 40, replace=False))
     cand = np.sort(rng.choice(np.setdiff1d(np.arange(300), labeled), 120, replace=False))
-    vaal = get_strategy("vaal")
-    picks = vaal.select(_ctx(sub, labeled, cand, TINY), 20, np.random.default_rng(1))
+    vaal = get_strategy("vaal", TINY)
+    picks = vaal.select(_ctx(sub, labeled, cand), 20, np.random.default_rng(1))
     assert len(picks) == 20 and len(np.unique(picks)) == 20
     assert np.isin(picks, cand).all()
-    rand = get_strategy("random").select(_ctx(sub, labeled, cand, TINY), 20, np.random.default_rng(1))
+    rand = get_strategy("random").select(_ctx(sub, labeled, cand), 20, np.random.default_rng(1))
     assert not np.array_equal(np.sort(picks), np.sort(rand))
     # the same seed and round give the same picks; another round, other weights
-    again = get_strategy("vaal").select(_ctx(sub, labeled, cand, TINY), 20, np.random.default_rng(5))
+    again = get_strategy("vaal", TINY).select(_ctx(sub, labeled, cand), 20, np.random.default_rng(5))
     np.testing.assert_array_equal(picks, again)
     assert vaal.get_state() is None  # rebuilt each round: nothing carried
 
@@ -51,7 +52,7 @@ def test_vaal_picks_the_lowest_probability_of_being_labeled():
     vae, disc, hist = train_vaal(images, labeled, np.arange(30, 200), opts, seed, log=lambda m: None)
     p = prob_labeled(vae, disc, images, cand, resolve_image_size(opts["image_size"], 8, 8))
     expect = cand[np.argsort(p, kind="stable")[:10]]
-    picks = get_strategy("vaal").select(_ctx(sub, labeled, cand, TINY), 10, np.random.default_rng(0))
+    picks = get_strategy("vaal", TINY).select(_ctx(sub, labeled, cand), 10, np.random.default_rng(0))
     np.testing.assert_array_equal(picks, expect)
     assert hist and all(np.isfinite(h["vae_loss"]) for h in hist)
 
@@ -60,22 +61,21 @@ def test_vaal_warm_start_carries_the_nets():
     sub = draw_subset(load_digits_dataset(), 200, seed=0)
     labeled, cand = np.arange(30), np.arange(30, 200)
     opts = dict(TINY, warm_start=True, epochs=1)
-    vaal = get_strategy("vaal")
-    vaal.select(_ctx(sub, labeled, cand, opts), 10, np.random.default_rng(0))
+    vaal = get_strategy("vaal", opts)
+    vaal.select(_ctx(sub, labeled, cand), 10, np.random.default_rng(0))
     first = vaal.get_state()
     assert first is not None and set(first) == {"vae", "disc"}
-    cold = get_strategy("vaal").select(_ctx(sub, labeled, cand, opts, rnd=2), 10,
-                                       np.random.default_rng(0))
-    warm = vaal.select(_ctx(sub, labeled, cand, opts, rnd=2), 10, np.random.default_rng(0))
+    cold = get_strategy("vaal", opts).select(_ctx(sub, labeled, cand, rnd=2), 10,
+                                             np.random.default_rng(0))
+    warm = vaal.select(_ctx(sub, labeled, cand, rnd=2), 10, np.random.default_rng(0))
     assert not all(torch.equal(first["disc"][k], vaal.get_state()["disc"][k]) for k in first["disc"])
     assert not np.array_equal(cold, warm)
 
 
-def test_vaal_defaults_are_the_schema_defaults():
-    from alvae.config import _schema
-
-    props = _schema()["properties"]["vaal"]["properties"]
-    assert {k: v["default"] for k, v in props.items()} == DEFAULTS
+def test_vaal_defaults_are_the_schema_defaults_and_written_nowhere_else():
+    assert not hasattr(vaal_mod, "DEFAULTS")
+    assert get_strategy("vaal").params == DEFAULTS
+    assert get_strategy("vaal", {"epochs": 3}).params == {**DEFAULTS, "epochs": 3}
 
 
 def test_image_size_auto_is_the_data_size_rounded_up_to_16():

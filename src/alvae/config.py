@@ -15,9 +15,10 @@ from typing import Any, Mapping
 
 import yaml
 
+from . import schema
 from .errors import ConfigError
+from .schema import SCHEMA_PATH  # noqa: F401  (the file, for users of alvae.config)
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
 
 # Size of the official training split of each named source (None: only known once loaded).
 TRAIN_SPLIT_SIZES = {
@@ -35,39 +36,7 @@ MEDMNIST_TRAIN_SIZES = {"chestmnist": 78468}
 
 
 def _schema() -> dict:
-    """The config schema, with the method names of alvae.vocabulary filled in (the file
-    allows any well-spelled name; the lists live in one place, the vocabulary)."""
-    with open(SCHEMA_PATH) as fh:
-        schema = yaml.safe_load(fh)
-    return with_vocabulary(schema)
-
-
-def with_vocabulary(schema: dict) -> dict:
-    """``schema`` with the enums of strategy names, t-SNE strategies and strategy spaces
-    taken from :mod:`alvae.vocabulary`."""
-    from . import vocabulary
-
-    props = schema["properties"]
-    label = props["strategies"]["items"]
-    props["strategies"]["items"] = {"anyOf": [
-        {"enum": vocabulary.strategy_names()},
-        {"pattern": vocabulary.strategy_label_pattern(), "description": label["description"]}]}
-    distance = [b for b, t in vocabulary.STRATEGIES.items()
-                if t.takes_representation and not t.trains_module]
-    props["tsne"]["properties"]["strategies"]["items"] = {
-        "enum": distance + [f"{b}_{k}" for b in distance for k in vocabulary.KINDS]}
-    vae_props = props["vae"]["properties"]
-    for kind in vocabulary.KINDS:  # a kind's own options (vae.<kind>), checked by its module
-        vae_props.setdefault(kind, {"type": "object",
-                                    "description": f"options of the {kind} representation "
-                                                   f"(alvae.representations.{kind})"})
-    props["vae"]["additionalProperties"] = False
-    for name, t in vocabulary.STRATEGIES.items():
-        if t.latent_space:
-            space = props[t.options]["properties"]["space"]
-            props[t.options]["properties"]["space"] = {
-                "enum": vocabulary.space_names(), "default": space["default"]}
-    return schema
+    return schema.load()
 
 
 def _validator_with_defaults():
@@ -142,8 +111,28 @@ def _key_path(error) -> str:
     return ".".join(parts) if parts else "(top level)"
 
 
+# keys renamed, with the name to use now (so that an old config gets a clear line)
+RENAMED = {("stats", "alpha"): "stats.significance (the level of the tests; `alpha` is the "
+                                "scale of the latents)",
+           ("vae", "cvae", "alpha"): "vae.cvae.class_weight (M2's classification weight)"}
+
+
+def _renamed_problems(config: dict) -> list[str]:
+    problems = []
+    for path, now in RENAMED.items():
+        node = config
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, dict) and path[-1] in node:
+            problems.append(f"  {'.'.join(path)}: renamed; write {now}")
+    return problems
+
+
 def validate_config(config: dict) -> dict:
     """Validate ``config`` in place against the schema, fill defaults, check it."""
+    renamed = _renamed_problems(config)
+    if renamed:
+        raise ConfigError("invalid configuration:\n" + "\n".join(renamed))
     validator = _validator_with_defaults()(_schema())
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
     if errors:

@@ -94,7 +94,7 @@ def canonical(value):
 
 
 def pool_per_seed(dataset):
-    return bool(config["datasets"][dataset].get("pool_per_seed", False))
+    return config["datasets"][dataset]["pool_per_seed"]
 
 
 def subset_file(dataset, seed=None):
@@ -177,8 +177,8 @@ def vae_per_seed(dataset, kind):
     """Whether ``kind`` is trained once per AL seed on ``dataset``: always for the
     kinds that use labels (the seed's initial labeled set), for every kind under
     vae.per_seed, and when the pool itself is drawn per seed."""
-    return (labeled_kind(kind) or bool(config["vae"].get("per_seed", False))
-            or bool(config["datasets"][dataset].get("pool_per_seed", False)))
+    return (labeled_kind(kind) or config["vae"]["per_seed"]
+            or config["datasets"][dataset]["pool_per_seed"])
 
 
 def vae_file(dataset, kind, seed, name):
@@ -261,7 +261,7 @@ def run_records():
 
 
 # The tuning stage (task_model.recipe: tuned; rules in tune.smk, library alvae.training.tune).
-TUNED = config["task_model"].get("recipe", "fixed") == "tuned"
+TUNED = config["task_model"]["recipe"] == "tuned"
 
 
 def fixed_task_model():
@@ -349,7 +349,7 @@ def retrain_of(strategy):
     """once or per_round for a label reading a representation, else None."""
     if not uses_vae(strategy):
         return None
-    return strategy_labels.retrain_of(strategy, default=config["vae"].get("retrain", "once"))
+    return strategy_labels.retrain_of(strategy, default=config["vae"]["retrain"])
 
 
 # some run retrains per round: every al_run then writes latents_rounds.npz
@@ -398,7 +398,7 @@ def tsne_inputs(wildcards):
 # Metrics tested per budget and as AULC (results stage).
 TEST_METRICS = ["test_acc", "test_auc", "test_ap"]  # AULC computed for these (when recorded)
 # Metrics ranked (PPM, CD diagram): stats.metrics, else all three.
-RANK_METRICS = list(config.get("stats", {}).get("metrics") or TEST_METRICS)
+RANK_METRICS = list(config["stats"]["metrics"] or TEST_METRICS)
 # Rankings drawn: "primary" (each dataset on its primary metric, datasets.csv), then
 # each ranked metric as a secondary ranking.
 RANKINGS = ["primary"] + RANK_METRICS
@@ -406,36 +406,36 @@ RANKINGS = ["primary"] + RANK_METRICS
 
 def stats_metrics():
     """config stats.metrics (null: by task)."""
-    return config.get("stats", {}).get("metrics")
+    return config["stats"]["metrics"]
 
 
 def stats_primary():
     """config stats.primary_metric (null: by task, alvae.analysis.stats.primary_metric)."""
-    return config.get("stats", {}).get("primary_metric")
+    return config["stats"]["primary_metric"]
 
 
 def stats_margins():
     """config stats.equivalence_margin: δ of the TOST per metric (schema defaults filled)."""
-    return canonical(dict(config.get("stats", {}).get("equivalence_margin", {})))
+    return canonical(dict(config["stats"]["equivalence_margin"]))
 
 
 def stats_pairs():
     """config stats.pairs: "auto" = each X vs X_vae, and each strategy vs random."""
     from alvae.analysis.stats import default_pairs
 
-    pairs = config.get("stats", {}).get("pairs", "auto")
+    pairs = config["stats"]["pairs"]
     if pairs == "auto":
         return [list(p) for p in default_pairs(STRATEGIES)]
     return [list(p) for p in pairs if p[0] in STRATEGIES and p[1] in STRATEGIES]
 
 
 def stats_alpha():
-    return config.get("stats", {}).get("alpha", 0.05)
+    return config["stats"]["significance"]
 
 
 def stats_correction():
     """config stats.correction: holm (default) or bh, within each family."""
-    return config.get("stats", {}).get("correction", "holm")
+    return config["stats"]["correction"]
 
 
 def family_members(family):

@@ -5,7 +5,7 @@
 from alvae.analysis import labels_saved as _labels_saved
 
 # the all-labels ceiling (alvae.training.ceiling); ceiling.enabled turns it off
-CEILING = bool(config.get("ceiling", {}).get("enabled", True))
+CEILING = config["ceiling"]["enabled"]
 
 
 def ceiling_file(dataset, seed):

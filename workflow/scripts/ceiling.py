@@ -17,9 +17,9 @@ if "recipe" in snakemake.input.keys():  # HOOK(tune): a tuned recipe over task_m
     with open(snakemake.input.recipe) as fh:
         task_model = merge_recipe(task_model, yaml.safe_load(fh))
     log(f"recipe: {snakemake.input.recipe}")
-determinism.configure(task_model.get("deterministic", True), log)  # before CUDA starts
+determinism.configure(task_model["deterministic"], log)  # before CUDA starts
 sub = load_subset(snakemake.input.subset, snakemake.input.evaluation)
-with job_device(snakemake.resources.get("gpu", 1), snakemake.config.get("gpu", {}), log) as device:
+with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:
     row, _ = train_ceiling(sub, int(wc.seed), p.al, task_model, device, log)
 write_row({"dataset": wc.dataset, **row}, snakemake.output.metrics)
 log("done")

@@ -29,6 +29,7 @@ from ..training.engine import (DevicePool, TrainConfig, build_loss_module, build
 from ..io import atomic_path
 from ..training.recipe import split_validation
 from ..runkey import changed_fields, key_hash, run_key
+from ..schema import with_defaults
 from ..seeds import initial_labeled, round_seed
 from ..strategies import SelectionContext, get_strategy
 
@@ -102,8 +103,10 @@ class ALRun:
                  lloss: dict, alpha, latents: Optional[np.ndarray], state_dir, device: str,
                  log: Callable[[str], None], retrainer, strategy_cfg: Optional[dict]):
         base_name, self.alpha_scale = split_label(label)
-        self.strategy = strategy = get_strategy(base_name)
-        strategy.params = dict(strategy_cfg or {})
+        # the settings over the schema's defaults (a library caller may pass part of them)
+        al, task_model = with_defaults("al", al), with_defaults("task_model", task_model)
+        lloss = with_defaults("lloss", lloss)
+        self.strategy = strategy = get_strategy(base_name, strategy_cfg)
         _check_inputs(subset, label, base_name, strategy, al, latents)
         self.subset, self.label, self.seed, self.al, self.task_model = subset, label, seed, al, task_model
         self.lloss, self.alpha_setting, self.log, self.retrainer = lloss, alpha, log, retrainer
@@ -116,9 +119,9 @@ class ALRun:
         self.reads_latents = strategy.uses_vae or strategy.needs_latents
         self.rkey = run_key(self.settings, subset, latents if self.reads_latents else None)
         self.chash = key_hash(self.rkey)
-        self.dropout = float(strategy.params.get("dropout", 0.5)) if strategy.mc_dropout else 0.0
+        self.dropout = float(strategy.params["dropout"]) if strategy.mc_dropout else 0.0
         self.dev = dev = torch.device(device)
-        self.compiled = accel.Compiled(task_model.get("compile", "none"), dev,
+        self.compiled = accel.Compiled(task_model["compile"], dev,
                                        {self.cfg.batch_size, self.cfg.eval_batch_size}, log)
         self.pool = DevicePool(subset.pool_images, subset.pool_labels, subset.task, dev)
         self.test = DevicePool(subset.test_images, subset.test_labels, subset.task, dev)
@@ -143,7 +146,7 @@ class ALRun:
         if s.needs_loss_module:
             use_extra = s.uses_vae and alpha != 0.0  # α = 0 is exactly plain lloss
             extra = alpha * self.lat_dev if use_extra else None
-            module = build_loss_module(self.lloss.get("hidden", 128),
+            module = build_loss_module(self.lloss["hidden"],
                                        self.lat_dev.shape[1] if use_extra else 0, rs, self.dev)
         return model, module, extra
 
@@ -152,7 +155,7 @@ class ALRun:
         model, module, extra = self.fresh(rnd, alpha)
         tm = self.task_model
         epochs = tm["epochs_initial"] + rnd * tm["epochs_per_round"]
-        train, holdout = split_validation(labeled, tm.get("val_fraction", 0.0), round_seed(self.seed, rnd))
+        train, holdout = split_validation(labeled, tm["val_fraction"], round_seed(self.seed, rnd))
         stats = train_model(model, self.pool, train, epochs, self.cfg, round_seed(self.seed, rnd), module,
                             extra, self.log, f"{self.tag}round {rnd} labels {len(labeled)} ", holdout)
         return model, module, extra, stats
@@ -176,7 +179,7 @@ class ALRun:
         n_pool = len(self.subset)
         unlabeled = np.setdiff1d(np.arange(n_pool), state.labeled, assume_unique=True)
         cand = unlabeled
-        if self.al.get("candidate_pool") and self.al["candidate_pool"] < len(unlabeled):
+        if self.al["candidate_pool"] and self.al["candidate_pool"] < len(unlabeled):
             cand = np.sort(rng.choice(unlabeled, size=max(self.al["candidate_pool"], budget),
                                       replace=False))
         pool, cfg = self.pool, self.cfg
@@ -186,8 +189,7 @@ class ALRun:
                 _m, pool, idx, cfg, _mod, _e, **kw),
             latents=self.latents if self.reads_latents else None,
             alpha=state.alpha, n_classes=self.subset.n_classes,
-            pool_images=pool.images, seed=self.seed, round=rnd, options=dict(self.strategy_cfg or {}),
-            log=self.log,
+            pool_images=pool.images, seed=self.seed, round=rnd, log=self.log,
         )
         t0 = time.perf_counter()
         picked = np.asarray(self.strategy.select(ctx, budget, rng), dtype=np.int64)
@@ -321,7 +323,7 @@ def _settings(subset, label, seed, al, task_model, lloss, alpha, strategy, log, 
                 "alpha": alpha if strategy.uses_vae else None, "n_pool": len(subset),
                 "subset": subset.name}
     # before any CUDA work: fixed kernels, recorded with the settings (and their hash)
-    settings["determinism"] = determinism.configure(task_model.get("deterministic", True), log)
+    settings["determinism"] = determinism.configure(task_model["deterministic"], log)
     if retrainer is not None:
         settings["retrain"] = retrainer.settings()
     if strategy_cfg:

@@ -6,7 +6,7 @@ The thesis VAE's encoder gives q(z|x) and, through an extra linear head on the
 same features, a classifier q(y|x); the decoder reads [z, y]. Per pool image:
 
 * labeled (its index in ``labeled``): −ELBO with the decoder conditioned on the
-  true label, plus w·(classification loss) with w = ``vae.cvae.alpha`` · N / |L|
+  true label, plus w·(classification loss) with w = ``vae.cvae.class_weight`` · N / |L|
   (N the pool size, |L| the number of labeled pool images). This is M2's eq. 9:
   α = 0.1·N multiplies the *expectation* of the classification loss over the
   labeled set, so each labeled image weighs 0.1·N/|L|, as in the authors' code
@@ -35,9 +35,9 @@ from torch import nn
 
 from .vae import VAE, check_images, to01
 from ._train import (Epochs, batched, bce_per_sample, kl_normal_per_sample, load_or_build, state_of)
+from ..schema import defaults
 from .base import RepresentationResult, check_init_state, labeled_indices, sub_cfg
 
-DEFAULTS = {"append_soft_labels": False, "alpha": 0.1}
 
 
 class CVAE(VAE):
@@ -127,7 +127,7 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
         init_state=None, epochs=None, log=print) -> RepresentationResult:
     images = check_images(images_uint8)
     n, c, h, w = images.shape
-    opts = sub_cfg(vae_cfg, "cvae", DEFAULTS)
+    opts = sub_cfg(vae_cfg, "cvae", defaults("vae", "cvae"))
     multi = task == "multi-label"
     config = {"in_channels": c, "height": h, "width": w, "latent_dim": int(vae_cfg["latent_dim"]),
               "n_classes": int(n_classes), "multi_label": multi}
@@ -147,7 +147,7 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
         y_all[~is_labeled] = 0  # labels outside ``labeled`` are never read
     y_all = (y_all.float() if multi else y_all.long()).to(device)
     is_labeled = is_labeled.to(device)
-    alpha = classification_weight(opts["alpha"], n, idx.size)
+    alpha = classification_weight(opts["class_weight"], n, idx.size)
     opt = torch.optim.Adam(model.parameters(), lr=vae_cfg["lr"], weight_decay=vae_cfg["weight_decay"])
     n_epochs = int(vae_cfg["epochs"] if epochs is None else epochs)
     loop = Epochs(n, int(vae_cfg["batch_size"]), seed, device, "cvae", log)

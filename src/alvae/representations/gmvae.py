@@ -38,9 +38,9 @@ from torch import nn
 
 from .vae import VAE, check_images, to01, vae_loss
 from ._train import Epochs, batched, bce_per_sample, load_or_build, state_of
+from ..schema import defaults
 from .base import RepresentationResult, check_init_state, sub_cfg
 
-DEFAULTS = {"components": None, "append_responsibilities": False, "pretrain_epochs": 10}
 VAR_FLOOR = 1e-3
 WEIGHT_FLOOR = 0.1    # × 1/K: the least weight π_c can take
 RESEED_BELOW = 0.2    # × 1/K: mean responsibility under which a component is re-seeded
@@ -150,7 +150,7 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
     """``labels``/``labeled`` are unused (K defaults to the number of classes)."""
     images = check_images(images_uint8)
     n, c, h, w = images.shape
-    opts = sub_cfg(vae_cfg, "gmvae", DEFAULTS)
+    opts = sub_cfg(vae_cfg, "gmvae", defaults("vae", "gmvae"))
     k = int(opts["components"] or n_classes)
     if k < 1 or k > n:
         raise ValueError(f"vae.gmvae.components must lie in [1, pool size {n}], got {k}")

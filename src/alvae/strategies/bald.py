@@ -49,7 +49,7 @@ class BaldStrategy(Strategy):
     name = "bald"
 
     def select(self, ctx: SelectionContext, budget: int, rng: np.random.Generator) -> np.ndarray:
-        passes = int(self.params.get("passes", 20))
+        passes = int(self.params["passes"])
         out = ctx.infer(ctx.candidates, mc_passes=passes, seed=int(rng.integers(2**31 - 1)))
         score = bald_scores(out["mc_probs"], ctx.task)
         return np.asarray(ctx.candidates, dtype=np.int64)[top_k_stable(score, budget)]

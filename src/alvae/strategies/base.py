@@ -47,8 +47,6 @@ class SelectionContext:
     seed, round:
         The run's seed and the round being picked for (seeds a strategy's own
         training).
-    options:
-        The strategy's own config section (e.g. ``vaal``), or empty.
     diagnostics:
         Filled by the strategy with what it measured (e.g. ``latent_share``);
         the loop writes it to the round's metrics row.
@@ -66,7 +64,6 @@ class SelectionContext:
     pool_images: Optional[torch.Tensor] = None
     seed: int = 0
     round: int = 0
-    options: dict = field(default_factory=dict)
     diagnostics: dict = field(default_factory=dict)
     log: Optional[Callable[[str], None]] = None
     #: number of classes (labels, for multi-label tasks) of the task
@@ -89,7 +86,8 @@ class Strategy:
     needs_latents: bool = False
     #: the task model carries a dropout layer before its last layer (MC dropout, BALD)
     mc_dropout: bool = False
-    #: the strategy's own settings (the config section named after it), set by the loop
+    #: the strategy's own settings (its config section over the schema's defaults), set by
+    #: alvae.strategies.get_strategy
     params: dict = {}
 
     def select(self, ctx: SelectionContext, budget: int, rng: np.random.Generator) -> np.ndarray:

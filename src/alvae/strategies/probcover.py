@@ -154,11 +154,11 @@ class ProbCoverStrategy(SpaceStrategy):
             raise ValueError(f"budget {budget} outside 0..{len(cand)} (number of candidates)")
         idx = np.concatenate([lab, cand])
         x = self.embed(ctx, idx)
-        delta = self.params.get("delta")
+        delta = self.params["delta"]
         if delta is None:
             k = ctx.n_classes or 2
             pl = pseudo_labels(x, k, int(rng.integers(2**31 - 1)))
-            delta = purity_delta(other_label_distance(x, pl), self.params.get("purity", 0.95))
+            delta = purity_delta(other_label_distance(x, pl), self.params["purity"])
         indptr, nbrs = ball_graph(x, delta)
         is_lab = np.zeros(len(idx), dtype=bool)
         is_lab[:len(lab)] = True

@@ -15,7 +15,7 @@ from .base import Strategy
 
 
 def check_space(params: dict, name: str) -> str:
-    space = params.get("space", "latents")
+    space = params["space"]
     if space not in vocabulary.space_names():
         raise ValueError(f"{name}.space must be one of {', '.join(vocabulary.space_names())}, "
                          f"got {space!r}")
@@ -23,7 +23,7 @@ def check_space(params: dict, name: str) -> str:
 
 
 def check_normalize(params: dict, name: str) -> bool:
-    value = params.get("normalize", True)
+    value = params["normalize"]
     if not isinstance(value, bool):
         raise ValueError(f"{name}.normalize must be true or false, got {value!r}")
     return value

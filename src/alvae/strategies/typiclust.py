@@ -112,7 +112,7 @@ class TypiClustStrategy(SpaceStrategy):
         is_lab = np.zeros(len(idx), dtype=bool)
         is_lab[:len(lab)] = True
         pos = typiclust_select(x, is_lab, budget, int(rng.integers(2**31 - 1)),
-                               int(self.params.get("max_clusters", 500)),
-                               int(self.params.get("min_cluster_size", 5)),
-                               int(self.params.get("knn", 20)))
+                               int(self.params["max_clusters"]),
+                               int(self.params["min_cluster_size"]),
+                               int(self.params["knn"]))
         return idx[pos]

@@ -49,11 +49,6 @@ from ..logs import Progress
 from .base import SelectionContext, Strategy
 from .scoring import top_k_stable
 
-DEFAULTS = {"latent_dim": 32, "beta": 1.0, "adversary_weight": 1.0, "lr": 5e-4, "epochs": 100,
-            "batch_size": 128, "width": 128, "image_size": "auto", "vae_steps": 2, "adv_steps": 1,
-            "warm_start": False}
-
-
 def _kaiming(module: nn.Module) -> None:
     for m in module.modules():
         if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
@@ -243,7 +238,7 @@ class VAALStrategy(Strategy):
     def select(self, ctx: SelectionContext, budget: int, rng: np.random.Generator) -> np.ndarray:
         if ctx.pool_images is None:
             raise ValueError("vaal needs the pool images (SelectionContext.pool_images is None)")
-        opts = {**DEFAULTS, **(ctx.options or {})}
+        opts = self.params
         images = ctx.pool_images
         opts["image_size"] = resolve_image_size(opts["image_size"], *images.shape[-2:])
         labeled = np.asarray(ctx.labeled, dtype=np.int64)

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 
 from . import accel
 from ..errors import UserError
+from ..schema import with_defaults
 from ..logs import Progress, steps_per_epoch
 from .lossnet import LossPredictionModule, pair_margin_loss
 from .model import BLOCK_CHANNELS, TaskModel
@@ -27,40 +28,41 @@ from .model import BLOCK_CHANNELS, TaskModel
 
 @dataclass
 class TrainConfig:
-    lr: float = 0.001
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    batch_size: int = 128
-    eval_batch_size: int = 1024
-    min_train_acc: Optional[float] = None
-    max_extra_epochs: int = 20
-    amp: bool = True
+    """The training settings of one round, built from ``task_model`` and ``lloss`` over
+    the schema's defaults (:func:`from_config`; the defaults are written only there)."""
+
+    lr: float
+    momentum: float
+    weight_decay: float
+    batch_size: int
+    eval_batch_size: int
+    min_train_acc: Optional[float]
+    max_extra_epochs: int
+    amp: bool
     # loss prediction (used only when the engine is given a loss module)
-    lloss_margin: float = 1.0
-    lloss_weight: float = 1.0
-    lloss_detach_after: float = 0.6
+    lloss_margin: float
+    lloss_weight: float
+    lloss_detach_after: float
     # classifier recipe (alvae.training.recipe), all off by default
-    augment: bool = False
-    crop_padding: int = 4
-    hflip: bool = False
-    lr_schedule: str = "none"
-    min_steps: int = 0
+    augment: bool
+    crop_padding: int
+    hflip: bool
+    lr_schedule: str
+    min_steps: int
 
     @classmethod
-    def from_config(cls, task_model: dict, lloss: dict | None = None) -> "TrainConfig":
-        lloss = lloss or {}
+    def from_config(cls, task_model: dict | None = None, lloss: dict | None = None) -> "TrainConfig":
+        """From a (validated, or partial in library use) ``task_model`` and ``lloss``."""
+        tm = with_defaults("task_model", task_model)
+        ll = with_defaults("lloss", lloss)
         return cls(
-            lr=task_model["lr"], momentum=task_model["momentum"],
-            weight_decay=task_model.get("weight_decay", 0.0), batch_size=task_model["batch_size"],
-            eval_batch_size=task_model.get("eval_batch_size", 1024),
-            min_train_acc=task_model.get("min_train_acc"),
-            max_extra_epochs=task_model.get("max_extra_epochs", 20), amp=task_model.get("amp", True),
-            lloss_margin=lloss.get("margin", 1.0), lloss_weight=lloss.get("weight", 1.0),
-            lloss_detach_after=lloss.get("detach_after", 0.6),
-            augment=task_model.get("augment", False),
-            crop_padding=task_model.get("crop_padding", 4), hflip=task_model.get("hflip", False),
-            lr_schedule=task_model.get("lr_schedule", "none"),
-            min_steps=task_model.get("min_steps", 0),
+            lr=tm["lr"], momentum=tm["momentum"], weight_decay=tm["weight_decay"],
+            batch_size=tm["batch_size"], eval_batch_size=tm["eval_batch_size"],
+            min_train_acc=tm["min_train_acc"], max_extra_epochs=tm["max_extra_epochs"],
+            amp=tm["amp"], lloss_margin=ll["margin"], lloss_weight=ll["weight"],
+            lloss_detach_after=ll["detach_after"], augment=tm["augment"],
+            crop_padding=tm["crop_padding"], hflip=tm["hflip"], lr_schedule=tm["lr_schedule"],
+            min_steps=tm["min_steps"],
         )
 
 
@@ -113,10 +115,10 @@ def build_model(task: str, n_classes: int, in_channels: int, task_model: dict, s
                 device, dropout: float = 0.0) -> TaskModel:
     """A freshly initialised task model (the seed fixes the new head's init);
     ``dropout`` > 0 puts a dropout layer before the last layer (MC dropout)."""
+    tm = with_defaults("task_model", task_model)
     torch.manual_seed(seed)
-    model = TaskModel(n_outputs(task, n_classes), in_channels, task_model.get("weights"),
-                      task_model.get("grayscale", "repeat"), task_model.get("input_size"),
-                      task_model.get("stem", "imagenet"), dropout)
+    model = TaskModel(n_outputs(task, n_classes), in_channels, tm["weights"], tm["grayscale"],
+                      tm["input_size"], tm["stem"], dropout)
     model = model.to(device)
     if torch.device(device).type == "cuda":
         model = model.to(memory_format=torch.channels_last)
