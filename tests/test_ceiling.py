@@ -133,5 +133,3 @@ def test_table_lines_and_shares(tmp_path, subset):
     assert "coreset: 0.7650 at 120 labels, 90.0% of the ceiling." in text
     assert "random: 0.6800 at 120 labels, 80.0% of the ceiling." in text
     assert "not trained" in ceiling.share_rst(summary, ceiling.ceiling_table([]), {})
-    assert ceiling.merge_recipe({"lr": 0.1, "epochs_initial": 5}, {"task_model": {"lr": 0.3}}) == \
-        {"lr": 0.3, "epochs_initial": 5}

@@ -58,6 +58,8 @@ def test_tuned_run_writes_the_recipe_and_trains_with_it(tuned_run):
     assert (tune / "history.png").stat().st_size > 10_000
     assert (tune / "study.db").stat().st_size > 0  # kept, so that a killed job resumes
     log = (out / "logs" / "tune" / "digits" / "shared.log").read_text()
+    ceiling_log = (out / "logs" / "ceiling" / "digits" / "seed0.log").read_text()
+    assert f"recipe: tuned ({tune / 'recipe.yaml'})" in ceiling_log
     assert "40 labeled points (AL seed 0), 2-fold CV in accuracy" in log
     assert "trial 0 (1/3, fixed recipe) params" in log and "| cv accuracy" in log
     # every AL job trained round 0 with the recipe's epochs (the fixed recipe has 1)
@@ -107,6 +109,7 @@ def test_second_tuned_run_does_nothing(tuned_run):
 def test_more_trials_rerun_tuning_and_the_al_runs(tuned_run, tmp_path):
     counts = _dry_run_with(tuned_run, tmp_path, lambda c: c["tune"].update(trials=4))
     assert counts["tune"] == 1 and counts["al_run"] == 4
+    assert counts["ceiling"] == 2  # the ceilings train with the AL runs' recipe (issue 22)
     assert "fixed_round0" not in counts and "subset" not in counts
     # a key round 0 does not use: the AL runs rerun, the study does not
     counts = _dry_run_with(tuned_run, tmp_path, lambda c: c["task_model"].update(

@@ -15,7 +15,9 @@ rule ceiling:
         # the length and seed of training follow the AL runs' last round
         al=canonical({k: config["al"][k] for k in ("initial_labels", "labels_per_round",
                                                    "final_labels")}),
-        task_model=canonical(config["task_model"]),  # HOOK(tune): see tuned_recipe_file
+        task_model=fixed_task_model(),
+        # task_model.recipe: tuned: the settings of the study behind the recipe.yaml input
+        **({"recipe": recipe_params} if TUNED else {}),
     conda:
         "../../envs/alvae.yaml"
     log:

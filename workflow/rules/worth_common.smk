@@ -17,23 +17,14 @@ def ceiling_records():
     return [(d, seed, ceiling_file(d, seed)) for d in DATASETS for seed in SEEDS] if CEILING else []
 
 
-def tuned_recipe_file(wildcards):
-    """HOOK(tune): with `task_model.recipe: tuned`, return the tuning stage's
-    {OUT}/tune/<dataset>/<scope>/recipe.yaml for this dataset (and seed) here; the
-    ceiling job then lays it over task_model (alvae.training.ceiling.merge_recipe). Until the
-    tuning stage is wired, the ceiling trains with the config's task_model, as the
-    AL runs do."""
-    return None
-
-
 def ceiling_inputs(wildcards):
-    """The pool the ceiling trains on (that seed's with pool_per_seed) and the
-    evaluation split it is measured on; the tuned recipe when there is one."""
+    """The pool the ceiling trains on (that seed's with pool_per_seed), the evaluation
+    split it is measured on, and with task_model.recipe: tuned the recipe.yaml the AL runs
+    of that seed train with."""
     inputs = {"subset": subset_file(wildcards.dataset, wildcards.seed),
               "evaluation": eval_file(wildcards.dataset)}
-    recipe = tuned_recipe_file(wildcards)
-    if recipe is not None:
-        inputs["recipe"] = recipe
+    if TUNED:
+        inputs["recipe"] = recipe_file(wildcards.dataset, wildcards.seed)
     return inputs
 
 

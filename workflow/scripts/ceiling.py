@@ -1,10 +1,10 @@
 """Snakemake adapter: the all-labels ceiling of one dataset and seed (rule ceiling)."""
 
 import torch
-import yaml
 
 from alvae.training import determinism
-from alvae.training.ceiling import merge_recipe, train_ceiling, write_row
+from alvae.training.ceiling import train_ceiling, write_row
+from alvae.training.tune import apply_recipe, read_recipe
 from alvae.data.loaders import load_subset
 from alvae.training.devices import job_device
 from alvae.logs import job_logger
@@ -13,10 +13,9 @@ log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)
 p, wc = snakemake.params, snakemake.wildcards
 task_model = p.task_model
-if "recipe" in snakemake.input.keys():  # HOOK(tune): a tuned recipe over task_model
-    with open(snakemake.input.recipe) as fh:
-        task_model = merge_recipe(task_model, yaml.safe_load(fh))
-    log(f"recipe: {snakemake.input.recipe}")
+if "recipe" in snakemake.input.keys():  # task_model.recipe: tuned, as the AL runs of this seed
+    task_model = apply_recipe(task_model, read_recipe(snakemake.input.recipe))
+    log(f"recipe: tuned ({snakemake.input.recipe}): {task_model}")
 determinism.configure(task_model["deterministic"], log)  # before CUDA starts
 sub = load_subset(snakemake.input.subset, snakemake.input.evaluation)
 with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:

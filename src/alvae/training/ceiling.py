@@ -18,10 +18,9 @@ It reads the pool's images and labels, and the test (and val) split only to
 evaluate the trained model (tested: the trained weights do not change when the
 test labels or images do).
 
-``task_model.recipe: tuned`` (a tuning stage that writes
-``results/<run>/tune/<dataset>/<scope>/recipe.yaml``) is not wired yet: the
-rule passes the config's ``task_model``; see the ``HOOK(tune)`` mark in
-``workflow/rules/ceiling.smk`` and :func:`merge_recipe`.
+With ``task_model.recipe: tuned`` the ceiling trains with the recipe.yaml of the tuning
+stage that the AL runs of its seed use (laid over ``task_model`` by
+:func:`alvae.training.tune.apply_recipe`, in the rule's script).
 """
 
 from __future__ import annotations
@@ -53,15 +52,6 @@ def final_round(n_pool: int, initial_labels: int, labels_per_round: int, final_l
 def ceiling_epochs(task_model: Mapping, rnd: int) -> int:
     """Epochs of round ``rnd`` in the AL runs (before ``min_steps`` raises them)."""
     return int(task_model["epochs_initial"]) + int(rnd) * int(task_model["epochs_per_round"])
-
-
-def merge_recipe(task_model: Mapping, recipe: Mapping | None) -> dict:
-    """HOOK(tune): the task-model settings a ceiling trains with: the config's
-    ``task_model`` with a tuned recipe's keys (a ``task_model`` mapping, or the
-    keys themselves) laid over it; ``recipe`` None leaves it as it is."""
-    if not recipe:
-        return dict(task_model)
-    return {**dict(task_model), **dict(recipe.get("task_model", recipe))}
 
 
 def train_ceiling(subset, seed: int, al: Mapping, task_model: Mapping, device="cpu",
