@@ -6,7 +6,7 @@ STAMP   := $(VENV)/.installed
 CORES   ?= 2
 DEMO_OUT ?= results/demo
 
-.PHONY: venv demo test report bench clean-demo lint sysdeps
+.PHONY: venv demo test check report bench clean-demo lint sysdeps
 
 venv: $(STAMP)
 
@@ -30,6 +30,11 @@ report: $(STAMP)
 
 test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -q
+
+# The fast check while developing: the library's tests without a Snakemake, SLURM or
+# other slow run (a few minutes on 2 cores). `make test` stays the full suite, CI's command.
+check: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not workflow and not slurm and not slow"
 
 # System packages the tests need (Fashion-MNIST, SLURM): installed with apt as root,
 # else the one command to run is printed. Quick when they are there.

@@ -9,7 +9,10 @@ from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
-# Make the library importable here and in every script job, installed or not.
+# The library of this checkout, here and in every script job. `pip install -e .` (make
+# venv) already provides it; this stays for the jobs of `--sdm conda`, whose environment
+# (envs/alvae.yaml) holds the dependencies but not alvae itself, and so that a second
+# checkout (a branch, a worktree) runs its own src/ and not the installed one.
 _SRC = os.path.join(workflow.basedir, "src")
 sys.path.insert(0, _SRC)
 os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("PYTHONPATH")) if p))
@@ -42,7 +45,6 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/worth_common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/vae.smk"
 include: "workflow/rules/tune.smk"

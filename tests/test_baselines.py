@@ -381,3 +381,14 @@ def test_runs_in_loop_on_cuda(digits, name):
                            device="cuda", log=QUIET, strategy_cfg={"passes": 4})
     assert [r["n_labels"] for r in rows] == [30, 50, 70]
     assert len(np.unique(np.concatenate(list(picks.values())))) == 70
+
+
+def test_typiclust_says_when_every_cluster_is_below_the_floor():
+    """issue 17: the fallback to all clusters was silent."""
+    x = torch.as_tensor(np.random.default_rng(0).normal(size=(12, 2)))
+    is_lab = np.zeros(12, dtype=bool)
+    is_lab[:2] = True
+    lines = []
+    picks = typiclust_select(x, is_lab, 3, seed=0, min_cluster_size=50, log=lines.append)
+    assert len(picks) == 3 and len(lines) == 1
+    assert "none of the 5 clusters has more than min_cluster_size (50) points" in lines[0]

@@ -3,7 +3,7 @@
 # on every learning curve and stated as a share in the report. `ceiling.enabled: false`
 # turns the stage off (a GPU job per dataset and seed: the last AL round's training with
 # the whole pool; docs/representations.md).
-# Helpers: worth_common.smk.
+# Helpers: common.smk.
 
 
 rule ceiling:

@@ -2,7 +2,7 @@
 # strategy's mean score, per budget, in each dataset's primary metric; a table, a figure
 # and one sentence per strategy in the report's summary. Planned when the study runs
 # random sampling and at least one other strategy.
-# Helpers: worth_common.smk.
+# Helpers: common.smk.
 
 
 rule labels_saved:

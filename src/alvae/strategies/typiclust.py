@@ -66,8 +66,10 @@ def cluster(x: np.ndarray, n_clusters: int, seed: int) -> np.ndarray:
 
 def typiclust_select(x: torch.Tensor, is_labeled: np.ndarray, budget: int, seed: int,
                      max_clusters: int = 500, min_cluster_size: int = 5,
-                     knn: int = 20) -> np.ndarray:
-    """Positions (into the rows of ``x``, all unlabeled) of ``budget`` TypiClust picks."""
+                     knn: int = 20, log=None) -> np.ndarray:
+    """Positions (into the rows of ``x``, all unlabeled) of ``budget`` TypiClust picks.
+    When no cluster has more than ``min_cluster_size`` points, every cluster is used, and
+    ``log`` (if given) says so."""
     n = len(x)
     n_free = int((~is_labeled).sum())
     if not 0 <= budget <= n_free:
@@ -81,6 +83,9 @@ def typiclust_select(x: torch.Tensor, is_labeled: np.ndarray, budget: int, seed:
     ids = np.flatnonzero(sizes > min_cluster_size)
     if len(ids) == 0:
         ids = np.flatnonzero(sizes > 0)
+        if log is not None:
+            log(f"typiclust: none of the {k} clusters has more than min_cluster_size "
+                f"({min_cluster_size}) points (largest {int(sizes.max())}): using every cluster")
     order = ids[np.lexsort((-sizes[ids], covered[ids]))]  # covered asc, then size desc
     free = ~is_labeled.copy()
     picks = []
@@ -114,5 +119,5 @@ class TypiClustStrategy(SpaceStrategy):
         pos = typiclust_select(x, is_lab, budget, int(rng.integers(2**31 - 1)),
                                int(self.params["max_clusters"]),
                                int(self.params["min_cluster_size"]),
-                               int(self.params["knn"]))
+                               int(self.params["knn"]), ctx.log)
         return idx[pos]
