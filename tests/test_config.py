@@ -85,3 +85,23 @@ def test_the_alpha_settings_have_distinct_names(thesis, mutate, message):
     mutate(thesis)
     with pytest.raises(ConfigError, match=message):
         validate_config(thesis)
+
+
+def test_the_configuration_reference_is_generated_from_the_schema():
+    """issue 20: defaults are written once, in the schema; docs/configuration.md is made
+    from it (python -m alvae.schema > docs/configuration.md) and must stay in step."""
+    from alvae.schema import reference_markdown
+
+    assert (REPO / "docs" / "configuration.md").read_text() == reference_markdown(), \
+        "docs/configuration.md is stale: python -m alvae.schema > docs/configuration.md"
+    text = reference_markdown()
+    assert "| `task_model.lr` | `0.001` |" in text and "| `stats.significance` | `0.05` |" in text
+
+
+def test_the_schema_ships_with_the_package():
+    from importlib import resources
+
+    from alvae import schema
+
+    assert (resources.files("alvae") / "config.schema.yaml").is_file()
+    assert schema.SCHEMA_PATH.samefile(REPO / "workflow" / "schemas" / "config.schema.yaml")

@@ -52,7 +52,8 @@ def with_vocabulary(schema: dict) -> dict:
         if t.latent_space:
             space = props[t.options]["properties"]["space"]
             props[t.options]["properties"]["space"] = {
-                "enum": vocabulary.space_names(), "default": space["default"]}
+                "enum": vocabulary.space_names(), "default": space["default"],
+                "description": space.get("description", "")}
     return schema
 
 
@@ -70,3 +71,81 @@ def with_defaults(section: str, given: dict | None, sub: str | None = None) -> d
     """``given`` (a validated config section, or a partial one in library use) over the
     schema's defaults of that section."""
     return {**defaults(section, sub), **(given or {})}
+
+
+# ---------------------------------------------------------------- the reference
+REFERENCE_HEAD = """# Configuration reference
+
+Generated from the schema (`src/alvae/config.schema.yaml`, with the method names of
+`src/alvae/vocabulary.py`) by `python -m alvae.schema > docs/configuration.md`; a test
+keeps this file in step with it. The schema is the only place a default is written.
+
+`config.yaml` is the thesis experiment, `presets/` the other studies (`demo.yaml`,
+`fashion.yaml`, `strong.yaml`, `future.yaml`, `representations.yaml`, `baselines.yaml`,
+`alpha_sweep.yaml`), `tests/configs/tiny.yaml` the smallest run the tests use. A
+`--configfile` replaces `config.yaml` rather than being merged into it. Everything is
+validated before any job runs; each bad key is one line that names it and says what is
+allowed ([reliability.md](reliability.md#bad-input)).
+
+| key | default | allowed | meaning |
+|---|---|---|---|
+"""
+
+
+def _cell(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _allowed(node: dict) -> str:
+    if "enum" in node:
+        return ", ".join("null" if v is None else f"`{v}`" for v in node["enum"])
+    for key in ("oneOf", "anyOf"):
+        if key in node:
+            return " or ".join(_allowed(o) for o in node[key])
+    if "$ref" in node:
+        return "a list of choices or a range `{low, high, log}`, or null"
+    if node.get("type") == "array" and isinstance(node.get("items"), dict) and (
+            {"enum", "anyOf", "oneOf"} & set(node["items"])):
+        return "a list of " + _allowed(node["items"])
+    if "pattern" in node:
+        return f"a string like `{node['pattern']}`"
+    types = node.get("type", "")
+    types = [types] if isinstance(types, str) else list(types)
+    text = " or ".join(t for t in types if t)
+    bounds = [f"{op} {node[k]}" for k, op in (("minimum", ">="), ("exclusiveMinimum", ">"),
+                                              ("maximum", "<="), ("exclusiveMaximum", "<"))
+              if k in node]
+    return (text + (" " + ", ".join(bounds) if bounds else "")) or "see meaning"
+
+
+def _rows(node: dict, path: str):
+    for key, sub in node.get("properties", {}).items():
+        if not isinstance(sub, dict):
+            continue
+        here = f"{path}.{key}" if path else key
+        extra = sub.get("additionalProperties")
+        if sub.get("type") == "object" and ("properties" in sub or isinstance(extra, dict)) \
+                and key != "equivalence_margin":
+            if sub.get("description"):
+                yield here, "", "a mapping", sub["description"]
+            yield from _rows(sub, here)
+            continue
+        if "default" in sub:
+            default = "null" if sub["default"] is None else f"`{json.dumps(sub['default'])}`"
+        else:
+            default = "required" if key in node.get("required", ()) else ""
+        yield here, default, _allowed(sub), sub.get("description", "")
+    extra = node.get("additionalProperties")
+    if isinstance(extra, dict) and "properties" in extra:
+        yield from _rows(extra, f"{path}.<name>")
+
+
+def reference_markdown() -> str:
+    """docs/configuration.md: every key of the schema with its default, what it allows
+    and its meaning."""
+    rows = [f"| `{k}` | {_cell(d)} | {_cell(a)} | {_cell(m)} |" for k, d, a, m in _rows(_loaded(), "")]
+    return REFERENCE_HEAD + "\n".join(rows) + "\n"
+
+
+if __name__ == "__main__":  # python -m alvae.schema > docs/configuration.md
+    print(reference_markdown(), end="")
