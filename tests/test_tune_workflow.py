@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from test_workflow import job_counts, smk
+from test_workflow import build_report, dry_run_with, job_counts, smk
 
 pytestmark = pytest.mark.workflow
 TUNED = REPO / "tests/configs/tiny_tuned.yaml"
@@ -36,14 +36,7 @@ def tuned_run(tmp_path_factory):
 
 
 def _dry_run_with(tuned_run, tmp_path, mutate):
-    path, _, _ = tuned_run
-    cfg = yaml.safe_load(path.read_text())
-    mutate(cfg)
-    changed = tmp_path / "changed.yaml"
-    changed.write_text(yaml.safe_dump(cfg, sort_keys=False))
-    proc = smk("-n", "--cores", "2", "--configfile", str(changed))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return job_counts(proc.stdout + proc.stderr)
+    return dry_run_with(tuned_run[0], tmp_path, mutate, sort_keys=False)
 
 
 def test_tuned_run_writes_the_recipe_and_trains_with_it(tuned_run):
@@ -92,10 +85,7 @@ def test_the_tune_job_reads_the_pool_file_alone(tuned_run):
 
 def test_report_has_the_classifier_section(tuned_run):
     path, out, _ = tuned_run
-    html = out / "report.html"
-    proc = smk("--cores", "1", "--configfile", str(path), "--report", str(html))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    text = html.read_text(errors="replace")
+    text = build_report(path, out / "report.html")
     for name in ("classifier.rst", "recipe.yaml", "trials.csv", "history.png", "Classifier"):
         assert name in text, f"{name} missing from the report"
 

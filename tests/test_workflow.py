@@ -249,15 +249,26 @@ def test_second_run_does_nothing(tiny_run):
     assert "Nothing to be done" in proc.stdout + proc.stderr
 
 
-def _dry_run_with(tiny_run, tmp_path, mutate):
-    path, _, cfg = tiny_run
-    cfg = yaml.safe_load(path.read_text())
+def dry_run_with(path, tmp_path, mutate, sort_keys=True) -> dict:
+    """{rule: jobs} that a dry run plans after ``mutate`` changed the config at ``path``."""
+    cfg = yaml.safe_load(Path(path).read_text())
     mutate(cfg)
     changed = tmp_path / "changed.yaml"
-    changed.write_text(yaml.safe_dump(cfg))
+    changed.write_text(yaml.safe_dump(cfg, sort_keys=sort_keys))
     proc = smk("-n", "--cores", "2", "--configfile", str(changed))
     assert proc.returncode == 0, proc.stderr[-3000:]
     return job_counts(proc.stdout + proc.stderr)
+
+
+def build_report(path, html) -> str:
+    """The HTML report of the finished run of the config at ``path``."""
+    proc = smk("--cores", "1", "--configfile", str(path), "--report", str(html))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return Path(html).read_text(errors="replace")
+
+
+def _dry_run_with(tiny_run, tmp_path, mutate):
+    return dry_run_with(tiny_run[0], tmp_path, mutate)
 
 
 def test_vae_setting_reruns_only_vae_dependents(tiny_run, tmp_path):
@@ -352,10 +363,7 @@ def test_bad_config_is_a_short_message_before_any_job(tmp_path, mutate, expect):
 
 def test_report_holds_every_figure(tiny_run):
     path, out, _ = tiny_run
-    html = out / "report.html"
-    proc = smk("--cores", "1", "--configfile", str(path), "--report", str(html))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    text = html.read_text(errors="replace")
+    text = build_report(path, out / "report.html")
     assert len(text) > 100_000
     for name in ("curves_digits_coreset.png", "tsne_digits_pair.png", "reconstructions.png",
                  "tests.csv", "summary.rst", "settings.rst", "ppm_test_acc.png", "cd_test_acc.png",

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from test_workflow import job_counts, smk
+from test_workflow import dry_run_with, job_counts, smk
 
 pytestmark = pytest.mark.workflow
 
@@ -30,13 +30,7 @@ def worth_run(tmp_path_factory):
 
 
 def _dry(path: Path, tmp_path: Path, mutate) -> dict:
-    cfg = yaml.safe_load(path.read_text())
-    mutate(cfg)
-    changed = tmp_path / "changed.yaml"
-    changed.write_text(yaml.safe_dump(cfg))
-    proc = smk("-n", "--cores", "2", "--configfile", str(changed))
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return job_counts(proc.stdout + proc.stderr)
+    return dry_run_with(path, tmp_path, mutate)
 
 
 def test_ceiling_trains_on_the_whole_pool_and_reaches_the_report(worth_run):
