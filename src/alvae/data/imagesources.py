@@ -367,7 +367,7 @@ def csv_files(spec: dict) -> list:
 
 
 # -------------------------------------------------------------- CIFAR, SVHN
-def _tv_class(source: str):
+def tv_class(source: str):
     from torchvision import datasets
 
     return {"cifar10": datasets.CIFAR10, "cifar100": datasets.CIFAR100,
@@ -396,7 +396,7 @@ def _root(spec: dict) -> Path:
 
 def tv_expected(spec: dict) -> list:
     """[(file, md5)] that torchvision's class for a cifar10/cifar100/svhn source reads."""
-    cls, root = _tv_class(spec["source"]), _root(spec)
+    cls, root = tv_class(spec["source"]), _root(spec)
     if spec["source"] == "svhn":
         return [(root / cls.split_list[s][1], cls.split_list[s][2]) for s in ("train", "test")]
     folder = root / cls.base_folder
@@ -404,7 +404,7 @@ def tv_expected(spec: dict) -> list:
             + [(folder / cls.meta["filename"], cls.meta["md5"])])
 
 
-def _where_from(source: str, cls) -> str:
+def where_from(source: str, cls) -> str:
     if source == "svhn":
         return (f"train_32x32.mat and test_32x32.mat (from "
                 f"{cls.split_list['train'][0].rsplit('/', 1)[0]}/)")
@@ -415,7 +415,7 @@ def _obtain(spec: dict, name: str) -> None:
     """Make the files of a torchvision source present: extract a placed archive, or
     download when allowed; else one line saying what to place where."""
     source, root = spec["source"], _root(spec)
-    cls = _tv_class(source)
+    cls = tv_class(source)
     missing = [f for f, _ in tv_expected(spec) if not f.is_file()]
     if not missing:
         return
@@ -443,21 +443,21 @@ def _obtain(spec: dict, name: str) -> None:
         except Exception as exc:  # offline, proxy, checksum ...
             reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
             raise DataError(f"{source}: {missing[0]} is missing and the download failed ({reason}). "
-                            f"Place {_where_from(source, cls)} in {root} and run again.") from None
+                            f"Place {where_from(source, cls)} in {root} and run again.") from None
     else:
-        raise DataError(f"{source}: {missing[0]} not found. Place {_where_from(source, cls)} in "
+        raise DataError(f"{source}: {missing[0]} not found. Place {where_from(source, cls)} in "
                         f"{root}, or set datasets.{name}.download: true.")
     missing = [f for f, _ in tv_expected(spec) if not f.is_file()]
     if missing:
         raise DataError(f"{source}: {missing[0]} is still missing after extracting or downloading; "
-                        f"place {_where_from(source, cls)} in {root}")
+                        f"place {where_from(source, cls)} in {root}")
 
 
 def load_torchvision(name: str, spec: dict) -> Dataset:
     """CIFAR-10, CIFAR-100 (fine labels) or SVHN (train and test; no ``extra``) through
     torchvision's dataset classes, MD5-checked file by file unless ``check_md5`` is false."""
     source, root = spec["source"], _root(spec)
-    cls = _tv_class(source)
+    cls = tv_class(source)
     from ..io import file_lock
 
     with file_lock(root / ".alvae-download"):  # the pool and evaluation jobs may start together

@@ -149,13 +149,13 @@ def _torchvision_files(spec: Mapping) -> SourceFiles:
         return SourceFiles(present=tuple(f for f, _ in expected), root=root, base=root,
                            expected_md5=tuple((Path(f), md5) for f, md5 in expected if md5))
     planned = f"{spec['source']} via torchvision: " + " ".join(f"{Path(f).name}:{md5}" for f, md5 in expected)
-    cls = imagesources._tv_class(spec["source"])
+    cls = imagesources.tv_class(spec["source"])
     archive = root / cls.filename if hasattr(cls, "filename") and spec["source"] != "svhn" else None
     if archive is not None and archive.is_file():  # placed by hand: the job extracts it
         return SourceFiles(planned=planned, root=root, needs_download=False)
     first = next(f for f, _ in expected if not Path(f).is_file())
     return SourceFiles(planned=planned, root=root,
-                       missing=f"{first} not found; place {imagesources._where_from(spec['source'], cls)} "
+                       missing=f"{first} not found; place {imagesources.where_from(spec['source'], cls)} "
                                f"in {root}")
 
 
