@@ -121,9 +121,13 @@ def test_a_diverging_recipe_on_a_tiny_labeled_set_stops_with_one_line(tmp_path):
     cfg["task_model"].update(lr=50.0, epochs_initial=30)
     path = tmp_path / "cfg.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    proc = smk("--cores", "1", "--resources", "gpu=1", "--configfile", str(path))
+    # --keep-going: the ceiling job (the same recipe on all 12 labels) diverges too, and
+    # whichever of the two Snakemake starts first must not keep the other from running
+    proc = smk("--cores", "1", "--resources", "gpu=1", "--keep-going", "--configfile", str(path))
     assert proc.returncode != 0
     log = (tmp_path / "out/logs/al_run/digits/random/seed0.log").read_text()
     assert "ERROR: [digits/random/seed0] round 1 labels 4 training diverged: the train loss is nan" in log, log[-2000:]
     assert "lower task_model.lr" in log
     assert "Traceback" not in log and "Input contains NaN" not in log
+    ceiling = (tmp_path / "out/logs/ceiling/digits/seed0.log").read_text()
+    assert "training diverged: the train loss is nan" in ceiling and "Traceback" not in ceiling, ceiling[-2000:]

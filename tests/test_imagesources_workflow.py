@@ -72,7 +72,7 @@ def test_folder_pool_reruns_exactly_when_an_image_changes(tmp_path):
 
 
 def test_split_folder_test_size_leaves_the_pool_alone(tmp_path):
-    from alvae import imagesources
+    from alvae.data import imagesources
 
     root = tmp_path / "imgs"
     make_folder(root, split=True, n=(20, 6))

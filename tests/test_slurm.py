@@ -30,7 +30,21 @@ pytestmark = pytest.mark.slurm
 REPO = Path(__file__).resolve().parent.parent
 PROFILE = REPO / "profiles" / "slurm" / "config.yaml"
 TINY = REPO / "tests" / "configs" / "tiny.yaml"
-GPU_RULES = {"al_run", "train_vae", "tsne_select", "tune", "tune_worker", "fixed_round0"}
+
+
+def rules_asking_for_a_gpu() -> set[str]:
+    """The rules whose `resources:` declare `gpu=N`, read from workflow/rules/*.smk, so
+    that a new GPU rule is checked here without anyone listing it."""
+    found = set()
+    for smk in sorted((REPO / "workflow" / "rules").glob("*.smk")):
+        for block in re.split(r"^(?=rule \w+:)", smk.read_text(), flags=re.M):
+            head = re.match(r"rule (\w+):", block)
+            if head and re.search(r"^ +gpu=\d", block, re.M):  # only `resources:` takes key=value
+                found.add(head.group(1))
+    return found
+
+
+GPU_RULES = rules_asking_for_a_gpu()
 # Per job on the test node: two jobs fit side by side on 2 CPUs.
 CAPS = {"cpus_per_task": 1, "mem_mb": 3000}
 # Test-only options on top of the profile: poll job states every few seconds
@@ -176,6 +190,9 @@ def test_profile_maps_resources_to_plugin_keys():
     for key in ("slurm_partition", "runtime", "mem_mb", "cpus_per_task"):
         assert key in prof["default-resources"], key
     assert "gpu" not in prof["default-resources"]
+    assert {"al_run", "train_vae", "tsne_select", "ceiling"} <= GPU_RULES, GPU_RULES
+    missing = GPU_RULES - set(prof["set-resources"])
+    assert not missing, f"GPU rules with no set-resources entry (they would go to the cpu partition): {missing}"
     for rule in GPU_RULES:
         res = prof["set-resources"][rule]
         assert res["gpu"] == 1 and res["slurm_partition"] != prof["default-resources"]["slurm_partition"]

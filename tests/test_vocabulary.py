@@ -108,8 +108,14 @@ def fit(*args, **kwargs):
 @pytest.mark.workflow
 def test_a_new_strategy_and_kind_are_a_file_and_a_line_each(tmp_path):
     copy = tmp_path / "repo"
-    shutil.copytree(REPO, copy, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "results", ".snakemake", "__pycache__", "*.egg-info", "bench", "docs", "data"))
+    skip_anywhere = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    skip_at_root = {".git", ".venv", "results", ".snakemake", "bench", "docs", "data"}  # not src/alvae/data
+
+    def ignore(folder, names):
+        at_root = Path(folder) == REPO
+        return set(skip_anywhere(folder, names)) | ({n for n in names if n in skip_at_root} if at_root else set())
+
+    shutil.copytree(REPO, copy, ignore=ignore)
     (copy / "src/alvae/strategies/toy.py").write_text(TOY_STRATEGY)
     (copy / "src/alvae/representations/toykind.py").write_text(TOY_KIND)
     voc = copy / "src/alvae/vocabulary.py"

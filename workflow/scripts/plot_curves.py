@@ -29,6 +29,8 @@ log(f"{wc.dataset} ({task}), {wc.family}: {p.strategies}, metrics {metrics}, "
 tests = pd.read_csv(snakemake.input.tests)
 ceiling = (ceiling_means(pd.read_csv(snakemake.input.ceiling), wc.dataset)
            if "ceiling" in snakemake.input.keys() else None)  # the all-labels ceiling line
+if ceiling is not None:
+    log(f"ceiling: {ceiling}  (metric: (mean over seeds, seeds, labels))")
 learning_curves(summary, wc.dataset, p.strategies, metrics, tests_df=tests, baseline=baseline,
                 baseline_name=name, correction=p.correction, alpha=p.alpha, primary=primary,
                 ceiling=ceiling, out_png=snakemake.output.png, out_pdf=snakemake.output.pdf)

@@ -374,10 +374,18 @@ def load_medmnist(flag: str, root: str | Path = "data/medmnist", size: int = 28,
                     part = root / f".{path.name}.part"
                     print(f"downloading {url} -> {path}", file=sys.stderr, flush=True)
                     try:
-                        download_url(url, str(root), filename=part.name, md5=md5 if check_md5 else None)
+                        download_url(url, str(root), filename=part.name)
+                        got = md5sum(part)
+                        if check_md5 and md5 and got != md5:  # said here, not as "corrupted"
+                            raise DataError(
+                                f"{path}: the file downloaded from {url} fails its MD5 check (expected "
+                                f"{md5}, got {got}): another version of the file, or a broken mirror. "
+                                f"Set check_md5: false for this dataset to use it anyway.")
                         os.replace(part, path)
                     finally:
                         part.unlink(missing_ok=True)
+        except DataError:
+            raise
         except Exception as exc:
             raise DataError(
                 f"{path}: download from {url} failed ({exc}). Place {path.name} in {root} and run again."
