@@ -32,6 +32,7 @@ def _strip(rows):
     return [{k: v for k, v in r.items() if not k.endswith("_time_s")} for r in rows]
 
 
+@pytest.mark.slow
 def test_random_loop_beats_chance(digits):
     al = {"initial_labels": 100, "labels_per_round": 100, "final_labels": 200}
     tm = dict(TASK_MODEL, epochs_initial=8, epochs_per_round=4)
@@ -88,6 +89,7 @@ def _run(cfg, kill_at=None):
     return proc
 
 
+@pytest.mark.slow
 def test_sigkill_resumes_identically(tmp_path):
     # lloss: the resumed round needs both the task model and the loss module back
     cfg = {"strategy": "lloss", "al": {"initial_labels": 30, "labels_per_round": 30, "final_labels": 90},
@@ -105,6 +107,7 @@ def test_sigkill_resumes_identically(tmp_path):
     assert res(resumed) == res(ref)
 
 
+@pytest.mark.slow
 def test_changed_config_refuses_stale_state(tmp_path):
     cfg = {"strategy": "random", "al": {"initial_labels": 30, "labels_per_round": 30, "final_labels": 90},
            "tm": dict(TASK_MODEL, epochs_initial=1, epochs_per_round=0), "lloss": LLOSS,

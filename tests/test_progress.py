@@ -112,6 +112,7 @@ def _train_all(sub, log):
     return out
 
 
+@pytest.mark.slow
 def test_every_trainer_logs_progress_and_lines_change_nothing(sub, monkeypatch):
     lines = []
     monkeypatch.setattr(Progress, "due", lambda self, now: True)  # a line after every step

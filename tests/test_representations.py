@@ -65,6 +65,7 @@ def test_bad_input_is_named(digits):
     assert "vae" in REPRESENTATION_KINDS
 
 
+@pytest.mark.slow
 def test_cvae_learns_uses_labels_only_where_given_and_conditions_on_them(digits):
     images, labels = digits[0][:400], digits[1][:400]
     labeled = np.arange(0, 400, 5)
@@ -112,6 +113,7 @@ def test_cvae_soft_labels_multilabel_and_warm_start(digits):
     assert np.isfinite(single.latents).all() and single.losses[0]["n_labeled"] == 0
 
 
+@pytest.mark.slow
 def test_gmvae_fits_without_collapse_and_warm_starts(digits):
     from alvae.representations.gmvae import VAR_FLOOR
 

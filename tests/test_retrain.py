@@ -37,6 +37,7 @@ def _retrainer(res, kind, seed=0):
     return RoundRetrainer(kind, VAE_CFG, 1, res[kind].state, res[kind].latents, seed, log=QUIET)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind,strategy", [("cvae", "coreset_cvae"), ("vae", "lloss_vae")])
 def test_per_round_changes_the_latents_and_resumes_identically(pool, tmp_path, kind, strategy):
     from alvae.al.loop import run_loop

@@ -29,6 +29,7 @@ def bce(p, x):
     return float(-(x * np.log(p) + (1 - x) * np.log(1 - p)).sum(axis=(1, 2, 3)).mean())
 
 
+@pytest.mark.slow
 def test_training_lowers_loss_and_beats_mean_image(digits, trained):
     model, history, lines = trained
     assert [h["epoch"] for h in history] == list(range(1, 7))
