@@ -120,6 +120,7 @@ def _train_once(mode: str, data, seeds=(0, 1), backend="inductor"):
     return out
 
 
+@pytest.mark.slow
 def test_compiled_training_matches_eager_and_is_compiled_once():
     """torch.compile against eager over two rounds of one job. Tolerance: train
     loss within 1e-4 relative, class probabilities within 1e-4 absolute.

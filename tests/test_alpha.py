@@ -63,6 +63,7 @@ def _round0_features(sub, seed):
     return infer(model, pool, labeled, cfg)["features"], labeled
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["coreset_vae", "medal_vae"])
 def test_auto_norm_and_numeric_alpha_pick_as_before(small, strategy):
     """Today's ``auto`` (the norm ratio) is ``auto_norm``: its picks are those of the
@@ -85,6 +86,7 @@ def test_auto_norm_and_numeric_alpha_pick_as_before(small, strategy):
     assert measured_alpha("auto", feats, latents, labeled) == pytest.approx(new)
 
 
+@pytest.mark.slow
 def test_alpha_label_scales_alpha_and_rows_carry_latent_share(small):
     sub, latents = small
     feats, labeled = _round0_features(sub, 0)

@@ -299,6 +299,7 @@ def _latents(n, seed=0):
     return np.random.default_rng(seed).normal(size=(n, 4)).astype(np.float32)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", NEW)
 def test_runs_in_loop_on_digits(digits, name):
     al = {"initial_labels": 30, "labels_per_round": 20, "final_labels": 70}

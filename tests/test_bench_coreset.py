@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "bench" / "bench_coreset.py"
 
@@ -20,6 +22,7 @@ def _run(args, out):
     return proc, json.loads(out.read_text())
 
 
+@pytest.mark.slow
 def test_bench_quick(tmp_path):
     proc, res = _run(["--quick"], tmp_path / "coreset.json")
     for m in ("k_center_greedy", "brute_force_nxn", "naive_dal"):
@@ -68,6 +71,7 @@ def test_bench_skips_what_does_not_fit(tmp_path):
     assert "ratios" not in run and "picks_vs_k_center_greedy" not in run
 
 
+@pytest.mark.slow
 def test_bench_methods_subset(tmp_path):
     proc, res = _run(["--sizes", "500", "--budget", "20", "--labeled", "20",
                       "--methods", "naive_dal", "k_center_greedy"], tmp_path / "sub.json")

@@ -45,6 +45,7 @@ def test_random_loop_beats_chance(digits):
     assert np.isnan(rows[0]["val_acc"])  # digits has no val split
 
 
+@pytest.mark.slow
 def test_same_seed_same_everything(digits):
     al = {"initial_labels": 40, "labels_per_round": 30, "final_labels": 100}
     tm = dict(TASK_MODEL, epochs_initial=1, epochs_per_round=1)
@@ -151,6 +152,7 @@ def small():
 
 @pytest.mark.parametrize("strategy", ["random", "entropy", "coreset", "coreset_vae", "medal",
                                       "medal_vae", "lloss", "lloss_vae"])
+@pytest.mark.slow
 def test_every_strategy_runs_in_the_loop(small, strategy):
     sub, latents = small
     rows, picks = run_loop(sub, strategy, 0, SMALL_AL, SMALL_TM, LLOSS, alpha="auto",
@@ -161,6 +163,7 @@ def test_every_strategy_runs_in_the_loop(small, strategy):
     assert all(0.0 <= r["test_acc"] <= 1.0 for r in rows)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("plain", ["coreset", "medal", "lloss"])
 def test_alpha_zero_reproduces_the_plain_strategy_in_the_loop(small, plain):
     sub, latents = small
