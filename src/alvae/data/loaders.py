@@ -375,8 +375,8 @@ def load_medmnist(flag: str, root: str | Path = "data/medmnist", size: int = 28,
                     print(f"downloading {url} -> {path}", file=sys.stderr, flush=True)
                     try:
                         download_url(url, str(root), filename=part.name)
-                        got = md5sum(part)
-                        if check_md5 and md5 and got != md5:  # said here, not as "corrupted"
+                        got = md5sum(part) if check_md5 and md5 else None
+                        if got is not None and got != md5:  # said here, not as "corrupted"
                             raise DataError(
                                 f"{path}: the file downloaded from {url} fails its MD5 check (expected "
                                 f"{md5}, got {got}): another version of the file, or a broken mirror. "
