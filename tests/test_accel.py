@@ -108,7 +108,7 @@ def _train_once(mode: str, data, seeds=(0, 1), backend="inductor"):
 
     images, labels = data
     pool = DevicePool(images, labels, "multi-class", "cpu")
-    cfg = TrainConfig.from_config({"lr": 0.01, "batch_size": 16, "eval_batch_size": 32, "amp": False})
+    cfg = TrainConfig.from_config({"lr": 0.01, "batch_size": 16, "eval_batch_size": 32, "precision": "fp32"})
     holder = accel.Compiled(mode, "cpu", {16, 32}, QUIET, backend=backend)
     out = []
     for rs in seeds:

@@ -24,8 +24,8 @@ from conftest import medmnist_arrays
 
 QUIET = lambda msg: None  # noqa: E731
 TASK_MODEL = {"weights": None, "input_size": None, "lr": 0.001, "momentum": 0.9, "batch_size": 10,
-              "epochs_initial": 1, "epochs_per_round": 0, "eval_batch_size": 256, "amp": True,
-              "grayscale": "repeat", "min_train_acc": None, "max_extra_epochs": 0}
+              "epochs_initial": 1, "epochs_per_round": 0, "eval_batch_size": 256,
+              "grayscale": "repeat", "train_until": None}
 NEW = ["margin", "least_confidence", "bald", "badge", "typiclust", "probcover"]
 
 

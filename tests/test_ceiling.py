@@ -15,7 +15,7 @@ from alvae.data.loaders import Subset
 AL = {"initial_labels": 40, "labels_per_round": 40, "final_labels": 120}
 TASK_MODEL = {"weights": None, "input_size": None, "batch_size": 32, "epochs_initial": 1,
               "epochs_per_round": 1, "eval_batch_size": 512, "lr": 0.01, "momentum": 0.9,
-              "weight_decay": 0.0, "amp": False, "deterministic": True}
+              "weight_decay": 0.0, "precision": "fp32", "deterministic": True}
 quiet = dict(log=lambda s: None)
 
 

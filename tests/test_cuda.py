@@ -27,7 +27,7 @@ pytestmark = [
 
 TM = {"weights": None, "grayscale": "repeat", "input_size": None}
 LOOP_TM = dict(TM, lr=0.01, momentum=0.9, batch_size=32, epochs_initial=3, epochs_per_round=1,
-               eval_batch_size=512, amp=True, min_train_acc=None, max_extra_epochs=0,
+               eval_batch_size=512, precision="auto", train_until=None,
                deterministic=True)
 LLOSS = {"margin": 1.0, "weight": 1.0, "hidden": 16, "detach_after": 0.6}
 QUIET = lambda msg: None  # noqa: E731
@@ -58,9 +58,9 @@ def test_bf16_training_step_loss_falls(learnable):
     images, labels = learnable
     pool = DevicePool(images, labels, "multi-class", "cuda")
     model = build_model("multi-class", 4, 1, TM, 0, "cuda")
-    cfg = TrainConfig.from_config({"lr": 0.01, "batch_size": 64, "amp": True})
+    cfg = TrainConfig.from_config({"lr": 0.01, "batch_size": 64, "precision": "bf16"})
     with torch.autocast("cuda", dtype=torch.bfloat16):
-        logits, _, _ = model(_prepare(model, pool, torch.arange(8, device="cuda")))
+        logits, _, _ = model(_prepare(model, pool, torch.arange(8, device="cuda"), "bf16"))
     assert logits.dtype == torch.bfloat16  # autocast is on in the engine's path
     first = train_model(model, pool, np.arange(512), 1, cfg, 0, log=QUIET)
     later = train_model(model, pool, np.arange(512), 3, cfg, 1, log=QUIET)
@@ -72,7 +72,7 @@ def test_channels_last_input_and_weights(learnable):
     images, labels = learnable
     pool = DevicePool(images, labels, "multi-class", "cuda")
     model = build_model("multi-class", 4, 1, TM, 0, "cuda")
-    x = _prepare(model, pool, torch.arange(16, device="cuda"))
+    x = _prepare(model, pool, torch.arange(16, device="cuda"), "bf16")
     assert x.shape == (16, 3, 28, 28)
     assert x.is_contiguous(memory_format=torch.channels_last)
     assert model.net.conv1.weight.is_contiguous(memory_format=torch.channels_last)
@@ -89,8 +89,8 @@ def test_feature_and_score_pass_bf16_close_to_float32(learnable):
     model = build_model("multi-class", 4, 1, TM, 0, "cuda")
     train_model(model, pool, np.arange(512), 2, TrainConfig.from_config({"lr": 0.01, "batch_size": 64}), 0, log=QUIET)
     idx = np.arange(512)
-    bf = infer(model, pool, idx, TrainConfig.from_config({"amp": True, "eval_batch_size": 128}))
-    f32 = infer(model, pool, idx, TrainConfig.from_config({"amp": False, "eval_batch_size": 128}))
+    bf = infer(model, pool, idx, TrainConfig.from_config({"precision": "bf16", "eval_batch_size": 128}))
+    f32 = infer(model, pool, idx, TrainConfig.from_config({"precision": "fp32", "eval_batch_size": 128}))
     rel = (bf["features"] - f32["features"]).norm() / f32["features"].norm()
     assert rel < 0.05, float(rel)
     assert (bf["probs"] - f32["probs"]).abs().max() < 0.05
@@ -98,7 +98,7 @@ def test_feature_and_score_pass_bf16_close_to_float32(learnable):
     cpu_model = build_model("multi-class", 4, 1, TM, 0, "cpu")
     cpu_model.load_state_dict({k: v.cpu() for k, v in model.state_dict().items()})
     cpu = infer(cpu_model, DevicePool(images, labels, "multi-class", "cpu"), idx,
-                TrainConfig.from_config({"amp": False, "eval_batch_size": 128}))
+                TrainConfig.from_config({"precision": "fp32", "eval_batch_size": 128}))
     rel_cpu = (f32["features"].cpu() - cpu["features"]).norm() / cpu["features"].norm()
     assert rel_cpu < 0.01, float(rel_cpu)
     assert (f32["probs"].cpu() - cpu["probs"]).abs().max() < 0.01

@@ -17,8 +17,8 @@ from alvae.training.metrics import accuracy, auc
 from conftest import REPO
 
 TASK_MODEL = {"weights": None, "input_size": None, "lr": 0.001, "momentum": 0.9, "batch_size": 32,
-              "epochs_initial": 3, "epochs_per_round": 1, "eval_batch_size": 512, "amp": True,
-              "grayscale": "repeat", "min_train_acc": None, "max_extra_epochs": 0}
+              "epochs_initial": 3, "epochs_per_round": 1, "eval_batch_size": 512,
+              "grayscale": "repeat", "train_until": None}
 LLOSS = {"margin": 1.0, "weight": 1.0, "hidden": 16, "detach_after": 0.6}
 QUIET = lambda msg: None  # noqa: E731
 
@@ -199,10 +199,14 @@ def test_candidate_pool_bounds_the_choice(small):
     assert np.isin(picks["round_1"], cand).all()
 
 
-def test_min_train_acc_trains_longer_within_the_cap(small):
+def test_train_until_trains_each_round_to_the_rule_and_records_it(small):
+    """task_model.train_until: a round trains past its planned epoch until the rule holds;
+    metrics.csv's epochs and train_acc say where each round stopped."""
     sub, _ = small
-    tm = dict(SMALL_TM, min_train_acc=0.999, max_extra_epochs=3)
-    rows, _ = run_loop(sub, "random", 0, dict(SMALL_AL, final_labels=20), tm, LLOSS, log=QUIET)
-    assert 1 < rows[0]["epochs"] <= 1 + 3
-    if rows[0]["epochs"] < 4:
-        assert rows[0]["train_acc"] >= 0.999
+    tm = dict(SMALL_TM, lr=0.05, train_until={"train_acc": 0.8, "max_epochs": 40, "patience": None})
+    lines = []
+    rows, _ = run_loop(sub, "random", 0, dict(SMALL_AL, final_labels=40), tm, LLOSS,
+                       log=lines.append)
+    for row in rows:
+        assert row["epochs"] > 1 and row["train_acc"] >= 0.8 and row["epochs"] < 40, row
+    assert sum("stopped after" in line and ">= 0.8" in line for line in lines) == len(rows)

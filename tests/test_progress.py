@@ -103,8 +103,8 @@ def _train_all(sub, log):
                                "batch_size": 30}, 0, log=log)
     out["vaal"] = torch.cat([p.detach().flatten() for p in disc.parameters()]).numpy()
     tm = {"weights": None, "input_size": None, "lr": 0.01, "momentum": 0.9, "batch_size": 16,
-          "epochs_initial": 2, "epochs_per_round": 0, "eval_batch_size": 256, "amp": True,
-          "grayscale": "repeat", "min_train_acc": None, "max_extra_epochs": 0}
+          "epochs_initial": 2, "epochs_per_round": 0, "eval_batch_size": 256,
+          "grayscale": "repeat", "train_until": None}
     model = build_model(sub.task, sub.n_classes, 1, tm, 0, "cpu")
     pool = DevicePool(sub.pool_images, sub.pool_labels, sub.task, "cpu")
     train_model(model, pool, np.arange(50), 2, TrainConfig.from_config(tm), 0, log=log)

@@ -18,8 +18,8 @@ from alvae.training.recipe import (augment_uint8, make_scheduler, planned_epochs
 
 QUIET = lambda msg: None  # noqa: E731
 TASK_MODEL = {"weights": None, "input_size": None, "lr": 0.001, "momentum": 0.9, "batch_size": 10,
-              "epochs_initial": 2, "epochs_per_round": 1, "eval_batch_size": 512, "amp": True,
-              "grayscale": "repeat", "min_train_acc": None, "max_extra_epochs": 0}
+              "epochs_initial": 2, "epochs_per_round": 1, "eval_batch_size": 512,
+              "grayscale": "repeat", "train_until": None}
 NEW_KEYS = ("stem", "augment", "crop_padding", "hflip", "lr_schedule", "min_steps", "val_fraction")
 
 

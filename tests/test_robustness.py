@@ -22,8 +22,8 @@ from alvae.al.loop import load_state, run_loop, save_state
 from conftest import REPO, write_idx
 
 TASK_MODEL = {"weights": None, "input_size": None, "lr": 0.001, "momentum": 0.9, "batch_size": 32,
-              "epochs_initial": 1, "epochs_per_round": 0, "eval_batch_size": 512, "amp": True,
-              "grayscale": "repeat", "min_train_acc": None, "max_extra_epochs": 0}
+              "epochs_initial": 1, "epochs_per_round": 0, "eval_batch_size": 512,
+              "grayscale": "repeat", "train_until": None}
 LLOSS = {"margin": 1.0, "weight": 1.0, "hidden": 16, "detach_after": 0.6}
 
 

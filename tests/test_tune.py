@@ -20,7 +20,7 @@ QUIET = lambda msg: None  # noqa: E731
 N_INITIAL, SEED = 40, 0
 FIXED = {"weights": None, "input_size": None, "grayscale": "repeat", "lr": 0.001, "momentum": 0.9,
          "weight_decay": 0.0, "batch_size": 16, "epochs_initial": 1, "epochs_per_round": 1,
-         "eval_batch_size": 512, "amp": True, "min_train_acc": None, "max_extra_epochs": 0,
+         "eval_batch_size": 512, "precision": "auto", "train_until": None,
          "stem": "imagenet", "augment": False, "crop_padding": 4, "hflip": False,
          "lr_schedule": "none", "min_steps": 0, "val_fraction": 0.0, "deterministic": True}
 # tiny on purpose (seconds per trial on 2 shared cores); prune_startup 1 so that pruning acts

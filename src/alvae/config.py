@@ -114,7 +114,13 @@ def _key_path(error) -> str:
 # keys renamed, with the name to use now (so that an old config gets a clear line)
 RENAMED = {("stats", "alpha"): "stats.significance (the level of the tests; `alpha` is the "
                                 "scale of the latents)",
-           ("vae", "cvae", "alpha"): "vae.cvae.class_weight (M2's classification weight)"}
+           ("vae", "cvae", "alpha"): "vae.cvae.class_weight (M2's classification weight)",
+           ("task_model", "min_train_acc"): "task_model.train_until: {train_acc: ..., max_epochs: "
+                                            "...} (the stopping rule of every round)",
+           ("task_model", "max_extra_epochs"): "task_model.train_until.max_epochs (the most "
+                                               "epochs a round trains in all)",
+           ("task_model", "amp"): "task_model.precision: auto, fp32 or bf16 (amp: true was auto, "
+                                  "amp: false is fp32)"}
 
 
 def _renamed_problems(config: dict) -> list[str]:

@@ -113,14 +113,17 @@ class ALRun:
         self.strategy_cfg = strategy_cfg
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.final = min(al["final_labels"], len(subset))
-        self.cfg = TrainConfig.from_config(task_model, lloss)
+        self.dev = dev = torch.device(device)
+        # the precision resolved for this device (a bf16 it cannot run stops here, before
+        # any training); the resolved one is part of the run key
+        self.cfg = TrainConfig.from_config(task_model, lloss).on(dev, log)
         self.settings = _settings(subset, label, seed, al, task_model, lloss, alpha, strategy, log,
                                   retrainer, strategy_cfg)
+        self.settings["precision"] = self.cfg.precision
         self.reads_latents = strategy.uses_vae or strategy.needs_latents
         self.rkey = run_key(self.settings, subset, latents if self.reads_latents else None)
         self.chash = key_hash(self.rkey)
         self.dropout = float(strategy.params["dropout"]) if strategy.mc_dropout else 0.0
-        self.dev = dev = torch.device(device)
         self.compiled = accel.Compiled(task_model["compile"], dev,
                                        {self.cfg.batch_size, self.cfg.eval_batch_size}, log)
         self.pool = DevicePool(subset.pool_images, subset.pool_labels, subset.task, dev)
@@ -141,7 +144,8 @@ class ALRun:
         rs = round_seed(self.seed, rnd)
         s, sub = self.strategy, self.subset
         model = self.compiled.adopt(build_model(sub.task, sub.n_classes, sub.pool_images.shape[1],
-                                                self.task_model, rs, self.dev, self.dropout))
+                                                self.task_model, rs, self.dev, self.dropout,
+                                                self.cfg.precision))
         module, extra = None, None
         if s.needs_loss_module:
             use_extra = s.uses_vae and alpha != 0.0  # α = 0 is exactly plain lloss

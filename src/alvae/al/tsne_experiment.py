@@ -24,7 +24,7 @@ def select_for_tsne(subset: Subset, tsne: dict, task_model: dict, alpha="auto",
                     log: Callable[[str], None] = print) -> dict:
     """Return the arrays of the t-SNE selection file (see the results stage)."""
     seed = tsne["seed"]
-    cfg = TrainConfig.from_config(task_model)
+    cfg = TrainConfig.from_config(task_model).on(device, log)
     pool = DevicePool(subset.pool_images, subset.pool_labels, subset.task, device)
     labeled = initial_labeled(len(subset), tsne["initial_labels"], seed)
     rng = np.random.default_rng([seed, 99])
@@ -32,7 +32,7 @@ def select_for_tsne(subset: Subset, tsne: dict, task_model: dict, alpha="auto",
     candidates = np.sort(rng.choice(unlabeled, size=tsne["candidates"], replace=False))
     rs = round_seed(seed, 0)
     model = build_model(subset.task, subset.n_classes, subset.pool_images.shape[1], task_model,
-                        rs, device)
+                        rs, device, precision=cfg.precision)
     train_model(model, pool, labeled, task_model["epochs_initial"], cfg, rs, log=log,
                 log_prefix=f"[tsne {subset.name}] labels {len(labeled)} ")
     lab_f = infer(model, pool, labeled, cfg)["features"]

@@ -8,7 +8,8 @@ AL runs use, so that each learning curve can be read against it:
   the ``task_model`` settings: optimiser, batch, augmentation, schedule,
   ``min_steps``, ``val_fraction`` held out of the pool's labels);
 * the training length of the AL run's last round: ``epochs_initial + R ·
-  epochs_per_round`` with R the number of rounds from ``al.initial_labels`` to
+  epochs_per_round``, then ``task_model.train_until`` when set (the same stopping rule
+  as every AL round, so the ceiling is a converged model where the rounds are) with R the number of rounds from ``al.initial_labels`` to
   ``al.final_labels`` (capped at the pool) in steps of ``al.labels_per_round``;
   that round's seed fixes the initial weights and the batch order
   (:func:`alvae.seeds.round_seed`). So the ceiling is the last round's training
@@ -73,8 +74,8 @@ def train_ceiling(subset, seed: int, al: Mapping, task_model: Mapping, device="c
     epochs = ceiling_epochs(task_model, rnd)
     rs = round_seed(int(seed), rnd)
     determinism.configure(task_model.get("deterministic", True), log)
-    cfg = TrainConfig.from_config(dict(task_model), {})
     dev = torch.device(device)
+    cfg = TrainConfig.from_config(dict(task_model), {}).on(dev, log)
     in_ch = subset.pool_images.shape[1]
     pool = DevicePool(subset.pool_images, subset.pool_labels, subset.task, dev)
     everything = np.arange(n_pool, dtype=np.int64)
@@ -82,7 +83,8 @@ def train_ceiling(subset, seed: int, al: Mapping, task_model: Mapping, device="c
     tag = f"[{subset.name}/ceiling/seed{seed}] "
     log(f"{tag}all {n_pool} pool labels; the recipe of AL round {rnd} ({epochs} epochs, seed "
         f"{rs}){'' if holdout is None else f'; {len(holdout)} of them held out for validation'}")
-    model = build_model(subset.task, subset.n_classes, in_ch, dict(task_model), rs, dev)
+    model = build_model(subset.task, subset.n_classes, in_ch, dict(task_model), rs, dev,
+                        precision=cfg.precision)
     stats = train_model(model, pool, train, epochs, cfg, rs, None, None, log,
                         f"{tag}labels {n_pool} ", holdout)
     del pool  # training is over: from here on only evaluation

@@ -2,13 +2,15 @@
 tensors, normalisation happens per batch on the device.
 
 No ``DataLoader``, no per-sample Python transforms: for 28×28 images the data
-path would otherwise cost more than the ResNet itself on a GPU. On CUDA the
-engine uses bf16 autocast and channels-last; on the CPU plain float32.
+path would otherwise cost more than the ResNet itself on a GPU. The number format
+(bf16 autocast and channels-last, or float32) is ``task_model.precision``
+(:mod:`alvae.training.precision`); how long a round trains is its planned epochs,
+then ``task_model.train_until`` (:class:`StopRule`) when set.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
@@ -18,12 +20,52 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import accel
+from . import accel, precision as _precision
 from ..errors import UserError
 from ..schema import with_defaults
 from ..logs import Progress, steps_per_epoch
 from .lossnet import LossPredictionModule, pair_margin_loss
 from .model import BLOCK_CHANNELS, TaskModel
+
+
+@dataclass(frozen=True)
+class StopRule:
+    """``task_model.train_until``: after its planned epochs a round keeps training until
+    the epoch's train accuracy reaches ``train_acc`` (DISTIL's rule: 0.99), or it has
+    trained ``max_epochs`` epochs in all, or the train accuracy has saturated (its best
+    over the last ``patience`` epochs is no more than ``min_delta`` above its best
+    before them; ``patience`` null: never)."""
+
+    train_acc: float
+    max_epochs: int
+    patience: Optional[int]
+    min_delta: float
+
+    @classmethod
+    def from_config(cls, value: Optional[dict]) -> Optional["StopRule"]:
+        if value is None:
+            return None
+        v = with_defaults("task_model", value, sub="train_until")
+        return cls(float(v["train_acc"]), int(v["max_epochs"]),
+                   None if v["patience"] is None else int(v["patience"]), float(v["min_delta"]))
+
+    def reached(self, acc: float) -> bool:
+        return acc >= self.train_acc
+
+    def saturated(self, history: list[float]) -> bool:
+        """Whether the train accuracies so far (one per epoch) have stopped improving."""
+        p = self.patience
+        if p is None or len(history) <= p:
+            return False
+        return max(history[-p:]) <= max(history[:-p]) + self.min_delta
+
+    def why_stopped(self, epoch: int, history: list[float]) -> str:
+        if history and self.reached(history[-1]):
+            return f"train_acc {history[-1]:.4f} >= {self.train_acc:g}"
+        if self.saturated(history):
+            return (f"saturated (train_acc rose at most {self.min_delta:g} over the last "
+                    f"{self.patience} epochs), below {self.train_acc:g}")
+        return f"max_epochs {self.max_epochs} reached, train_acc below {self.train_acc:g}"
 
 
 @dataclass
@@ -36,9 +78,9 @@ class TrainConfig:
     weight_decay: float
     batch_size: int
     eval_batch_size: int
-    min_train_acc: Optional[float]
-    max_extra_epochs: int
-    amp: bool
+    train_until: Optional[StopRule]
+    precision: str  # auto, fp32 or bf16 (resolved per device by alvae.training.precision)
+    stem: str       # the model's stem (auto precision reads it)
     # loss prediction (used only when the engine is given a loss module)
     lloss_margin: float
     lloss_weight: float
@@ -58,12 +100,18 @@ class TrainConfig:
         return cls(
             lr=tm["lr"], momentum=tm["momentum"], weight_decay=tm["weight_decay"],
             batch_size=tm["batch_size"], eval_batch_size=tm["eval_batch_size"],
-            min_train_acc=tm["min_train_acc"], max_extra_epochs=tm["max_extra_epochs"],
-            amp=tm["amp"], lloss_margin=ll["margin"], lloss_weight=ll["weight"],
+            train_until=StopRule.from_config(tm["train_until"]), precision=tm["precision"],
+            stem=tm["stem"], lloss_margin=ll["margin"], lloss_weight=ll["weight"],
             lloss_detach_after=ll["detach_after"], augment=tm["augment"],
             crop_padding=tm["crop_padding"], hflip=tm["hflip"], lr_schedule=tm["lr_schedule"],
             min_steps=tm["min_steps"],
         )
+
+    def on(self, device, log: Optional[Callable[[str], None]] = None) -> "TrainConfig":
+        """This config with its precision resolved for ``device`` (``fp32`` or ``bf16``;
+        refused with one line where ``bf16`` cannot run), said in the log."""
+        return dataclasses.replace(
+            self, precision=_precision.resolve(self.precision, device, self.stem, log))
 
 
 class DevicePool:
@@ -98,10 +146,12 @@ def n_outputs(task: str, n_classes: int) -> int:
     return n_classes if task != "binary" else 2
 
 
-def _autocast(device: torch.device, amp: bool):
-    if amp and device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
+def _precision_of(device: torch.device, cfg: "TrainConfig") -> str:
+    """The resolved precision of ``cfg`` on ``device`` (``auto`` resolved quietly for a
+    library caller that did not call :meth:`TrainConfig.on`)."""
+    if cfg.precision == "auto":
+        return _precision.resolve("auto", device, cfg.stem)
+    return cfg.precision
 
 
 def _correct(logits: torch.Tensor, targets: torch.Tensor, task: str) -> torch.Tensor:
@@ -112,15 +162,19 @@ def _correct(logits: torch.Tensor, targets: torch.Tensor, task: str) -> torch.Te
 
 
 def build_model(task: str, n_classes: int, in_channels: int, task_model: dict, seed: int,
-                device, dropout: float = 0.0) -> TaskModel:
+                device, dropout: float = 0.0, precision: Optional[str] = None) -> TaskModel:
     """A freshly initialised task model (the seed fixes the new head's init);
-    ``dropout`` > 0 puts a dropout layer before the last layer (MC dropout)."""
+    ``dropout`` > 0 puts a dropout layer before the last layer (MC dropout).
+    ``precision`` (resolved; default: ``task_model.precision`` resolved for ``device``)
+    decides the memory format (:func:`alvae.training.precision.channels_last`)."""
     tm = with_defaults("task_model", task_model)
     torch.manual_seed(seed)
     model = TaskModel(n_outputs(task, n_classes), in_channels, tm["weights"], tm["grayscale"],
                       tm["input_size"], tm["stem"], dropout)
     model = model.to(device)
-    if torch.device(device).type == "cuda":
+    if precision is None or precision == "auto":
+        precision = _precision.resolve(tm["precision"], device, tm["stem"])
+    if _precision.channels_last(device, precision):
         model = model.to(memory_format=torch.channels_last)
     return model
 
@@ -130,9 +184,10 @@ def build_loss_module(hidden: int, extra_dim: int, seed: int, device):
     return LossPredictionModule(BLOCK_CHANNELS, hidden=hidden, extra_dim=extra_dim).to(device)
 
 
-def _prepare(model: TaskModel, pool: DevicePool, idx: torch.Tensor, aug=None) -> torch.Tensor:
+def _prepare(model: TaskModel, pool: DevicePool, idx: torch.Tensor, precision: str,
+             aug=None) -> torch.Tensor:
     x = model.prepare(pool.images[idx] if aug is None else aug(pool.images[idx]))
-    if pool.device.type == "cuda":
+    if _precision.channels_last(pool.device, precision):
         x = x.contiguous(memory_format=torch.channels_last)
     return x
 
@@ -146,9 +201,12 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
     """Train ``model`` (and the loss module, jointly) on ``labeled`` pool points.
 
     ``extra`` is the per-pool-point vector the loss module appends (α·VAE μ).
-    Trains ``epochs`` epochs, then keeps going while the train accuracy is
-    below ``cfg.min_train_acc``, for at most ``cfg.max_extra_epochs`` more.
-    Returns the final epoch's train accuracy and loss, epochs run and seconds.
+    Trains ``epochs`` epochs (raised by ``min_steps``); with ``cfg.train_until`` (a
+    :class:`StopRule`) it then keeps going until the rule holds: the train accuracy
+    reaches its target, it saturates, or ``max_epochs`` epochs are done in all (a
+    ``cosine`` schedule then spans ``max_epochs``, as in DISTIL). Returns the final
+    epoch's train accuracy and loss, the epochs run, the seconds, the resolved
+    precision and why training stopped.
 
     Recipe options (``cfg``, off by default): ``min_steps`` raises ``epochs``,
     ``lr_schedule`` steps a scheduler per batch, ``augment`` crops/flips each
@@ -167,8 +225,11 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
     lab = torch.as_tensor(labeled, dtype=torch.long, device=device)
     n = len(lab)
     epochs = planned_epochs(epochs, n, cfg.batch_size, cfg.min_steps)
+    rule = cfg.train_until
+    max_epochs = max(epochs, rule.max_epochs) if rule is not None else epochs
     bounds = batch_bounds(n, cfg.batch_size)
-    sched = make_scheduler(opt, cfg.lr_schedule, epochs * len(bounds))
+    sched = make_scheduler(opt, cfg.lr_schedule, max_epochs * len(bounds))
+    prec = _precision_of(device, cfg)
     aug = None
     if cfg.augment:
         aug_gen = torch.Generator(device="cpu").manual_seed(seed + 104729)
@@ -180,21 +241,21 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
         loss_module.train()
     t0 = time.perf_counter()
     epoch, acc, mean_loss = 0, 0.0, float("nan")
-    max_epochs = epochs + (cfg.max_extra_epochs if cfg.min_train_acc is not None else 0)
+    history: list[float] = []  # train accuracy per epoch (the stop rule reads it)
     per_epoch = steps_per_epoch(n, cfg.batch_size) - int(n >= 2 and n % cfg.batch_size == 1)
     meter = Progress(f"{log_prefix}task model", epochs * per_epoch, log, unit="batch")
     while epoch < max_epochs:
-        if epoch >= epochs and (cfg.min_train_acc is None or acc >= cfg.min_train_acc):
+        if epoch >= epochs and (rule is None or rule.reached(acc) or rule.saturated(history)):
             break
         if epoch >= epochs:
-            meter.extend(per_epoch)  # an extra epoch (train accuracy below min_train_acc)
+            meter.extend(per_epoch)  # an epoch past the planned ones (train_until)
         perm = lab[torch.randperm(n, generator=gen).to(device)]
         correct = torch.zeros((), device=device)
         loss_sum = torch.zeros((), device=device)
         for start, stop in bounds:
             idx = perm[start:stop]
-            x, y = _prepare(model, pool, idx, aug), pool.labels[idx]
-            with _autocast(device, cfg.amp):
+            x, y = _prepare(model, pool, idx, prec, aug), pool.labels[idx]
+            with _precision.autocast(device, prec):
                 logits, _, blocks = accel.forward(model, x)
                 losses = per_sample_loss(logits, y, pool.task)
                 loss = losses.mean()
@@ -214,13 +275,15 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
             meter.step(lambda: {"loss": loss.detach()})
         epoch += 1
         acc = float(correct) / n
+        history.append(acc)
         mean_loss = float(loss_sum) / n
         if not math.isfinite(mean_loss):
             raise TrainingDiverged(
                 f"{log_prefix}training diverged: the train loss is {mean_loss} at epoch {epoch} "
                 f"({n} labeled points, batch {cfg.batch_size}, lr {cfg.lr}); lower task_model.lr, "
                 f"or start from more labels (al.initial_labels)")
-        msg = f"{log_prefix}epoch {epoch}/{epochs} train_loss {mean_loss:.4f} train_acc {acc:.4f}"
+        planned = f"{epoch}/{epochs}" if epoch <= epochs else f"{epoch} (of at most {max_epochs})"
+        msg = f"{log_prefix}epoch {planned} train_loss {mean_loss:.4f} train_acc {acc:.4f}"
         if val is not None and len(val):
             vacc = _holdout_accuracy(model, pool, val, cfg)
             model.train()
@@ -231,11 +294,14 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
         if on_epoch is not None:
             on_epoch(epoch, model)
             model.train()
+    stopped = "planned epochs" if rule is None else rule.why_stopped(epoch, history)
+    if rule is not None:
+        log(f"{log_prefix}stopped after {epoch} epochs: {stopped}")
     if best is not None:
         model.load_state_dict(best[2])
         log(f"{log_prefix}kept epoch {best[1]} (holdout_acc {best[0]:.4f})")
     return {"train_acc": acc, "train_loss": mean_loss, "epochs": epoch,
-            "train_time_s": time.perf_counter() - t0}
+            "train_time_s": time.perf_counter() - t0, "precision": prec, "stopped": stopped}
 
 
 def _holdout_accuracy(model: TaskModel, pool: DevicePool, idx: np.ndarray, cfg: TrainConfig) -> float:
@@ -263,6 +329,7 @@ def infer(model: TaskModel, pool: DevicePool, indices, cfg: TrainConfig, loss_mo
     if loss_module is not None:
         loss_module.eval()
     feats, probs, preds, mc = [], [], [], []
+    prec = _precision_of(device, cfg)
     if mc_passes:
         if not getattr(model, "dropout", 0.0):
             raise ValueError("MC dropout passes need a model built with dropout > 0")
@@ -270,8 +337,8 @@ def infer(model: TaskModel, pool: DevicePool, indices, cfg: TrainConfig, loss_mo
         keep = 1.0 - model.dropout
     for start in range(0, len(idx_all), cfg.eval_batch_size):
         idx = idx_all[start:start + cfg.eval_batch_size]
-        with _autocast(device, cfg.amp):
-            logits, f, blocks = accel.forward(model, _prepare(model, pool, idx))
+        with _precision.autocast(device, prec):
+            logits, f, blocks = accel.forward(model, _prepare(model, pool, idx, prec))
             if loss_module is not None:
                 preds.append(loss_module(blocks, None if extra is None else extra[idx]).float())
         logits = logits.float()

@@ -77,12 +77,16 @@ class TaskModel(nn.Module):
                 raise ValueError(f"task_model.grayscale must be repeat or average, got {grayscale!r}")
         elif in_channels != 3:
             raise ValueError(f"images must have 1 or 3 channels, got {in_channels}")
-        if stem == "small":  # 3x3 stride-1 first conv, no max-pool (MedMNIST's 28 px ResNets)
+        if stem in ("small", "small_pool"):
+            # 3x3 stride-1 first conv (the CIFAR ResNets of DISTIL and MedMNIST at 28 px);
+            # small drops the max-pool (layer1 at full resolution), small_pool keeps it
+            # (layer1 at half: about 3x cheaper than small, bench/bench_precision.py)
             net.conv1 = nn.Conv2d(net.conv1.in_channels, 64, kernel_size=3, stride=1, padding=1,
                                   bias=False)
-            net.maxpool = nn.Identity()
+            if stem == "small":
+                net.maxpool = nn.Identity()
         elif stem != "imagenet":
-            raise ValueError(f"task_model.stem must be imagenet or small, got {stem!r}")
+            raise ValueError(f"task_model.stem must be imagenet, small or small_pool, got {stem!r}")
         net.fc = nn.Linear(FEATURE_DIM, n_outputs)
         self.net = net
         # dropout before the last layer (MC dropout for BALD); p = 0: no layer, no RNG draw

@@ -216,13 +216,14 @@ def cross_validate(data: LabeledSet, task_model: Mapping[str, Any], folds, metri
     from .recipe import split_validation
 
     pool = pool if pool is not None else DevicePool(data.images, data.labels, data.task, device)
-    cfg = TrainConfig.from_config(task_model)
+    cfg = TrainConfig.from_config(task_model).on(pool.device)
     in_ch = data.images.shape[1]
     labels = np.asarray(data.labels)
     out = []
     for f, (train, val) in enumerate(folds):
         fs = derived_seed(seed, f, 41)
-        model = build_model(data.task, data.n_classes, in_ch, task_model, fs, pool.device)
+        model = build_model(data.task, data.n_classes, in_ch, task_model, fs, pool.device,
+                            precision=cfg.precision)
         fit, holdout = split_validation(train, task_model.get("val_fraction", 0.0), fs)
 
         def fold_score(m) -> float:
