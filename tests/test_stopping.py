@@ -143,3 +143,19 @@ def test_fp32_on_the_cpu_keeps_the_default_memory_format(monkeypatch, digits):
     model = build_model(sub.task, sub.n_classes, 1, dict(TM, precision="fp32"), 0, "cpu")
     assert not model.net.conv1.weight.is_contiguous(memory_format=torch.channels_last) or \
         model.net.conv1.weight.shape[-1] == 1
+
+
+def test_tuning_trials_train_to_the_same_rule():
+    """The tuning stage's cross-validation trains each fold through the same engine, so
+    task_model.train_until holds in every trial as in every AL round."""
+    from alvae.training.tune import cross_validate, cv_folds, labeled_set
+
+    sub = draw_subset(load_digits_dataset(), 200, seed=0)
+    data = labeled_set(sub, 40, 0)
+    tm = dict(TM, lr=0.05, epochs_initial=1, train_until={"train_acc": 1.0, "max_epochs": 3,
+                                                          "patience": None})
+    lines = []
+    cross_validate(data, tm, cv_folds(data.labels, data.task, 2, 0), "accuracy", 0,
+                   log=lines.append)
+    stops = [line for line in lines if "stopped after" in line]
+    assert len(stops) == 2 and all("stopped after 3 epochs" in s or ">= 1" in s for s in stops)
