@@ -310,7 +310,9 @@ def cd_figure(mean_ranks: Mapping[str, float], groups: Sequence[Sequence[str]], 
               info: Mapping, alpha: float, out_png, out_pdf) -> tuple[str, str]:
     """Critical-difference diagram: strategies on an axis of mean rank (1 =
     best, left), a thick bar joining strategies whose pairwise Wilcoxon-Holm
-    test is not significant; the Nemenyi CD is drawn as a scale for reference.
+    p is not below alpha; the Nemenyi CD is drawn as a scale for reference.
+    Unless ``info["independent_blocks"]`` (one block per dataset) the p-values
+    are labelled descriptive, not significant.
     When ``info["separable"]`` is false (too few blocks for any pair to reach
     alpha after Holm, alvae.analysis.ranking.smallest_p) the figure says so in place of
     the bars."""
@@ -356,11 +358,15 @@ def cd_figure(mean_ranks: Mapping[str, float], groups: Sequence[Sequence[str]], 
                     fontsize=7, color="tab:red")
     fp = info.get("friedman_p", np.nan)
     name = info.get("label") or METRIC_NAMES.get(metric, metric)
-    bars = (f"bars: no significant Wilcoxon-Holm difference at {alpha:g}" if separable else
+    tests = bool(info.get("independent_blocks"))
+    bars = ((f"bars: no significant Wilcoxon-Holm difference at {alpha:g}" if tests else
+             f"bars: no Wilcoxon-Holm p < {alpha:g} (descriptive: budgets of one dataset are "
+             "not independent blocks)") if separable else
             "no bars: the blocks cannot separate any pair")
     ax.set_title(f"Mean rank, {name} (1 = best): "
                  f"{info.get('n_blocks', 0)} (dataset, budget) blocks, Friedman p = "
                  + ("n/a" if not np.isfinite(fp) else f"{fp:.3g}")
+                 + ("" if tests or not np.isfinite(fp) else " (descriptive)")
                  + f"\n{bars}", fontsize=9)
     fig.tight_layout()
     return _save(fig, out_png, out_pdf)
