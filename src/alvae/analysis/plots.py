@@ -35,12 +35,30 @@ _EXTRA = [("tab:purple", "v"), ("tab:brown", "P"), ("tab:pink", "h"), ("tab:oliv
 KIND_COLORS = {kind: vocabulary.kind_color(kind) for kind in vocabulary.KINDS}
 
 
+# one colour and marker per strategy of alvae.vocabulary (random and entropy have their own),
+# in its order; a strategy added there takes the next pair
+_BASE_COLORS = ["tab:blue", "tab:red", "tab:olive", "tab:pink", "black", "darkgoldenrod",
+                "teal", "magenta", "navy", "darkred", "slategray", "yellowgreen"]
+_BASE_MARKERS = ["o", "v", "P", "*", "h", "<", ">", "X", "d", "p", "H", "8"]
+
+
+def _base_style(name: str) -> tuple[str, str]:
+    """(colour, marker) of a strategy name of the vocabulary (not random or entropy)."""
+    names = [n for n in vocabulary.STRATEGIES if n not in ("random", "entropy")]
+    i = names.index(name) if name in names else len(names)
+    return _BASE_COLORS[i % len(_BASE_COLORS)], _BASE_MARKERS[i % len(_BASE_MARKERS)]
+
+
 def style(strategy: str, i: int = 0) -> dict:
-    """Line style of a strategy label: plain solid blue circles; a VAE variant in
-    its kind's colour (vae orange, cvae purple, gmvae brown), dash-dot squares when
-    trained once, dotted triangles when retrained per round (``+per_round``);
-    random dashed grey crosses, entropy green diamonds; anything else (α-sweep
-    labels included) from a cycle of extra colours."""
+    """Line style of a strategy label, one of its own for every label of the
+    vocabulary, so that figures with many strategies (labels saved, one panel)
+    tell them apart: random dashed grey crosses, entropy green diamonds; every
+    other strategy its own colour and marker, solid (core-set blue circles,
+    MedAL red triangles, loss prediction olive pluses, ...); a VAE variant
+    ``<base>_<kind>`` its kind's colour (vae orange, cvae purple, gmvae brown,
+    simclr cyan) with its base's marker, dash-dot when trained once, dotted
+    when retrained per round (``+per_round``); anything else (α-sweep labels
+    included) from a cycle of extra colours by ``i``."""
     parsed = parse_label(strategy)
     if strategy == "random":
         return dict(color="0.35", marker="x", linestyle="--")
@@ -48,11 +66,12 @@ def style(strategy: str, i: int = 0) -> dict:
         return dict(color="tab:green", marker="D", linestyle="-")
     kind = vocabulary.kind_of(parsed.name)
     if kind is not None and not parsed.scale_text:
-        if parsed.retrain == "per_round":
-            return dict(color=KIND_COLORS[kind], marker="^", linestyle=":")
-        return dict(color=KIND_COLORS[kind], marker="s", linestyle="-.")
-    if strategy in vocabulary.STRATEGIES and vocabulary.STRATEGIES[strategy].takes_representation:
-        return dict(color="tab:blue", marker="o", linestyle="-")  # the plain X of X vs X_<kind>
+        _, marker = _base_style(vocabulary.base_of(parsed.name))
+        line = ":" if parsed.retrain == "per_round" else "-."
+        return dict(color=KIND_COLORS[kind], marker=marker, linestyle=line)
+    if strategy in vocabulary.STRATEGIES:
+        color, marker = _base_style(strategy)
+        return dict(color=color, marker=marker, linestyle="-")
     color, marker = _EXTRA[i % len(_EXTRA)]
     return dict(color=color, marker=marker, linestyle=":")
 
