@@ -137,15 +137,17 @@ def test_the_interval_is_the_t_interval_of_the_paired_difference_mapped_to_label
         assert covers == (stats.ttest_rel(a, b).pvalue >= 0.05)
 
 
-def _null_studies(n_studies, seeds, rng, budgets=np.arange(500, 3001, 500)):
+def _null_studies(n_studies, seeds, rng, budgets=np.arange(500, 3001, 500), shift=0.0):
     """Many studies in one runs table (one dataset each): random and a strategy with the
-    same true curve, a seed effect they share (the initial labels) and run noise."""
+    same true curve (``shift`` above it after the first budget), a seed effect they share
+    (the initial labels) and run noise."""
     mu = 0.84 - 0.12 * np.exp(-budgets / 1200)
     shared = rng.normal(0, 0.01, (n_studies, seeds, 1))
     idx = np.indices((n_studies, seeds, len(budgets))).reshape(3, -1)
     frames = []
-    for name in ("random", "s"):
-        values = mu + shared + rng.normal(0, 0.006, (n_studies, seeds, len(budgets)))
+    for name, up in (("random", 0.0), ("s", shift)):
+        values = (mu + np.where(budgets > budgets[0], up, 0.0) + shared
+                  + rng.normal(0, 0.006, (n_studies, seeds, len(budgets))))
         frames.append(pd.DataFrame({"dataset": idx[0], "strategy": name, "seed": idx[1],
                                     "n_labels": budgets[idx[2]], "test_acc": values.reshape(-1)}))
     return pd.concat(frames, ignore_index=True)
@@ -166,6 +168,23 @@ def test_the_interval_covers_zero_under_a_null_at_three_seeds():
     coverage = float(((t["ci_low"] <= 0) & (t["ci_high"] >= 0)).mean())
     assert coverage >= 0.93, coverage
     assert coverage <= 0.97, coverage  # not wider than it says either
+
+
+def test_the_interval_under_a_true_saving():
+    """The strategy 0.005 above random's true curve 0.84 - 0.12 exp(-B / 1200): the true
+    saving is where that curve reaches the higher score. Where that lies within the study's
+    budgets, the interval covers it (measured with this simulation: 0.958 at 3 seeds, 0.964
+    at 5, 0.966 at 10; docs/statistics.md). Beside B, random's curve is taken as known, so where the truth
+    lies near or beyond the final budget coverage is lower (docs/statistics.md)."""
+    rng = np.random.default_rng(28)
+    runs = _null_studies(1000, 3, rng, shift=0.005)
+    t = labels_saved(runs, {d: "test_acc" for d in range(1000)})
+    target = 0.84 - 0.12 * np.exp(-t["n_labels"] / 1200) + 0.005
+    truth = -1200 * np.log((0.84 - target) / 0.12) - t["n_labels"]
+    inside = (truth + t["n_labels"]) <= 3000
+    covered = (t["ci_low"] <= truth) & (truth <= t["ci_high"])
+    assert inside.sum() == 4000  # budgets 1000 .. 2500; at 3000 the truth is beyond
+    assert covered[inside].mean() >= 0.93, covered[inside].mean()
 
 
 def test_claims_follow_the_adjusted_test():
