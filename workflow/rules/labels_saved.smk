@@ -11,7 +11,7 @@ rule labels_saved:
     input:
         runs=f"{OUT}/results/runs.csv",
         datasets=f"{OUT}/results/datasets.csv",
-        tests=f"{OUT}/results/tests.csv",  # the verdict that gates each "saves"/"costs"
+        tests=f"{OUT}/results/tests.csv",  # the adjusted verdicts that gate each claimed saving
     output:
         table=report(
             f"{OUT}/results/labels_saved.csv",

@@ -341,19 +341,19 @@ def _amount(r) -> str:
 
 def _row_sentence(r) -> str:
     """What one budget claims, gated by its paired test."""
-    test = f"the paired test of this budget {r['test_verdict']} (p_adj = {_p(r['p_adj'])})"
+    test = f"paired test of this budget, adjusted: {r['test_verdict']} (p_adj = {_p(r['p_adj'])})"
     interval = f"interval {r['ci_text']} labels saved"
     if r["claim"] in (SAVES, COSTS):
         needs = (f"random needs {r['random_needed_text']} labels for that score, so " if
                  r["reached"] else "")
-        return f"{test}: {needs}it **{r['claim']}** {_amount(r)}; {interval}"
+        return f"{test}; {needs}it **{r['claim']}** {_amount(r)}; {interval}"
     if r["claim"] == NO_DIFFERENCE:
         return (f"{test}: no difference larger than ±{r['margin']:.3g} in {r['metric']}, so no "
                 f"saving is claimed ({interval})")
     if r["claim"] == NOT_TESTED:
         return (f"no paired test of this budget against random (``stats.pairs``), so no saving "
                 f"is claimed ({interval})")
-    return f"{test}: **inconclusive** ({interval})"
+    return f"{test}, so no saving is claimed: **inconclusive** ({interval})"
 
 
 def summary_rst(table: pd.DataFrame, names: Mapping[str, str] | None = None) -> str:

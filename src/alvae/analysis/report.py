@@ -178,8 +178,9 @@ def _design(g: pd.DataFrame, aulc: pd.DataFrame | None, alpha: float) -> str:
         return ""
     both = pd.concat([r for r in (g, aulc) if r is not None and len(r)], ignore_index=True)
     return (f"At {POWER:.0%} power at the families' levels ({_levels(both, alpha)}, m the "
-            f"tests of the family: what Holm needs), with n = {n} seeds, the smallest "
-            f"detectable difference is " + "; ".join(parts))
+            f"tests of the family: Holm rejects a p at or below it whatever the family's other "
+            f"tests show), with n = {n} seeds, the smallest detectable difference is "
+            + "; ".join(parts))
 
 
 def _power_sentence(g: pd.DataFrame, aulc_row, alpha: float) -> str:
