@@ -227,8 +227,8 @@ def augment(x01: torch.Tensor, gen: torch.Generator, opts: dict) -> torch.Tensor
     v = torch.rand((n, 3), generator=gen, device=dev)
     hue = float(opts["hue"])
     out = adjust_saturation(out, torch.where(on, 1 + j * (2 * v[:, 0] - 1), one))
-    if hue > 0:
-        out = adjust_hue(out, torch.where(on, hue * (2 * v[:, 1] - 1), zero))
+    if hue > 0:  # views without jitter skip the HSV round trip (exactly unchanged)
+        out = torch.where(on.view(n, 1, 1, 1), adjust_hue(out, hue * (2 * v[:, 1] - 1)), out)
     gray = (v[:, 2] < float(opts["grayscale_prob"])).view(n, 1, 1, 1)
     return torch.where(gray, luminance(out).expand(-1, 3, -1, -1), out)
 
