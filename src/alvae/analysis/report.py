@@ -192,8 +192,9 @@ def _power_sentence(g: pd.DataFrame, aulc_row, alpha: float) -> str:
     n = int(g["n_pairs"].max()) if len(g) else 0
     margin = _margins(g).lstrip("±")
     what = (f"At {POWER:.0%} power (two-sided paired t-test at the family's level "
-            f"{_levels(g, alpha)}, m the tests of the family, a level at which Holm's every "
-            f"step rejects; the observed sd of the paired differences, n = {n} seeds)")
+            f"{_levels(g, alpha)}, m the tests of the family: Holm rejects a p at or below it "
+            f"whatever the family's other tests show; the observed sd of the paired "
+            f"differences, n = {n} seeds)")
     parts = []
     if len(mde):
         parts.append("the smallest detectable difference per budget is "
