@@ -76,7 +76,8 @@ class PILDataset(torch.utils.data.Dataset):
 
 
 def bench_engine(images, labels, device, batch, epochs, amp):
-    cfg = TrainConfig.from_config({"batch_size": batch, "eval_batch_size": 1024, "amp": amp})
+    cfg = TrainConfig.from_config({"batch_size": batch, "eval_batch_size": 1024,
+                                 "precision": "auto" if amp else "fp32"})
     tm = {"weights": None, "grayscale": "repeat", "input_size": None}
     pool = DevicePool(images, labels, "multi-class", device)
     model = build_model("multi-class", 10, 1, tm, 0, device)
@@ -180,7 +181,8 @@ def bench_compile(images, labels, device, batch, epochs, amp, mode):
     """Engine images/s with ``task_model.compile = mode``: round 0 pays the
     compilation, round 1 (same compiled module, fresh seeded weights) is timed."""
     tm = {"weights": None, "grayscale": "repeat", "input_size": None}
-    cfg = TrainConfig.from_config({"batch_size": batch, "eval_batch_size": 1024, "amp": amp})
+    cfg = TrainConfig.from_config({"batch_size": batch, "eval_batch_size": 1024,
+                                 "precision": "auto" if amp else "fp32"})
     pool = DevicePool(images, labels, "multi-class", device)
     idx = np.arange(len(images))
     quiet = lambda m: None  # noqa: E731
@@ -213,7 +215,8 @@ def job_worker(args) -> None:
     rng = np.random.default_rng(args.job_seed)
     images = rng.integers(0, 256, (args.images, 1, 28, 28), dtype=np.uint8)
     labels = rng.integers(0, 10, args.images)
-    cfg = TrainConfig.from_config({"batch_size": args.batch, "amp": not args.no_amp})
+    cfg = TrainConfig.from_config({"batch_size": args.batch,
+                                 "precision": "fp32" if args.no_amp else "auto"})
     tm = {"weights": None, "grayscale": "repeat", "input_size": None}
     pool = DevicePool(images, labels, "multi-class", device)
     model = build_model("multi-class", 10, 1, tm, args.job_seed, device)

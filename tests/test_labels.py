@@ -90,7 +90,24 @@ def test_curve_styles_tell_kind_and_schedule_apart():
     once, per_round = style("coreset_cvae"), style("coreset_cvae+per_round")
     assert once["color"] == per_round["color"] == "tab:purple"
     assert once["linestyle"] != per_round["linestyle"]
-    assert style("coreset_vae") == dict(color="tab:orange", marker="s", linestyle="-.")
+    assert style("coreset_vae") == dict(color="tab:orange", marker="o", linestyle="-.")
     assert style("coreset_gmvae")["color"] != style("coreset_vae")["color"]
     # α-sweep labels keep the cycle of extra colours (one line per scale)
     assert style("coreset_vae@0.5", 0)["color"] != style("coreset_vae@2", 1)["color"]
+
+
+def test_every_label_of_the_vocabulary_has_a_style_of_its_own():
+    """Issue 27: the labels-saved figure drew core-set, loss prediction and MedAL (and their
+    VAE variants) alike. Every plain name and every <base>_<kind> label, once or per round,
+    gets its own (colour, marker, line style), whatever the order the figure draws them in."""
+    from alvae import vocabulary
+
+    labels = list(vocabulary.STRATEGIES)
+    for base, t in vocabulary.STRATEGIES.items():
+        if t.takes_representation:
+            labels += [f"{base}_{k}" for k in vocabulary.KINDS]
+            labels += [f"{base}_{k}+per_round" for k in vocabulary.KINDS]
+    styles = [tuple(sorted(style(s, i).items())) for i, s in enumerate(labels)]
+    assert len(set(styles)) == len(labels)
+    assert style("coreset", 0) == style("coreset", 5)  # not by position
+    assert len({style(s)["color"] for s in ("coreset", "medal", "lloss")}) == 3

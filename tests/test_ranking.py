@@ -145,3 +145,17 @@ def test_primary_column_per_dataset():
     both = with_primary(df, {"d1": "test_acc", "d2": "test_auc"})
     bm = block_means(both, "primary")
     assert (bm.loc["d1", "a"] > bm.loc["d1", "b"]).all() and (bm.loc["d2", "a"] < bm.loc["d2", "b"]).all()
+
+
+def test_blocks_are_independent_only_when_each_is_its_own_dataset():
+    """Issue 27: budgets of one dataset share runs and seeds; the Friedman p over them is
+    descriptive. One block per dataset: a test."""
+    levels = {"a": 0.8, "b": 0.7, "c": 0.6}
+    _, info = rank_table(table(levels, datasets=("d1",), budgets=(100, 200, 300)), "test_acc")
+    assert info["n_blocks"] == 3 and info["n_datasets"] == 1
+    assert info["independent_blocks"] is False
+    _, info = rank_table(table(levels, datasets=("d1", "d2", "d3"), budgets=(100,)), "test_acc")
+    assert info["n_blocks"] == 3 and info["n_datasets"] == 3
+    assert info["independent_blocks"] is True
+    _, info = rank_table(table(levels, datasets=("d1", "d2"), budgets=(100, 200)), "test_acc")
+    assert info["n_datasets"] == 2 and info["independent_blocks"] is False

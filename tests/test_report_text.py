@@ -133,16 +133,52 @@ def test_summary_one_seed_says_no_test_was_possible():
     assert "**No test was possible**" in text and "fewer than 2 seeds" in text
     line = next(l for l in text.splitlines() if l.startswith("- **coreset vs coreset_vae**"))
     assert "no budget could be tested (fewer than 2 seeds)" in line
-    assert "AULC: coreset" in text and "(no test possible: fewer than 2 seeds)" in text
+    assert "AULC (200 to 300 labels, after the first query): coreset" in text
+    assert "(no test possible: fewer than 2 seeds)" in text
     assert "Power: not computable" in text
 
 
 def test_ranking_sentence():
-    info = {"metric": "test_acc", "n_blocks": 6, "friedman_p": 0.0123,
-            "mean_ranks": {"a": 1.2, "b": 2.0, "c": 2.8}}
+    """Issue 27: budgets of one dataset share runs, so a Friedman p over them is
+    descriptive; "significant" only where every block is its own dataset."""
+    info = {"metric": "test_acc", "n_blocks": 6, "friedman_p": 0.0123, "n_datasets": 6,
+            "independent_blocks": True, "mean_ranks": {"a": 1.2, "b": 2.0, "c": 2.8}}
     text = summary_rst(make_tests((0.5, 0.3, 0.9)), None, rankings=[info])
     assert ("Ranking on test_acc over 6 (dataset, budget) blocks after the first query: mean "
             "ranks (1 = best) a 1.20, b 2.00, c 2.80; Friedman test p = 0.0123, significant") in text
+    one = {**info, "n_datasets": 1, "independent_blocks": False}
+    text = summary_rst(make_tests((0.5, 0.3, 0.9)), None, rankings=[one])
+    sentence = next(ln for ln in text.splitlines() if ln.startswith("Ranking on test_acc"))
+    assert ("Friedman test p = 0.0123, descriptive only: the 6 blocks are budgets of 1 "
+            "dataset(s), which share runs and seeds") in sentence
+    assert "significant" not in sentence
+    # a table written before the flag existed is not taken for independent blocks
+    old = {k: v for k, v in info.items() if k not in ("n_datasets", "independent_blocks")}
+    assert "significant" not in summary_rst(make_tests((0.5, 0.3, 0.9)), None,
+                                            rankings=[old]).split("Ranking on")[1]
+
+
+def test_summary_states_each_margin_and_the_power_level():
+    t = make_tests((0.5, 0.3, 0.9))
+    auc = t.assign(metric="test_auc", margin=0.0019, role="secondary",
+                   margin_source="matched to test_acc: 0.01 x 0.19, the least-squares slope",
+                   family=t["family"].str.replace("test_acc", "test_auc"))
+    t = t.assign(margin_source="default 0.01, one point of test_acc, the task's own metric",
+                 power_alpha=0.05 / 3)
+    text = summary_rst(pd.concat([t, auc.assign(power_alpha=0.05 / 3)], ignore_index=True),
+                       aulc_table(0.4).assign(power_alpha=0.05, area="3000 to 9000 labels, "
+                                              "after the first query"))
+    assert ("Equivalence margins, per dataset and metric (``stats.equivalence_margin``; unset, "
+            "one point of the task's own metric and the others matched to it through the "
+            "study's learning curves): mnist test_acc ±0.01 (default 0.01, one point of "
+            "test_acc, the task's own metric); mnist test_auc ±0.0019 (matched to test_acc: "
+            "0.01 x 0.19, the least-squares slope)") in text
+    assert "0 equivalent within ±0.0019" in text  # the secondary metric's own margin
+    assert "AULC (3000 to 9000 labels, after the first query): coreset" in text
+    line = next(ln for ln in text.splitlines() if "Power:" in ln and "test_acc" not in ln
+                and "AULC 0.0071" in ln)
+    assert "at the family's level alpha/m = 0.05/3 = 0.0167" in line
+    assert "on AULC 0.0071 (at 0.05)" in line
 
 
 def test_ranking_sentence_states_what_the_blocks_can_resolve():
@@ -244,3 +280,35 @@ def test_an_evaluation_split_sharing_training_images_is_stated_in_the_summary():
     assert "mine: 100 of 297 test images also occur in the training split" in text
     assert "clean:" not in text
     assert "not held out" not in summary_rst(pd.DataFrame(), None, datasets=datasets.iloc[1:])
+
+
+def test_train_accuracy_threshold_comes_from_the_recipe():
+    from alvae.analysis.report import UNDERFIT_DEFAULT, underfit_threshold
+
+    until = {"train_acc": 0.99, "max_epochs": 40, "patience": 3, "min_delta": 0.001}
+    assert underfit_threshold({"train_until": until}) == (0.99, "task_model.train_until.train_acc")
+    value, where = underfit_threshold({"lr": 0.001})
+    assert value == UNDERFIT_DEFAULT == 0.95 and "the default 0.95" in where
+
+
+def test_train_accuracy_check_per_strategy_beside_random():
+    """Issue 27: the share of each strategy's rounds below the recipe's threshold, beside
+    random's; a strategy with a larger share than random's is named."""
+    from alvae.analysis.report import classifier_rst, underfit_shares
+
+    train = {"random": [1.0, 0.99, 0.93, 0.99], "coreset": [1.0, 0.9, 0.92, 0.99],
+             "entropy": [1.0, 0.99, 0.99, 0.97]}
+    runs = pd.DataFrame([{"dataset": "fashion", "strategy": s, "seed": k // 2, "round": k % 2,
+                          "test_acc": 0.7, "train_acc": v}
+                         for s, vals in train.items() for k, v in enumerate(vals)])
+    shares = underfit_shares(runs, "fashion", 0.95).set_index("strategy")
+    assert shares.loc["coreset", "below"] == 2 and shares.loc["coreset", "share"] == 0.5
+    assert shares.loc["random", "share"] == 0.25 and shares.loc["entropy", "share"] == 0.0
+    page = classifier_rst("fixed", {"lr": 0.001, "train_until": {"train_acc": 0.95}}, runs, [])
+    assert "against 0.95 (task_model.train_until.train_acc)" in page
+    assert '"coreset", "4", "2", "50%", "0.9"' in page and '"random", "4", "1", "25%"' in page
+    assert ("**Larger share of rounds below 0.95 than random (25%):** coreset (50%, 2 of 4)"
+            in page)
+    assert "entropy (" not in page.split("Larger share")[1]
+    page = classifier_rst("fixed", {"min_train_acc": 0.9}, runs, [])
+    assert "No strategy ends a larger share of its rounds below 0.9 than random (0%)" in page

@@ -67,21 +67,38 @@ def test_summary_skips_all_nan_metric():
 
 def test_aulc_linear_constant_and_uneven():
     df = runs_table({("lin", 0): [0.5, 0.6, 0.7, 0.8, 0.9], ("const", 0): [0.83] * 5})
-    # uneven budgets: (0, 0), (1000, 1), (3000, 1): area 500 + 2000 = 2500 over 3000
+    # uneven budgets after round 0: (1000, 0.2), (2000, 1), (4000, 1): area 600 + 2000 = 2600
+    # over 3000
     df = pd.concat([df, pd.DataFrame({"dataset": "d", "strategy": "uneven", "seed": 0,
-                                      "round": [0, 1, 2], "n_labels": [0, 1000, 3000],
-                                      "test_acc": [0.0, 1.0, 1.0]})])
+                                      "round": [0, 1, 2, 3], "n_labels": [0, 1000, 2000, 4000],
+                                      "test_acc": [0.0, 0.2, 1.0, 1.0]})])
     a = aulc(df, "test_acc").set_index("strategy")
-    assert a.loc["lin", "aulc"] == pytest.approx(0.7)
+    assert a.loc["lin", "aulc"] == pytest.approx(0.75)  # 0.6 .. 0.9 over 2000 .. 5000
     assert a.loc["const", "aulc"] == pytest.approx(0.83)
-    assert a.loc["uneven", "aulc"] == pytest.approx(2500 / 3000)
-    assert a.loc["lin", "n_rounds"] == 5
-    assert (a.loc["lin", "n_labels_min"], a.loc["lin", "n_labels_max"]) == (1000, 5000)
+    assert a.loc["uneven", "aulc"] == pytest.approx(2600 / 3000)
+    assert a.loc["lin", "n_rounds"] == 4 and set(a["first_round"]) == {1}
+    assert (a.loc["lin", "n_labels_min"], a.loc["lin", "n_labels_max"]) == (2000, 5000)
+
+
+def test_aulc_leaves_out_round_0_unless_asked():
+    """Issue 27: round 0 is the seed's initial labels, the same point for strategies that
+    train alike; in the area it pulls their difference towards 0. The AULC starts at the
+    first budget after a query; first_round=0 gives the whole curve."""
+    df = runs_table({("x", 0): [0.5, 0.6, 0.8], ("y", 0): [0.5, 0.7, 0.9]})
+    after = aulc(df, "test_acc").set_index("strategy")["aulc"]
+    assert after["x"] == pytest.approx(0.7) and after["y"] == pytest.approx(0.8)
+    whole = aulc(df, "test_acc", first_round=0).set_index("strategy")
+    # 0.5..0.6..0.8 over 1000..3000: (0.55 + 0.7) / 2
+    assert whole.loc["x", "aulc"] == pytest.approx(0.625)
+    assert whole.loc["y", "aulc"] - whole.loc["x", "aulc"] == pytest.approx(0.075)  # not 0.1
+    assert whole.loc["x", "n_labels_min"] == 1000 and set(whole["first_round"]) == {0}
 
 
 def test_aulc_single_round_is_the_value():
-    a = aulc(runs_table({("x", 3): [0.61]}), "test_acc")
+    a = aulc(runs_table({("x", 3): [0.4, 0.61]}), "test_acc")
     assert a["aulc"].tolist() == [0.61] and a["seed"].tolist() == [3]
+    # a run with round 0 only has queried nothing: no area
+    assert aulc(runs_table({("x", 3): [0.61]}), "test_acc").empty
 
 
 def test_all_negative_accuracy():

@@ -14,7 +14,8 @@ from alvae.data.loaders import draw_subset
 from alvae.data.sources import load_dataset
 from alvae.representations import REPRESENTATION_KINDS, train_representation
 from alvae.representations import diagnostics as diag
-from alvae.representations.simclr import DEFAULTS, augment, nt_xent
+from alvae.representations.simclr import (DEFAULTS, adjust_contrast, adjust_hue,
+                                          adjust_saturation, augment, luminance, nt_xent)
 
 from conftest import REPO
 
@@ -63,6 +64,56 @@ def test_views_are_drawn_on_the_device_seeded_and_in_range():
     for i in range(16):  # each image is either itself or its mirror image
         assert (torch.allclose(flipped[i], x[i], atol=1e-5)
                 or torch.allclose(flipped[i], x[i].flip(-1), atol=1e-5))
+
+
+def test_colour_jitter_matches_torchvision():
+    """Issue 27: contrast and saturation blend with the luminance, hue rotates in HSV, as
+    torchvision's ColorJitter (per image, batched)."""
+    import torchvision.transforms.functional as TF
+
+    y = torch.rand(5, 3, 9, 7, generator=torch.Generator().manual_seed(1))
+    f = torch.tensor([0.6, 1.0, 1.4, 0.8, 1.2])
+    h = torch.tensor([-0.1, 0.0, 0.05, 0.1, -0.5])
+    con, sat, hue = adjust_contrast(y, f), adjust_saturation(y, f), adjust_hue(y, h)
+    for i in range(5):
+        assert torch.allclose(luminance(y)[i], TF.rgb_to_grayscale(y[i]), atol=1e-6)
+        assert torch.allclose(con[i], TF.adjust_contrast(y[i], float(f[i])), atol=1e-5)
+        assert torch.allclose(sat[i], TF.adjust_saturation(y[i], float(f[i])), atol=1e-5)
+        assert torch.allclose(hue[i], TF.adjust_hue(y[i], float(h[i])), atol=1e-5)
+    # contrast of a colour image is about its luminance, not the channel mean
+    red = torch.zeros(1, 3, 4, 4)
+    red[:, 0] = 0.8
+    lum = 0.2989 * 0.8
+    assert torch.allclose(adjust_contrast(red, torch.tensor([0.5]))[0, 0],
+                          torch.full((4, 4), 0.5 * 0.8 + 0.5 * lum), atol=1e-6)
+
+
+def test_rgb_views_get_saturation_hue_and_random_grayscale():
+    """Issue 27: 3-channel images (cifar10/100, svhn) get the paper's colour distortion:
+    saturation and hue jitter and random grayscale; one-channel images are untouched by
+    them (their views draw the same numbers as before)."""
+    x = torch.rand(64, 3, 8, 8, generator=torch.Generator().manual_seed(2))
+    g = lambda: torch.Generator().manual_seed(7)  # noqa: E731
+    ident = {**DEFAULTS, "crop_scale": 1.0, "jitter_prob": 0.0, "grayscale_prob": 0.0}
+    assert torch.allclose(augment(x, g(), ident), x, atol=1e-5)
+    gray = augment(x, g(), {**ident, "grayscale_prob": 1.0})
+    assert torch.allclose(gray[:, 0], gray[:, 1]) and torch.allclose(gray[:, 1], gray[:, 2])
+    assert torch.allclose(gray[:, :1], luminance(x), atol=1e-5)
+    # about a fifth of the views drop their colour by default
+    views = augment(x.repeat(8, 1, 1, 1), g(), DEFAULTS)
+    dropped = ((views[:, 0] - views[:, 1]).abs().amax((1, 2)) < 1e-6)
+    dropped &= (views[:, 1] - views[:, 2]).abs().amax((1, 2)) < 1e-6
+    assert 0.12 < dropped.float().mean().item() < 0.28
+    # hue alone (no brightness, contrast or saturation change) moves the colours but keeps
+    # each pixel's max and min channel values' spread
+    only_hue = {**ident, "jitter_prob": 1.0, "jitter": 0.0, "hue": 0.1}
+    out = augment(x, g(), only_hue)
+    assert not torch.allclose(out, x, atol=1e-3)
+    assert torch.allclose(out.amax(1) - out.amin(1), x.amax(1) - x.amin(1), atol=1e-5)
+    one = torch.rand(16, 1, 8, 8)
+    a = augment(one, g(), DEFAULTS)
+    b = augment(one, g(), {**DEFAULTS, "hue": 0.0, "grayscale_prob": 0.0})
+    assert torch.equal(a, b)
 
 
 def test_nt_xent_matches_its_definition():

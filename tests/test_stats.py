@@ -330,14 +330,28 @@ def test_power_known_values():
 
 
 def test_power_columns_in_tests():
+    """Issue 27: the MDE and seeds_needed are at the level the verdict needs, alpha / m
+    of the row's family (3 budgets here: 0.05 / 3), not at alpha."""
     t = paired_tests(runs({"x": A, "y": B}), [("x", "y")]).set_index("n_labels")
+    level = 0.05 / 3
+    assert t["power_alpha"].to_numpy() == pytest.approx([level] * 3)
     for r, n in enumerate([1000, 2000, 3000]):
         d = np.array([A[s][r] - B[s][r] for s in range(5)])
         sd = d.std(ddof=1)
-        assert t.loc[n, "mde"] == pytest.approx(minimal_detectable_effect(sd, 5, 0.05))
-        assert t.loc[n, "seeds_needed"] == seeds_needed(0.01, sd, 0.05)
+        assert t.loc[n, "mde"] == pytest.approx(minimal_detectable_effect(sd, 5, level))
+        assert t.loc[n, "mde"] > minimal_detectable_effect(sd, 5, 0.05) * 1.3
+        assert t.loc[n, "seeds_needed"] == seeds_needed(0.01, sd, level)
         need = int(t.loc[n, "seeds_needed"])
-        assert paired_power(0.01, sd, need, 0.05) >= 0.8 > paired_power(0.01, sd, need - 1, 0.05)
+        assert paired_power(0.01, sd, need, level) >= 0.8 > paired_power(0.01, sd, need - 1, level)
+        # at the MDE, the two-sided test at alpha / m has 80% power, so Holm rejects with
+        # at least that probability whatever the other rows show
+        assert paired_power(t.loc[n, "mde"], sd, 5, level) == pytest.approx(0.8, abs=1e-6)
+    # a second pair in the same family: m = 6, both pairs' rows at 0.05 / 6
+    rnd = {s: [v - 0.004 * (s % 3) for v in vals] for s, vals in B.items()}
+    two = paired_tests(runs({"x": A, "y": B, "random": rnd}), [("x", "random"), ("y", "random")])
+    assert two["t"].notna().all() and len(two) == 6
+    assert set(two["family"]) == {"d / test_acc / all budgets / vs random"}
+    assert two["power_alpha"].to_numpy() == pytest.approx([0.05 / 6] * 6)
 
 
 def test_stats_keys_in_the_schema():
@@ -349,7 +363,7 @@ def test_stats_keys_in_the_schema():
     got = validate_config(dict(cfg))["stats"]
     assert got["correction"] == "holm" and got["metrics"] is None
     assert got["primary_metric"] is None
-    assert got["equivalence_margin"] == {"test_acc": 0.01, "test_auc": 0.01, "test_ap": 0.01}
+    assert got["equivalence_margin"] == {"test_acc": None, "test_auc": None, "test_ap": None}
     ok = validate_config({**cfg, "stats": {"equivalence_margin": {"test_auc": 0.02},
                                            "primary_metric": "test_auc"}})["stats"]
     assert ok["equivalence_margin"]["test_auc"] == 0.02 and ok["primary_metric"] == "test_auc"
@@ -429,7 +443,7 @@ def test_seeds_needed_for_the_margin():
     for r in t.itertuples():
         d = np.array([A[s][r.n_labels // 1000 - 1] - B[s][r.n_labels // 1000 - 1]
                       for s in range(5)])
-        assert r.seeds_needed == seeds_needed(0.02, d.std(ddof=1), 0.05)
+        assert r.seeds_needed == seeds_needed(0.02, d.std(ddof=1), 0.05 / 3)
 
 
 def test_lloss_vs_random_has_no_test_at_the_initial_budget():
@@ -473,3 +487,70 @@ def test_primary_metric_and_roles():
                           [("x", "y")], metric=["test_acc", "test_auc"])
     assert dict(zip(a["metric"], a["role"])) == {"test_acc": "primary", "test_auc": "secondary"}
     assert set(a["verdict"]) <= {"differs", "equivalent", "inconclusive"}
+
+
+# --- margins per metric (issue 27) -------------------------------------------------------------
+
+def _curves(task_slope=0.2, seeds=3):
+    """Runs whose AUC moves 0.2 per accuracy point along the curves, AP 1.0 per point."""
+    rows = []
+    for s_i, s in enumerate(["random", "x", "y"]):
+        for seed in range(seeds):
+            for r, n in enumerate([100, 200, 300, 400]):
+                acc = 0.6 + 0.05 * r + 0.01 * s_i + 0.002 * seed
+                rows.append({"dataset": "d", "strategy": s, "seed": seed, "round": r,
+                             "n_labels": n, "test_acc": acc,
+                             "test_auc": 0.9 + task_slope * (acc - 0.6),
+                             "test_ap": 0.5 + (acc - 0.6)})
+    return pd.DataFrame(rows)
+
+
+def test_margins_are_matched_to_the_task_metric_through_the_curves():
+    """A point of AUC is not a point of accuracy: unset margins are one point of the
+    task's own metric, the others that step along the study's curves on their own scale."""
+    from alvae.analysis.stats import DEFAULT_MARGIN, equivalence_margins, metric_slope
+
+    df = _curves()
+    assert metric_slope(df, "test_auc", "test_acc") == (pytest.approx(0.2), 9)
+    m = equivalence_margins(df, {"d": "test_acc"}, {}).set_index("metric")
+    assert m.loc["test_acc", "margin"] == DEFAULT_MARGIN == 0.01
+    assert m.loc["test_auc", "margin"] == pytest.approx(0.002)
+    assert m.loc["test_ap", "margin"] == pytest.approx(0.01)
+    assert "slope of test_auc on test_acc over 9 strategy x budget means" in \
+        m.loc["test_auc", "margin_source"]
+    # a multi-label task: AUC is its own metric, accuracy is matched to it (slope 1 / 0.2)
+    ml = equivalence_margins(df, {"d": "test_auc"}, {}).set_index("metric")
+    assert ml.loc["test_auc", "margin"] == 0.01
+    assert ml.loc["test_acc", "margin"] == pytest.approx(0.05)
+    # set in the config: used as is; a set anchor moves the matched ones with it
+    cfg = equivalence_margins(df, {"d": "test_acc"}, {"test_acc": 0.02, "test_ap": 0.03})
+    cfg = cfg.set_index("metric")
+    assert cfg.loc["test_acc", "margin"] == 0.02 and cfg.loc["test_ap", "margin"] == 0.03
+    assert cfg.loc["test_auc", "margin"] == pytest.approx(0.004)
+    assert cfg.loc["test_ap", "margin_source"] == "stats.equivalence_margin.test_ap"
+    # no slope to match through (AUC flat): the anchor's δ as is, and the source says so
+    flat = df.assign(test_auc=0.9)
+    f = equivalence_margins(flat, {"d": "test_acc"}, {}).set_index("metric")
+    assert f.loc["test_auc", "margin"] == 0.01 and "no positive slope" in \
+        f.loc["test_auc", "margin_source"]
+
+
+def test_the_tests_use_the_margin_of_their_dataset_and_metric():
+    from alvae.analysis.stats import equivalence_margins
+    from statsmodels.stats.weightstats import ttost_paired
+
+    df = _curves()
+    df.loc[(df["strategy"] == "x") & (df["seed"] == 1), ["test_acc", "test_auc"]] += 0.001
+    margins = equivalence_margins(df, {"d": "test_acc"}, {})
+    t = paired_tests(df, [("x", "random")], ["test_acc", "test_auc"], margin=margins)
+    t = t[t["t"].notna()]
+    assert set(zip(t["metric"], t["margin"].round(6))) == {("test_acc", 0.01),
+                                                           ("test_auc", 0.002)}
+    assert t.loc[t["metric"] == "test_auc", "margin_source"].str.startswith("matched to").all()
+    for r in t.itertuples():
+        g = df[df["n_labels"] == r.n_labels]
+        a = g[g["strategy"] == "x"].sort_values("seed")[r.metric].to_numpy()
+        b = g[g["strategy"] == "random"].sort_values("seed")[r.metric].to_numpy()
+        assert r.p_equiv == pytest.approx(ttost_paired(a, b, -r.margin, r.margin)[0], rel=1e-9)
+    with pytest.raises(ValueError, match="no equivalence margin for 'd' / 'test_ap'"):
+        paired_tests(df, [("x", "random")], ["test_ap"], margin=margins.iloc[:2])

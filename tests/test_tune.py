@@ -187,6 +187,23 @@ def test_cv_folds_are_stratified_disjoint_and_seeded():
         cv_folds(labels[:5], "multi-class", 3, seed=0)
 
 
+def test_cv_folds_stay_stratified_when_one_class_is_rare():
+    """Issue 27: one class with fewer members than folds (at 100 labels of 10 balanced
+    classes and 5 folds, 22% of draws: multinomial simulation) used to drop stratification
+    for every class. The other classes are still
+    spread evenly; the rare class lands in as many folds as it has members."""
+    labels = np.concatenate([np.repeat(np.arange(9), 11), [9, 9]])  # class 9: 2 members
+    folds = cv_folds(labels, "multi-class", 5, seed=3)
+    assert sorted(np.concatenate([v for _, v in folds])) == list(range(len(labels)))
+    per_fold = np.array([np.bincount(labels[v], minlength=10) for _, v in folds])
+    assert (per_fold[:, :9].max(axis=0) - per_fold[:, :9].min(axis=0) <= 1).all()
+    assert per_fold[:, 9].sum() == 2 and per_fold[:, 9].max() == 1
+    # no class with 5 members: scikit-learn cannot stratify, plain k-fold
+    few = np.repeat(np.arange(5), 4)
+    plain = cv_folds(few, "multi-class", 5, seed=3)
+    assert sorted(np.concatenate([v for _, v in plain])) == list(range(20))
+
+
 def test_recipe_file_round_trip_and_history(reference, tmp_path):
     recipe, table, _ = reference
     write_recipe(tmp_path / "recipe.yaml", recipe)
@@ -223,7 +240,7 @@ def test_classifier_page_sets_both_recipes_side_by_side_and_warns(reference):
     assert page.count('"complete (fixed)"') == 1 and page.count("\n   \"") >= len(table) + 2
     assert "1 of 8 rounds ended below train accuracy 0.95" in page
     assert "lowest 0.9000 (entropy, seed 1, round 1)" in page
-    plain = classifier_rst("fixed", dict(FIXED, min_train_acc=0.8), runs, [])
+    plain = classifier_rst("fixed", dict(FIXED, train_until={"train_acc": 0.8}), runs, [])
     assert "Recipe: **fixed**" in plain and "No tuning stage ran" in plain
     assert "Every round of every run ended at train accuracy >= 0.8" in plain
     assert "fixed vs tuned" not in plain

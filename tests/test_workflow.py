@@ -142,11 +142,19 @@ def _recompute_verdicts(table, values, margin, alpha=0.05):
     for i, r in t.iterrows():
         a, b = values(r)
         assert r["p"] == pytest.approx(sps.ttest_rel(a, b).pvalue, rel=1e-9)
-        d = margin[r["metric"]]
+        d = margin[(r["dataset"], r["metric"])]
+        assert r["margin"] == pytest.approx(d, rel=1e-12)
         t.loc[i, "p_equiv_re"] = ttost_paired(a.to_numpy(), b.to_numpy(), -d, d)[0]
+    from alvae.analysis.power import minimal_detectable_effect
+
     for _, g in t.groupby("family"):
         t.loc[g.index, "p_adj_re"] = _holm(g["p"])
         t.loc[g.index, "p_equiv_adj_re"] = _holm(t.loc[g.index, "p_equiv_re"])
+        # power at the family's level alpha / m (issue 27), from sd_diff and n_pairs
+        assert g["power_alpha"].to_numpy() == pytest.approx([alpha / len(g)] * len(g))
+        for i, r in g.iterrows():
+            assert r["mde"] == pytest.approx(minimal_detectable_effect(
+                r["sd_diff"], int(r["n_pairs"]), alpha / len(g)), rel=1e-6)
     t["verdict_re"] = np.where(t["p_adj_re"] < alpha, "differs",
                                np.where(t["p_equiv_adj_re"] < alpha, "equivalent", "inconclusive"))
     return t
@@ -166,7 +174,16 @@ def test_tests_recomputed_from_runs_as_the_caption_says(tiny_run):
     assert set(tests["metric"]) == {"test_acc", "test_auc"}  # multi-class default
     assert dict(zip(tests["metric"], tests["role"])) == {"test_acc": "primary",
                                                          "test_auc": "secondary"}
-    margin = {"test_acc": 0.01, "test_auc": 0.01, "test_ap": 0.01}  # schema defaults
+    # schema defaults: one accuracy point; AUC matched to it by the least-squares slope of
+    # the strategy x budget means after the first query (issue 27)
+    q = runs[runs["round"] > 0].groupby(["strategy", "n_labels"])[["test_acc", "test_auc"]].mean()
+    slope = np.polyfit(q["test_acc"], q["test_auc"], 1)[0]
+    margin = {("digits", "test_acc"): 0.01, ("digits", "test_auc"): 0.01 * slope}
+    assert slope > 0  # else the margin_source would say the slope could not be used
+    assert tests.loc[tests["metric"] == "test_acc", "margin_source"].str.startswith(
+        "default 0.01").all()
+    assert tests.loc[tests["metric"] == "test_auc", "margin_source"].str.startswith(
+        "matched to test_acc").all()
     # the initial budget (round 0) comes before any query: shown, not tested
     first = tests[tests["n_labels"] == cfg["al"]["initial_labels"]]
     assert len(first) and (first["verdict"] == "before any query").all()
@@ -189,11 +206,13 @@ def test_tests_recomputed_from_runs_as_the_caption_says(tiny_run):
         out_ = {}
         for seed, g in runs[(runs["dataset"] == r["dataset"]) & (runs["strategy"] == s)].groupby("seed"):
             g = g.sort_values("n_labels")
+            g = g[g["round"] >= 1]  # the area after the first query (issue 27)
             x, y = g["n_labels"].to_numpy(float), g[r["metric"]].to_numpy(float)
-            out_[seed] = trapezoid(y, x) / (x[-1] - x[0])  # round 0 included
+            out_[seed] = trapezoid(y, x) / (x[-1] - x[0])
         return pd.Series(out_).sort_index()
 
     aulc = pd.read_csv(out / "results" / "tests_aulc.csv")
+    assert set(aulc["area"]) == {"80 to 120 labels, after the first query"}
     ta = _recompute_verdicts(aulc, lambda r: (area(r, r["strategy_a"]), area(r, r["strategy_b"])),
                              margin)
     assert (ta["verdict"] == ta["verdict_re"]).all() and len(ta) == len(aulc)
@@ -205,6 +224,8 @@ def test_tests_recomputed_from_runs_as_the_caption_says(tiny_run):
     summary = (out / "report" / "summary.rst").read_text()
     assert "Holm's step-down method within families" in summary and "Power:" in summary
     assert "**Primary metric** (digits: test_acc), per question:" in summary
+    assert f"digits test_auc ±{0.01 * slope:.3g} (matched to test_acc" in summary
+    assert "AULC (80 to 120 labels, after the first query)" in summary
     # 2 seeds: nothing can be shown equivalent within ±0.01, so never "a null result"
     assert "null result" not in summary and "inconclusive" in summary
     assert info["primary_metric"] == "test_acc" and info["auc_left_out"] == 0
@@ -212,6 +233,10 @@ def test_tests_recomputed_from_runs_as_the_caption_says(tiny_run):
     import json
     rank = json.loads((out / "results" / "friedman_primary.json").read_text())
     assert rank["n_blocks"] == 2 and rank["min_p_wilcoxon"] == 0.5 and not rank["separable"]
+    # two budgets of one dataset: not independent blocks, so descriptive, never significant
+    assert rank["n_datasets"] == 1 and rank["independent_blocks"] is False
+    ranking = next(ln for ln in summary.splitlines() if ln.startswith("Ranking on primary"))
+    assert "descriptive only" in ranking and "significant" not in ranking
     assert rank["cliques"] == [] and "no pair of strategies can be separated" in summary
     assert (out / "figures" / "cd_primary.png").stat().st_size > 5_000
 
@@ -242,8 +267,16 @@ def test_stats_settings_take_effect_in_the_jobs(tiny_run, tmp_path):
     tests = pd.read_csv(copy / "results" / "tests.csv")
     assert dict(zip(tests["metric"], tests["role"])) == {"test_auc": "primary",
                                                          "test_acc": "secondary"}
-    assert dict(zip(tests["metric"], tests["margin"])) == {"test_auc": 0.01, "test_acc": 0.5}
     runs = pd.read_csv(copy / "results" / "runs.csv")
+    # accuracy's margin set to 0.5; AUC's unset, so matched to it through the curves (the
+    # task's own metric is accuracy, whichever metric is primary)
+    from alvae.analysis.stats import metric_slope
+
+    slope, _ = metric_slope(runs, "test_auc", "test_acc")
+    got = dict(zip(tests["metric"], tests["margin"]))
+    assert got["test_acc"] == 0.5 and got["test_auc"] == pytest.approx(0.5 * slope, rel=1e-12)
+    assert set(tests.loc[tests["metric"] == "test_acc", "margin_source"]) == {
+        "stats.equivalence_margin.test_acc"}
     for r in tests[tests["t"].notna() & (tests["metric"] == "test_acc")].itertuples():
         g = runs[runs["n_labels"] == r.n_labels]
         a = g[g["strategy"] == r.strategy_a].sort_values("seed")["test_acc"].to_numpy()

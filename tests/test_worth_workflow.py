@@ -60,17 +60,55 @@ def test_labels_saved_table_figure_and_sentence(worth_run):
     _, out = worth_run
     t = pd.read_csv(out / "results" / "labels_saved.csv")
     assert list(t["strategy"]) == ["coreset", "coreset"] and list(t["n_labels"]) == [80, 120]
-    assert set(t["metric"]) == {"test_acc"} and set(t["n_boot"]) == {2000}
+    assert set(t["metric"]) == {"test_acc"} and set(t["level"]) == {0.95}
     assert set(t["n_seeds"]) == {2} and set(t["final_budget"]) == {120}
-    # recomputed from runs.csv with the library: the same table
-    from alvae.analysis.labels_saved import labels_saved
+    # the table names its interval (issue 27)
+    from alvae.analysis.labels_saved import METHOD, labels_saved
 
+    assert set(t["interval_method"]) == {METHOD.format(level=0.95)}
+    # recomputed from runs.csv and tests.csv with the library: the same table
     runs = pd.read_csv(out / "results" / "runs.csv")
-    again = labels_saved(runs, {"digits": "test_acc"})
+    tests = pd.read_csv(out / "results" / "tests.csv")
+    again = labels_saved(runs, {"digits": "test_acc"}, tests=tests)
+    import io
+
+    again = pd.read_csv(io.StringIO(again.to_csv(index=False)))  # as the file reads back
     pd.testing.assert_frame_equal(t, again, check_dtype=False)
+    # each row carries the verdict of its budget's test against random, adjusted
+    for r in t.itertuples():
+        row = tests[(tests["strategy_a"] == "coreset") & (tests["strategy_b"] == "random")
+                    & (tests["metric"] == "test_acc") & (tests["n_labels"] == r.n_labels)]
+        assert len(row) == 1 and r.test_verdict == row["verdict"].iloc[0]
+        assert (r.claim in ("saves", "costs")) == (r.test_verdict == "differs")
     assert (out / "figures" / "labels_saved.png").stat().st_size > 5_000
     summary = (out / "report" / "summary.rst").read_text()
-    assert "Labels saved\n------------" in summary and "**digits, core-set** (test_acc)" in summary
+    assert "Labels saved\n------------" in summary and "**digits, core-set** (test_acc" in summary
+    # no "saves"/"costs" for a budget whose adjusted test does not differ
+    line = next(ln for ln in summary.splitlines() if ln.startswith("- **digits, core-set**"))
+    for r in t.itertuples():
+        if r.test_verdict != "differs":
+            assert f"at {r.n_labels:,} labels" not in line or "**saves**" not in line
+            assert f"at {r.n_labels} saves" not in line and f"at {r.n_labels} costs" not in line
+    if (t["test_verdict"] != "differs").all():
+        assert "**saves**" not in line and "**costs**" not in line
+
+
+def test_train_accuracy_check_reaches_the_classifier_page(worth_run):
+    """The check reads the recipe's threshold (here the default) and the runs' train
+    accuracy per strategy, beside random's (issue 27)."""
+    from alvae.analysis.report import underfit_shares
+
+    _, out = worth_run
+    page = (out / "report" / "classifier.rst").read_text()
+    runs = pd.read_csv(out / "results" / "runs.csv")
+    assert "against 0.95 (the default 0.95: the recipe sets no train-accuracy target)" in page
+    shares = underfit_shares(runs, "digits", 0.95)
+    assert set(shares["strategy"]) == {"random", "coreset"} and set(shares["rounds"]) == {6}
+    for r in shares.itertuples():
+        assert f'"{r.strategy}", "6", "{r.below}", "{r.share:.0%}"' in page
+    base = shares.set_index("strategy").loc["random", "share"]
+    worse = shares.set_index("strategy").loc["coreset", "share"] > base
+    assert ("**Larger share of rounds below 0.95 than random" in page) == worse
 
 
 def test_ceiling_can_be_turned_off_and_follows_the_recipe(worth_run, tmp_path):

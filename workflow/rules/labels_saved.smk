@@ -1,7 +1,9 @@
 # Labels saved (alvae.analysis.labels_saved): the labels random sampling needs to match each
-# strategy's mean score, per budget, in each dataset's primary metric; a table, a figure
-# and one sentence per strategy in the report's summary. Planned when the study runs
-# random sampling and at least one other strategy.
+# strategy's mean score, per budget, in each dataset's primary metric, with the t interval
+# of the paired difference mapped to labels; a table, a figure and one sentence per
+# strategy in the report's summary, which claims a saving only where the budget's
+# adjusted paired test (tests.csv) differs. Planned when the study runs random sampling
+# and at least one other strategy.
 # Helpers: common.smk.
 
 
@@ -9,6 +11,7 @@ rule labels_saved:
     input:
         runs=f"{OUT}/results/runs.csv",
         datasets=f"{OUT}/results/datasets.csv",
+        tests=f"{OUT}/results/tests.csv",  # the adjusted verdicts that gate each claimed saving
     output:
         table=report(
             f"{OUT}/results/labels_saved.csv",
@@ -25,8 +28,6 @@ rule labels_saved:
         pdf=f"{OUT}/figures/labels_saved.pdf",
     params:
         reference="random",
-        n_boot=_labels_saved.N_BOOT,
-        boot_seed=_labels_saved.BOOT_SEED,
         level=_labels_saved.LEVEL,
     conda:
         "../../envs/alvae.yaml"

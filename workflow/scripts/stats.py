@@ -4,7 +4,8 @@ import pandas as pd
 
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
-from alvae.analysis.stats import metrics_for, paired_tests, paired_tests_aulc, to_markdown
+from alvae.analysis.stats import (anchor_metric, equivalence_margins, metrics_for, paired_tests,
+                                  paired_tests_aulc, to_markdown)
 
 log = job_logger(snakemake.log[0])
 p = snakemake.params
@@ -15,12 +16,18 @@ info = pd.read_csv(snakemake.input.datasets)
 metrics = {r.dataset: metrics_for(r.task, p.metrics, r.primary_metric) for r in info.itertuples()}
 primary = {r.dataset: r.primary_metric for r in info.itertuples()}
 log(f"pairs: {pairs}; metrics (primary first): {metrics}; alpha: {p.alpha}; "
-    f"correction: {p.correction}; equivalence margins: {p.margin}")
+    f"correction: {p.correction}; stats.equivalence_margin: {p.margin}")
 runs = pd.read_csv(snakemake.input.runs)
+# δ per dataset and metric: set in the config, or one point of the task's own metric and
+# the others matched to it through the study's learning curves
+margins = equivalence_margins(runs, {r.dataset: anchor_metric(r.task) for r in info.itertuples()},
+                              p.margin)
+for r in margins.itertuples():
+    log(f"margin {r.dataset} {r.metric}: ±{r.margin:.4g} ({r.margin_source})")
 tests = paired_tests(runs, pairs, metrics, alpha=p.alpha, correction=p.correction,
-                     margin=p.margin, primary=primary)
+                     margin=margins, primary=primary)
 aulc_tests = paired_tests_aulc(pd.read_csv(snakemake.input.aulc), pairs, alpha=p.alpha,
-                               correction=p.correction, metric=metrics, margin=p.margin,
+                               correction=p.correction, metric=metrics, margin=margins,
                                primary=primary)
 for name, df in (("per budget", tests), ("AULC", aulc_tests)):
     counts = df["verdict"].value_counts().to_dict() if len(df) else {}

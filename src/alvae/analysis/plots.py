@@ -35,12 +35,30 @@ _EXTRA = [("tab:purple", "v"), ("tab:brown", "P"), ("tab:pink", "h"), ("tab:oliv
 KIND_COLORS = {kind: vocabulary.kind_color(kind) for kind in vocabulary.KINDS}
 
 
+# one colour and marker per strategy of alvae.vocabulary (random and entropy have their own),
+# in its order; a strategy added there takes the next pair
+_BASE_COLORS = ["tab:blue", "tab:red", "tab:olive", "tab:pink", "black", "darkgoldenrod",
+                "teal", "magenta", "navy", "darkred", "slategray", "yellowgreen"]
+_BASE_MARKERS = ["o", "v", "P", "*", "h", "<", ">", "X", "d", "p", "H", "8"]
+
+
+def _base_style(name: str) -> tuple[str, str]:
+    """(colour, marker) of a strategy name of the vocabulary (not random or entropy)."""
+    names = [n for n in vocabulary.STRATEGIES if n not in ("random", "entropy")]
+    i = names.index(name) if name in names else len(names)
+    return _BASE_COLORS[i % len(_BASE_COLORS)], _BASE_MARKERS[i % len(_BASE_MARKERS)]
+
+
 def style(strategy: str, i: int = 0) -> dict:
-    """Line style of a strategy label: plain solid blue circles; a VAE variant in
-    its kind's colour (vae orange, cvae purple, gmvae brown), dash-dot squares when
-    trained once, dotted triangles when retrained per round (``+per_round``);
-    random dashed grey crosses, entropy green diamonds; anything else (α-sweep
-    labels included) from a cycle of extra colours."""
+    """Line style of a strategy label, one of its own for every label of the
+    vocabulary, so that figures with many strategies (labels saved, one panel)
+    tell them apart: random dashed grey crosses, entropy green diamonds; every
+    other strategy its own colour and marker, solid (core-set blue circles,
+    MedAL red triangles, loss prediction olive pluses, ...); a VAE variant
+    ``<base>_<kind>`` its kind's colour (alvae.vocabulary: vae orange, cvae
+    purple, ...) with its base's marker, dash-dot when trained once, dotted
+    when retrained per round (``+per_round``); anything else (α-sweep labels
+    included) from a cycle of extra colours by ``i``."""
     parsed = parse_label(strategy)
     if strategy == "random":
         return dict(color="0.35", marker="x", linestyle="--")
@@ -48,11 +66,12 @@ def style(strategy: str, i: int = 0) -> dict:
         return dict(color="tab:green", marker="D", linestyle="-")
     kind = vocabulary.kind_of(parsed.name)
     if kind is not None and not parsed.scale_text:
-        if parsed.retrain == "per_round":
-            return dict(color=KIND_COLORS[kind], marker="^", linestyle=":")
-        return dict(color=KIND_COLORS[kind], marker="s", linestyle="-.")
-    if strategy in vocabulary.STRATEGIES and vocabulary.STRATEGIES[strategy].takes_representation:
-        return dict(color="tab:blue", marker="o", linestyle="-")  # the plain X of X vs X_<kind>
+        _, marker = _base_style(vocabulary.base_of(parsed.name))
+        line = ":" if parsed.retrain == "per_round" else "-."
+        return dict(color=KIND_COLORS[kind], marker=marker, linestyle=line)
+    if strategy in vocabulary.STRATEGIES:
+        color, marker = _base_style(strategy)
+        return dict(color=color, marker=marker, linestyle="-")
     color, marker = _EXTRA[i % len(_EXTRA)]
     return dict(color=color, marker=marker, linestyle=":")
 
@@ -310,7 +329,9 @@ def cd_figure(mean_ranks: Mapping[str, float], groups: Sequence[Sequence[str]], 
               info: Mapping, alpha: float, out_png, out_pdf) -> tuple[str, str]:
     """Critical-difference diagram: strategies on an axis of mean rank (1 =
     best, left), a thick bar joining strategies whose pairwise Wilcoxon-Holm
-    test is not significant; the Nemenyi CD is drawn as a scale for reference.
+    p is not below alpha; the Nemenyi CD is drawn as a scale for reference.
+    Unless ``info["independent_blocks"]`` (one block per dataset) the p-values
+    are labelled descriptive, not significant.
     When ``info["separable"]`` is false (too few blocks for any pair to reach
     alpha after Holm, alvae.analysis.ranking.smallest_p) the figure says so in place of
     the bars."""
@@ -356,11 +377,15 @@ def cd_figure(mean_ranks: Mapping[str, float], groups: Sequence[Sequence[str]], 
                     fontsize=7, color="tab:red")
     fp = info.get("friedman_p", np.nan)
     name = info.get("label") or METRIC_NAMES.get(metric, metric)
-    bars = (f"bars: no significant Wilcoxon-Holm difference at {alpha:g}" if separable else
+    tests = bool(info.get("independent_blocks"))
+    bars = ((f"bars: no significant Wilcoxon-Holm difference at {alpha:g}" if tests else
+             f"bars: no Wilcoxon-Holm p < {alpha:g} (descriptive: budgets of one dataset are "
+             "not independent blocks)") if separable else
             "no bars: the blocks cannot separate any pair")
     ax.set_title(f"Mean rank, {name} (1 = best): "
                  f"{info.get('n_blocks', 0)} (dataset, budget) blocks, Friedman p = "
                  + ("n/a" if not np.isfinite(fp) else f"{fp:.3g}")
+                 + ("" if tests or not np.isfinite(fp) else " (descriptive)")
                  + f"\n{bars}", fontsize=9)
     fig.tight_layout()
     return _save(fig, out_png, out_pdf)

@@ -6,7 +6,9 @@ mean difference delta follows a noncentral t with n - 1 degrees of freedom and
 noncentrality delta sqrt(n) / s. The test rejects when |t| exceeds the
 two-sided critical value t_{1 - alpha/2, n - 1}. The sd is the one observed in
 the run, so these numbers describe the run's own design (they are not a
-claim about the true effect).
+claim about the true effect). The tests tables call these functions at the
+level their verdicts need, alpha / m of each family
+(:func:`alvae.analysis.stats.power_level`), not at alpha.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 from scipy import optimize, stats
 
 POWER = 0.8          # target power
-DETECT_DIFF = 0.01   # one accuracy (or AUC/AP) point
+DETECT_DIFF = 0.01   # one point of a task's own metric (accuracy; AUC for multi-label tasks)
 MAX_SEEDS = 10**6    # search limit of seeds_needed
 
 

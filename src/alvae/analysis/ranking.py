@@ -11,6 +11,11 @@ in BADGE) and a positive mean difference; each entry is divided by the number
 of cells where both strategies ran. The ranks use one *block* per cell holding
 every strategy: the mean over seeds of each strategy, rank 1 the highest.
 
+Budgets of one dataset are not independent blocks (they share the dataset's
+runs and seeds): over them the Friedman and Wilcoxon p-values are descriptive,
+and the report calls them so; only blocks that are independent datasets (one
+block per dataset) make them tests (``independent_blocks``).
+
 What the blocks can resolve is stated, not left to the reader: with n blocks
 the exact two-sided Wilcoxon signed-rank test cannot go below 2 / 2^n, so with
 m pairs Holm's smallest adjusted p is at least m 2 / 2^n (see
@@ -200,7 +205,12 @@ def rank_table(runs: pd.DataFrame, metric: str, alpha: float = 0.05,
     """Pairwise Wilcoxon-Holm table (with each strategy's mean rank) and a dict
     of the Friedman test: chi2, p, n_blocks, k, nemenyi_cd, mean_ranks, and
     what the blocks can resolve: min_p_wilcoxon, min_p_holm (:func:`smallest_p`
-    over the k(k-1)/2 pairs) and separable (min_p_holm < alpha)."""
+    over the k(k-1)/2 pairs) and separable (min_p_holm < alpha). n_datasets and
+    independent_blocks (one block per dataset): blocks that are budgets of one
+    dataset share its runs and seeds, so they are not independent, and the
+    Friedman and Wilcoxon p-values over them describe the ranks; they are not
+    tests (the report and the CD figure say "descriptive", never
+    "significant")."""
     blocks = block_means(runs, metric, strategies)
     ranks = mean_ranks(blocks) if len(blocks) else pd.Series(dtype=float)
     chi2, p = friedman(blocks)
@@ -209,7 +219,10 @@ def rank_table(runs: pd.DataFrame, metric: str, alpha: float = 0.05,
     pairs.insert(3, "mean_rank_b", pairs["strategy_b"].map(ranks))
     k = blocks.shape[1]
     min_p, min_holm = smallest_p(len(blocks), k * (k - 1) // 2)
+    n_datasets = int(blocks.index.get_level_values(0).nunique()) if len(blocks) else 0
     info = {"metric": metric, "friedman_chi2": chi2, "friedman_p": p, "n_blocks": len(blocks),
+            "n_datasets": n_datasets,
+            "independent_blocks": bool(len(blocks) and n_datasets == len(blocks)),
             "k": k, "nemenyi_cd": nemenyi_cd(k, len(blocks), alpha),
             "mean_ranks": ranks.sort_values().to_dict(), "n_pairs": k * (k - 1) // 2,
             "min_p_wilcoxon": min_p, "min_p_holm": min_holm,

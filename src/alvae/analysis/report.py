@@ -90,15 +90,43 @@ def _primary(df: pd.DataFrame | None) -> pd.Series:
 
 
 def _margins(df: pd.DataFrame) -> str:
-    """"±0.01", or the margins per metric when they differ."""
+    """"±0.01", or the margins per (dataset and) metric when they differ."""
     if "margin" not in df or df["margin"].dropna().empty:
         from .stats import DEFAULT_MARGIN
 
         return f"±{DEFAULT_MARGIN:g}"
-    per = df.dropna(subset=["margin"]).groupby("metric", sort=False)["margin"].first()
+    per = df.dropna(subset=["margin"]).groupby(["dataset", "metric"], sort=False)["margin"].first()
     if per.nunique() == 1:
-        return f"±{per.iloc[0]:g}"
-    return "±δ (" + ", ".join(f"{m} {v:g}" for m, v in per.items()) + ")"
+        return f"±{per.iloc[0]:.3g}"
+    several = len({d for d, _ in per.index}) > 1
+    return "±δ (" + ", ".join(f"{d + ' ' if several else ''}{m} {v:.3g}"
+                              for (d, m), v in per.items()) + ")"
+
+
+def _margin_sources(*tables) -> str:
+    """One clause per dataset x metric: its δ and where it comes from."""
+    rows = pd.concat([t for t in tables if t is not None and "margin" in t], ignore_index=True) \
+        if any(t is not None and "margin" in t for t in tables) else pd.DataFrame()
+    if rows.empty:
+        return ""
+    src = rows["margin_source"] if "margin_source" in rows else pd.Series("", index=rows.index)
+    per = (rows.assign(margin_source=src).dropna(subset=["margin"])
+           .groupby(["dataset", "metric"], sort=False)[["margin", "margin_source"]].first())
+    return "; ".join(f"{d} {m} ±{r.margin:.3g}" + (f" ({r.margin_source})"
+                                                   if isinstance(r.margin_source, str)
+                                                   and r.margin_source else "")
+                     for (d, m), r in per.iterrows())
+
+
+def _levels(rows: pd.DataFrame, alpha: float) -> str:
+    """"alpha/m = 0.05/30 = 0.00167" for the rows' power level(s) (column power_alpha)."""
+    if "power_alpha" not in rows or rows["power_alpha"].dropna().empty:
+        return f"alpha = {alpha:g}"
+    parts = []
+    for lvl in sorted(rows["power_alpha"].dropna().unique(), reverse=True):
+        m = int(round(alpha / lvl))
+        parts.append(f"{alpha:g}/{m} = {lvl:.3g}")
+    return "alpha/m = " + ", ".join(parts)
 
 
 def _count(v: pd.Series) -> dict:
@@ -148,8 +176,11 @@ def _design(g: pd.DataFrame, aulc: pd.DataFrame | None, alpha: float) -> str:
             parts.append(text)
     if not parts:
         return ""
-    return (f"At {POWER:.0%} power and alpha = {alpha:g}, with n = {n} seeds, the smallest "
-            f"detectable difference is " + "; ".join(parts))
+    both = pd.concat([r for r in (g, aulc) if r is not None and len(r)], ignore_index=True)
+    return (f"At {POWER:.0%} power at the families' levels ({_levels(both, alpha)}, m the "
+            f"tests of the family: Holm rejects a p at or below it whatever the family's other "
+            f"tests show), with n = {n} seeds, the smallest detectable difference is "
+            + "; ".join(parts))
 
 
 def _power_sentence(g: pd.DataFrame, aulc_row, alpha: float) -> str:
@@ -160,14 +191,18 @@ def _power_sentence(g: pd.DataFrame, aulc_row, alpha: float) -> str:
     need = g["seeds_needed"].dropna() if "seeds_needed" in g else pd.Series(dtype=float)
     n = int(g["n_pairs"].max()) if len(g) else 0
     margin = _margins(g).lstrip("±")
-    what = (f"At {POWER:.0%} power (two-sided paired t-test, alpha = {alpha:g}, the observed sd "
-            f"of the paired differences, n = {n} seeds)")
+    what = (f"At {POWER:.0%} power (two-sided paired t-test at the family's level "
+            f"{_levels(g, alpha)}, m the tests of the family: Holm rejects a p at or below it "
+            f"whatever the family's other tests show; the observed sd of the paired "
+            f"differences, n = {n} seeds)")
     parts = []
     if len(mde):
         parts.append("the smallest detectable difference per budget is "
                      + _span(mde.min(), mde.max(), ".4f"))
     if aulc_row is not None and np.isfinite(getattr(aulc_row, "mde", np.nan)):
-        parts.append(f"on AULC {aulc_row.mde:.4f}")
+        lvl = getattr(aulc_row, "power_alpha", np.nan)
+        at = f" (at {lvl:.3g})" if np.isfinite(lvl) else ""
+        parts.append(f"on AULC {aulc_row.mde:.4f}{at}")
     if not parts:
         return (f"  Power: not computable (no budget with a t-test: "
                 f"{_why_untested(g)}).")
@@ -226,8 +261,10 @@ def _pair_lines(g: pd.DataFrame, aulc_row, alpha: float) -> list[str]:
                        + (" (significant)" if r.p_adj < alpha else " (not significant)")
                        + f", equivalence p_equiv_adj = {_p(getattr(r, 'p_equiv_adj', np.nan))}"
                        f": **{v}**.")
+        area = getattr(r, "area", None)
+        area = f" ({area})" if isinstance(area, str) and area else ""
         lines.append(
-            f"\n  AULC: {a} {_fmt(r.mean_a)} vs {b} {_fmt(r.mean_b)}, "
+            f"\n  AULC{area}: {a} {_fmt(r.mean_a)} vs {b} {_fmt(r.mean_b)}, "
             f"difference {_fmt(r.mean_diff)} "
             f"(95% CI {_fmt(r.ci_low)} to {_fmt(r.ci_high)}), paired t p = {_p(r.p)}, "
             f"Wilcoxon p = {_p(r.p_wilcoxon)}, n = {int(r.n_pairs)} seeds" + verdict
@@ -256,7 +293,7 @@ def _method_paragraph(tests_df: pd.DataFrame, aulc_tests_df, alpha: float) -> st
             "comparisons with random; and any other pairs. The AULC tests form the same "
             f"families on their own. Each row's verdict: **differs** (p_adj < {alpha:g}), "
             f"**equivalent** (p_equiv_adj < {alpha:g}: no difference larger than the margin "
-            f"{_margins(tests_df)}, ``stats.equivalence_margin``, was shown by the paired TOST), "
+            f"{_margins(tests_df)} was shown by the paired TOST), "
             "or **inconclusive** (neither: the data cannot tell; the row gives the smallest "
             "difference the design detects, ``mde``). "
             f"{tested} per-budget test(s) were run; {before} row(s) at the initial budget come "
@@ -264,12 +301,19 @@ def _method_paragraph(tests_df: pd.DataFrame, aulc_tests_df, alpha: float) -> st
             "shown, not tested, not counted); "
             f"{untested} row(s) had no defined test (identical values in every seed, a constant "
             "difference, or fewer than 2 seeds: see ``note``) and are left out of the "
-            "families' counts and of the adjustment. The AULC covers every budget from the "
-            "initial one (round 0 included). The headline uses each dataset's primary metric "
+            "families' counts and of the adjustment. The AULC is the area over the budgets "
+            "after the first query (column ``area``): round 0, the same point for strategies "
+            "that train alike, is left out of it as of the per-budget tests. "
+            "The headline uses each dataset's primary metric "
             "(``stats.primary_metric``); the other metrics are secondary: each is adjusted "
             "within its own families, and nothing is adjusted across metrics.")
     if fams:
         text += " Families: " + "; ".join(f"*{f}*" for f in fams) + "."
+    sources = _margin_sources(tests_df, aulc_tests_df)
+    if sources:
+        text += (" Equivalence margins, per dataset and metric (``stats.equivalence_margin``; "
+                 "unset, one point of the task's own metric and the others matched to it "
+                 "through the study's learning curves): " + sources + ".")
     return text + "\n"
 
 
@@ -471,9 +515,17 @@ def _ranking_sentence(info: dict, alpha: float) -> str:
                 "(dataset, budget) block after the first query with every strategy).\n")
     order = ", ".join(f"{s} {r:.2f}" for s, r in ranks.items())
     fp = info.get("friedman_p", np.nan)
-    verdict = ("n/a" if not np.isfinite(fp) else
-               f"{fp:.3g}, " + ("significant" if fp < alpha else "not significant"))
     n = info["n_blocks"]
+    if not np.isfinite(fp):
+        verdict = "n/a"
+    elif info.get("independent_blocks"):
+        verdict = f"{fp:.3g}, " + ("significant" if fp < alpha else "not significant")
+    else:
+        k = info.get("n_datasets")
+        of = f"{k} dataset(s)" if k else "the datasets"
+        verdict = (f"{fp:.3g}, descriptive only: the {n} blocks are budgets of {of}, which "
+                   "share runs and seeds, so they are not independent and the p-value is not "
+                   "a test (docs/statistics.md, Rankings)")
     text = (f"Ranking on {name} over {n} (dataset, budget) blocks after the first query: "
             f"mean ranks (1 = best) {order}; Friedman test p = {verdict}")
     if "min_p_wilcoxon" in info:
@@ -522,7 +574,8 @@ def software_versions() -> dict:
 
 # ------------------------------------------------------------------ the Classifier page
 
-# the final train accuracy a round should reach when task_model.min_train_acc is unset
+# the final train accuracy a round should reach when the recipe sets no target of its own
+# (task_model.train_until.train_acc): see underfit_threshold
 UNDERFIT_DEFAULT = 0.95
 
 def _own_training(strategy: str) -> bool:
@@ -558,29 +611,75 @@ def reference_strategy(strategies) -> str | None:
     return plain[0] if plain else None
 
 
-def underfit_target(task_model: dict) -> tuple[float, str]:
-    tm = task_model.get("min_train_acc")
-    if tm is not None:
-        return float(tm), "task_model.min_train_acc"
-    return UNDERFIT_DEFAULT, f"the default {UNDERFIT_DEFAULT:g}, task_model.min_train_acc unset"
+def underfit_threshold(task_model: dict) -> tuple[float, str]:
+    """(train accuracy a round should reach, where that number comes from): the
+    recipe's own stopping target, ``task_model.train_until.train_acc`` when
+    ``train_until`` is a mapping, else :data:`UNDERFIT_DEFAULT` (named as such)."""
+    until = task_model.get("train_until")
+    if isinstance(until, dict) and until.get("train_acc") is not None:
+        return float(until["train_acc"]), "task_model.train_until.train_acc"
+    return UNDERFIT_DEFAULT, (f"the default {UNDERFIT_DEFAULT:g}: the recipe sets no train-"
+                              "accuracy target")
+
+
+underfit_target = underfit_threshold  # (older name)
+
+
+def underfit_shares(runs: pd.DataFrame, dataset: str, target: float) -> pd.DataFrame:
+    """Per strategy of ``dataset``: rounds, rounds ending below train accuracy
+    ``target``, their share, and the lowest train accuracy."""
+    g = runs[(runs["dataset"] == dataset)].dropna(subset=["train_acc"]) \
+        if "train_acc" in runs else runs.iloc[:0]
+    out = g.groupby("strategy", sort=True)["train_acc"].agg(
+        rounds="size", below=lambda v: int((v < target).sum()), lowest="min")
+    out["share"] = out["below"] / out["rounds"]
+    return out.reset_index()
 
 
 def underfit_lines(runs: pd.DataFrame, dataset: str, target: float) -> list[str]:
+    """The train-accuracy check of one dataset: the worst rounds, and per strategy the
+    share of rounds below ``target`` beside the reference's (random's); a strategy whose
+    share is larger than the reference's is named."""
     g = runs[runs["dataset"] == dataset]
-    if "train_acc" not in g or g.empty:
+    if "train_acc" not in g or g["train_acc"].dropna().empty:
         return ["No runs recorded a train accuracy."]
     low = g[g["train_acc"] < target]
     if low.empty:
-        return [f"Every round of every run ended at train accuracy >= {target:g} "
-                f"(lowest {g['train_acc'].min():.4f})."]
-    worst = low.sort_values("train_acc").iloc[0]
-    per = low.groupby("round").size()
-    return [f"**Warning: under-fitting.** {len(low)} of {len(g)} rounds ended below train "
-            f"accuracy {target:g} (by round: " + ", ".join(f"round {int(r)}: {n}" for r, n in
-                                                          per.items())
-            + f"); lowest {worst['train_acc']:.4f} ({worst['strategy']}, seed "
-            f"{int(worst['seed'])}, round {int(worst['round'])}). The recipe does not fit "
-            "its labeled set there; compare strategies with care."]
+        out = [f"Every round of every run ended at train accuracy >= {target:g} "
+               f"(lowest {g['train_acc'].min():.4f})."]
+    else:
+        worst = low.sort_values("train_acc").iloc[0]
+        per = low.groupby("round").size()
+        out = [f"**Warning: under-fitting.** {len(low)} of {len(g)} rounds ended below train "
+               f"accuracy {target:g} (by round: " + ", ".join(f"round {int(r)}: {n}" for r, n in
+                                                             per.items())
+               + f"); lowest {worst['train_acc']:.4f} ({worst['strategy']}, seed "
+               f"{int(worst['seed'])}, round {int(worst['round'])}). The recipe does not fit "
+               "its labeled set there; compare strategies with care."]
+    shares = underfit_shares(runs, dataset, target)
+    ref = reference_strategy(shares["strategy"])
+    out.append(f"Rounds below train accuracy {target:g}, per strategy"
+               + (f" (beside {ref}'s):" if ref else ":"))
+    out += _csv_table(["strategy", "rounds", f"below {target:g}", "share", "lowest"],
+                      [[r.strategy, int(r.rounds), int(r.below), f"{r.share:.0%}", r.lowest]
+                       for r in shares.itertuples()])
+    if ref is None:
+        out.append("No reference strategy (random, or one that trains the task model alone) "
+                   "to compare the shares with.")
+        return out
+    base = shares.set_index("strategy").loc[ref, "share"]
+    worse = shares[(shares["strategy"] != ref) & (shares["share"] > base)]
+    if worse.empty:
+        out.append(f"No strategy ends a larger share of its rounds below {target:g} than "
+                   f"{ref} ({base:.0%}).")
+    else:
+        names = ", ".join(f"{r.strategy} ({r.share:.0%}, {r.below} of {r.rounds})"
+                          for r in worse.itertuples())
+        out.append(f"**Larger share of rounds below {target:g} than {ref} ({base:.0%}):** "
+                   f"{names}. Their labeled sets are fitted less well than {ref}'s, so part "
+                   "of their difference from it may come from training, not from what they "
+                   "picked.")
+    return out
 
 
 def classifier_rst(mode: str, task_model: dict, runs: pd.DataFrame, studies: list[dict],
@@ -592,7 +691,7 @@ def classifier_rst(mode: str, task_model: dict, runs: pd.DataFrame, studies: lis
     ``studies``: dicts with ``dataset``, ``scope``, ``recipe`` (a recipe.yaml) and
     ``trials`` (its trials.csv); ``fixed_rows``: the fixed recipe's round 0 per
     (dataset, seed), with columns dataset, seed, test_acc, train_acc."""
-    target, why = underfit_target(task_model)
+    target, why = underfit_threshold(task_model)
     out = [_title("Classifier")]
     if mode == "tuned":
         where = ("one study per dataset, on the first AL seed's initial labels" if scope ==
@@ -609,8 +708,9 @@ def classifier_rst(mode: str, task_model: dict, runs: pd.DataFrame, studies: lis
                          if k in task_model)
         out.append(f"Recipe: **fixed** (``task_model.recipe: fixed``, the config's "
                    f"``task_model``: {keys}). No tuning stage ran.\n")
-    out.append(f"Under-fitting check: every round's final train accuracy (the running accuracy "
-               f"over the last epoch's training batches) against {target:g} ({why}).\n")
+    out.append(f"Train-accuracy check: every round's final train accuracy (the running "
+               f"accuracy over the last epoch's training batches) against {target:g} ({why}); "
+               "per strategy, the share of its rounds below that, beside random's.\n")
     ref = reference_strategy(runs["strategy"].unique()) if len(runs) else None
     datasets = list(dict.fromkeys((list(runs["dataset"].unique()) if len(runs) else [])
                                   + [s["dataset"] for s in studies]))

@@ -76,19 +76,26 @@ def summarize(df: pd.DataFrame, metrics: Sequence[str] | str = ("test_acc", "tes
     return pd.DataFrame(rows, columns=cols)
 
 
-def aulc(df: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
+def aulc(df: pd.DataFrame, metric: str = "test_acc", first_round: int = 1) -> pd.DataFrame:
     """Area under each run's learning curve (``metric`` over n_labels) by the
     trapezoid rule, divided by the label range: a curve constant at v gives v.
-    A run with a single budget gets that budget's value. n_labels_min/max are
-    kept so that runs over different ranges can be told apart.
+    A run with a single budget in the area gets that budget's value.
+    n_labels_min/max (the area's first and last budget) are kept so that runs
+    over different ranges can be told apart.
 
-    The curve starts at the initial budget (round 0, before any query): the
-    AULC is the average over the whole labeling process, the curve the figures
-    show. Round 0 weighs half a round's span; strategies that train alike have
-    equal round-0 values per seed, so it adds nothing to their paired
-    differences, and for lloss (joint training) it adds the training effect
-    that every later round carries too."""
+    The area starts at round ``first_round`` (default 1: the first budget after
+    a query). Round 0 is the seed's initial labels, before any strategy picked
+    anything: strategies that train alike have the same value there, seed by
+    seed, so it would add a shared point to both areas and pull their
+    difference towards 0 (an equivalence verdict could come from it); for lloss
+    and bald it measures how the strategy trains, not what it queried. The
+    per-budget tests leave it out for the same reason
+    (:func:`alvae.analysis.stats.before_first_query`). ``first_round=0``: the
+    whole curve as the figures draw it. A table without a ``round`` column is
+    taken whole; a run without a round from ``first_round`` on gets no row."""
     rows = []
+    if "round" in df.columns:
+        df = df[df["round"] >= first_round]
     for (dataset, strategy, seed), g in df.groupby(KEYS):
         g = g[["n_labels", metric]].dropna().sort_values("n_labels")
         if g.empty:
@@ -99,9 +106,9 @@ def aulc(df: pd.DataFrame, metric: str = "test_acc") -> pd.DataFrame:
         area = float(trapezoid(y, x) / span) if span > 0 else float(y[0])
         rows.append({"dataset": dataset, "strategy": strategy, "seed": int(seed), "metric": metric,
                      "aulc": area, "n_rounds": len(x), "n_labels_min": int(x[0]),
-                     "n_labels_max": int(x[-1])})
+                     "n_labels_max": int(x[-1]), "first_round": int(first_round)})
     cols = ["dataset", "strategy", "seed", "metric", "aulc", "n_rounds", "n_labels_min",
-            "n_labels_max"]
+            "n_labels_max", "first_round"]
     return pd.DataFrame(rows, columns=cols)
 
 

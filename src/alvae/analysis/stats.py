@@ -13,8 +13,12 @@ p < alpha), ``equivalent`` (adjusted TOST p < alpha: no difference larger than
 query`` (round 0: the initial labels, shown but not tested, see
 :func:`paired_tests`). Each row also says what the design could have detected:
 the minimal detectable effect at 80% power and the seeds needed to detect a
-difference of δ (:mod:`alvae.analysis.power`). Edge cases are stated in a ``note``
-column rather than raised or left as silent NaN.
+difference of δ (:mod:`alvae.analysis.power`), both at the level the verdict
+needs, alpha / m with m the tests of the row's family (:func:`power_level`).
+The margin δ of each dataset and metric comes from :func:`equivalence_margins`
+(one point of the task's own metric, the others matched to it through the
+study's learning curves) unless the config sets it. Edge cases are stated in a
+``note`` column rather than raised or left as silent NaN.
 """
 
 from __future__ import annotations
@@ -34,10 +38,11 @@ from .results import PRIMARY, t_interval
 GROUP = ["dataset", "strategy_a", "strategy_b", "metric"]
 RESULT_COLUMNS = ["n_pairs", "mean_a", "mean_b", "mean_diff", "sd_diff", "ci_low", "ci_high",
                   "t", "p", "p_wilcoxon", "d_z", "family", "correction", "p_adj", "significant",
-                  "margin", "p_equiv", "p_equiv_adj", "verdict", "mde", "seeds_needed", "role",
-                  "note"]
+                  "margin", "margin_source", "p_equiv", "p_equiv_adj", "verdict", "mde",
+                  "seeds_needed", "power_alpha", "role", "note"]
 TEST_COLUMNS = GROUP + ["n_labels"] + RESULT_COLUMNS
-AULC_TEST_COLUMNS = GROUP + RESULT_COLUMNS
+AULC_TEST_COLUMNS = GROUP + ["area"] + RESULT_COLUMNS
+MARGIN_COLUMNS = ["dataset", "metric", "margin", "margin_source"]
 ZERO_TOL = 1e-12  # differences this close are "equal" (float noise in the CSVs)
 VAE_KINDS = tuple(vocabulary.KINDS)  # X vs X_<kind>: the thesis's question
 CORRECTIONS = ("holm", "bh")
@@ -46,7 +51,8 @@ RANDOM_FAMILY = "vs random"
 OTHER_FAMILY = "other pairs"
 RETRAIN_FAMILY = "VAE trained once vs per round"
 QUESTIONS = (THESIS_FAMILY, RETRAIN_FAMILY, RANDOM_FAMILY, OTHER_FAMILY)  # report order
-DEFAULT_MARGIN = DETECT_DIFF  # δ of the equivalence test, per metric (stats.equivalence_margin)
+DEFAULT_MARGIN = DETECT_DIFF  # δ of a task's own metric when stats.equivalence_margin leaves it unset
+GIVEN = "as given"  # margin_source of a margin passed as a number or {metric: δ}
 TEST_METRICS = ("test_acc", "test_auc", "test_ap")
 # verdicts of one row
 DIFFERS, EQUIVALENT, INCONCLUSIVE = "differs", "equivalent", "inconclusive"
@@ -180,11 +186,107 @@ def metrics_for(task: str, metrics: Sequence[str] | None = None,
     return [first] + [m for m in listed if m != first]
 
 
-def margin_of(margin, metric: str) -> float:
-    """δ of ``metric``: ``margin`` is one number or {metric: δ} (missing: DEFAULT_MARGIN)."""
+def anchor_metric(task: str) -> str:
+    """The metric a task's margins are matched to: its own metric (accuracy for
+    single-label tasks, the mean per-label ROC-AUC for multi-label ones, where
+    accuracy at 0.5 is dominated by negatives)."""
+    return PRIMARY.get(task, "test_acc")
+
+
+def metric_slope(runs: pd.DataFrame, metric: str, anchor: str) -> tuple[float, int]:
+    """(slope, points): the least-squares slope of ``metric`` on ``anchor`` over
+    the means (over seeds) of every strategy x budget after the first query of
+    ``runs`` (one dataset): how far ``metric`` moves along the study's learning
+    curves per unit of ``anchor``. NaN with fewer than 3 points or no spread in
+    ``anchor``."""
+    if metric not in runs or anchor not in runs:
+        return float("nan"), 0
+    q = runs[runs["round"] > 0] if "round" in runs.columns else runs
+    means = q.groupby(["strategy", "n_labels"])[[anchor, metric]].mean().dropna()
+    x, y = means[anchor].to_numpy(dtype=float), means[metric].to_numpy(dtype=float)
+    if len(x) < 3 or not np.var(x) > 0:
+        return float("nan"), len(x)
+    return float(np.cov(x, y, ddof=1)[0, 1] / np.var(x, ddof=1)), len(x)
+
+
+def equivalence_margins(runs: pd.DataFrame, anchors: Mapping[str, str],
+                        configured: Mapping[str, float | None] | None = None,
+                        metrics: Sequence[str] = TEST_METRICS) -> pd.DataFrame:
+    """δ of the equivalence test per dataset and metric (:data:`MARGIN_COLUMNS`),
+    with where it comes from (``margin_source``).
+
+    ``configured`` is ``stats.equivalence_margin`` ({metric: δ or None}). A number
+    is used as is on every dataset. Unset (None), a dataset's anchor metric
+    (``anchors``: {dataset: metric}, by default :func:`anchor_metric` of its
+    task) gets :data:`DEFAULT_MARGIN` (one point of accuracy, or of AUC for
+    multi-label tasks), and any other metric the anchor's δ times
+    :func:`metric_slope`: the same step along the study's learning curves, on
+    that metric's own scale (on the Fashion-MNIST study an AUC point is worth
+    about five accuracy points, so ±0.01 of AUC would be a far wider margin
+    than ±0.01 of accuracy). Where no positive slope can be measured the
+    anchor's δ is used as is, and ``margin_source`` says so."""
+    configured = dict(configured or {})
+    rows = []
+    for dataset, d in runs.groupby("dataset", sort=True):
+        anchor = anchors.get(dataset, "test_acc")
+        base = configured.get(anchor)
+        base_src = (f"stats.equivalence_margin.{anchor}" if base is not None else
+                    f"default {DEFAULT_MARGIN:g}, one point of {anchor}, the task's own metric")
+        base = float(DEFAULT_MARGIN if base is None else base)
+        for m in metrics:
+            if m not in d.columns or d[m].isna().all():
+                continue
+            given = configured.get(m)
+            if given is not None:
+                delta, src = float(given), f"stats.equivalence_margin.{m}"
+            elif m == anchor:
+                delta, src = base, base_src
+            else:
+                slope, n = metric_slope(d, m, anchor)
+                if np.isfinite(slope) and slope > 0:
+                    delta = base * slope
+                    src = (f"matched to {anchor}: {base:g} x {slope:.4g}, the least-squares "
+                           f"slope of {m} on {anchor} over {n} strategy x budget means after "
+                           "the first query")
+                else:
+                    why = (f"slope {slope:.3g}" if np.isfinite(slope) else
+                           f"{n} strategy x budget means after the first query")
+                    delta = base
+                    src = (f"{anchor}'s margin {base:g} as is: no positive slope of {m} on "
+                           f"{anchor} to match it through ({why})")
+            rows.append({"dataset": dataset, "metric": m, "margin": delta,
+                         "margin_source": src})
+    return pd.DataFrame(rows, columns=MARGIN_COLUMNS)
+
+
+def margin_of(margin, metric: str, dataset: str | None = None) -> tuple[float, str]:
+    """(δ, source) of ``metric`` on ``dataset``: ``margin`` is one number, {metric:
+    δ}, {dataset: {metric: δ}} (missing: DEFAULT_MARGIN), or the table of
+    :func:`equivalence_margins` (missing: an error)."""
+    if isinstance(margin, pd.DataFrame):
+        hit = margin[(margin["dataset"] == dataset) & (margin["metric"] == metric)]
+        if hit.empty:
+            raise ValueError(f"no equivalence margin for {dataset!r} / {metric!r}")
+        return float(hit["margin"].iloc[0]), str(hit["margin_source"].iloc[0])
     if isinstance(margin, Mapping):
-        return float(margin.get(metric, DEFAULT_MARGIN))
-    return float(DEFAULT_MARGIN if margin is None else margin)
+        inner = margin.get(dataset) if dataset in margin else None
+        if isinstance(inner, Mapping):
+            margin = inner
+        value = margin.get(metric)
+        return (float(DEFAULT_MARGIN), f"default {DEFAULT_MARGIN:g}") if value is None else \
+            (float(value), GIVEN)
+    return (float(DEFAULT_MARGIN), f"default {DEFAULT_MARGIN:g}") if margin is None else \
+        (float(margin), GIVEN)
+
+
+def power_level(alpha: float, m: int) -> float:
+    """The level the MDE and seeds_needed of a row use: alpha / m, m the tests
+    counted in its family. A p-value at or below it is rejected by Holm's
+    step-down (its first step) and by Benjamini-Hochberg whatever the family's
+    other p-values; Holm's later steps are less strict (alpha / (m - k + 1)
+    for the k-th smallest p), so this is the Bonferroni bound: a difference of
+    the MDE is detected with at least 80% power under either correction."""
+    return float(alpha / max(int(m), 1))
 
 
 def tost_paired(x: np.ndarray, y: np.ndarray, margin: float) -> float:
@@ -289,16 +391,17 @@ def _verdict_note(r) -> str:
     that is significant but smaller than the margin."""
     if r.verdict == INCONCLUSIVE:
         mde = f"{r.mde:.4g}" if np.isfinite(r.mde) else "n/a"
-        return (f"inconclusive: neither a difference nor equivalence within ±{r.margin:g} "
-                f"shown; MDE {mde} (80% power)")
+        return (f"inconclusive: neither a difference nor equivalence within ±{r.margin:.3g} "
+                f"shown; MDE {mde} (80% power at the family's level {r.power_alpha:.3g})")
     if r.verdict == DIFFERS and r.p_equiv_adj < r.alpha_:
-        return f"differs, but by less than the margin ±{r.margin:g} (p_equiv_adj < alpha too)"
+        return f"differs, but by less than the margin ±{r.margin:.3g} (p_equiv_adj < alpha too)"
     return ""
 
 
 def _finish(rows: list[dict], columns: list[str], alpha: float, method: str,
             aulc: bool) -> pd.DataFrame:
-    """Add family, correction, p_adj, significant, p_equiv_adj and verdict.
+    """Add family, correction, p_adj, significant, p_equiv_adj, verdict and the
+    power columns (mde, seeds_needed at :func:`power_level` of the family).
     Only rows with a t-test (t defined) count in their family's adjustment, of
     p and of p_equiv alike; identical-value rows (p = 1 by convention) keep
     p_adj = 1, other untested rows (round 0 included) NaN."""
@@ -316,6 +419,16 @@ def _finish(rows: list[dict], columns: list[str], alpha: float, method: str,
         out.loc[idx, "p_adj"] = adjust(out.loc[idx, "p"].to_numpy(dtype=float), method)
         out.loc[idx, "p_equiv_adj"] = adjust(out.loc[idx, "p_equiv"].to_numpy(dtype=float),
                                              method)
+    sizes = out[tested].groupby("family")["family"].transform("size")
+    out["power_alpha"] = np.nan
+    out["mde"] = np.nan
+    out["seeds_needed"] = np.nan
+    for i, m in sizes.items():
+        level = power_level(alpha, m)
+        sd, n, delta = out.at[i, "sd_diff"], int(out.at[i, "n_pairs"]), out.at[i, "margin"]
+        out.at[i, "power_alpha"] = level
+        out.at[i, "mde"] = minimal_detectable_effect(sd, n, level, POWER)
+        out.at[i, "seeds_needed"] = seeds_needed(delta, sd, level, POWER)
     out["significant"] = (out["p_adj"] < alpha).astype(bool)
     before = out["note"].map(lambda n: isinstance(n, str) and BEFORE_QUERY_NOTE in n)
     out["verdict"] = [verdict(pa, pe, t, b, alpha) for pa, pe, t, b in
@@ -365,8 +478,10 @@ def paired_tests(df: pd.DataFrame, pairs: Sequence[tuple[str, str]],
     ``correction`` within the row's family (dataset x metric x kind of pair,
     over all its pairs and budgets; see pair_family), counting only rows with
     a t-test; raw p is kept. p_equiv is the paired TOST of equivalence within
-    ±``margin`` (one δ, or {metric: δ}), p_equiv_adj its adjustment in the same
-    families. ``metric`` may map each dataset to its metrics; ``primary`` names
+    ±``margin`` (one δ, {metric: δ}, {dataset: {metric: δ}} or the table of
+    :func:`equivalence_margins`), p_equiv_adj its adjustment in the same
+    families. mde and seeds_needed are at ``power_alpha`` = alpha / m of the
+    row's family (:func:`power_level`). ``metric`` may map each dataset to its metrics; ``primary`` names
     each dataset's primary metric (default: the first of its metrics), the
     others get role ``secondary``.
 
@@ -384,7 +499,7 @@ def paired_tests(df: pd.DataFrame, pairs: Sequence[tuple[str, str]],
         for m in listed:
             if m not in g.columns:
                 continue
-            delta = margin_of(margin, m)
+            delta, source = margin_of(margin, m, dataset)
             role = _role(m, dataset, listed, primary)
             for a, b in pairs:
                 if a not in present or b not in present:
@@ -399,7 +514,9 @@ def paired_tests(df: pd.DataFrame, pairs: Sequence[tuple[str, str]],
                     va, vb = at_a.set_index("seed")[m], at_b.set_index("seed")[m]
                     rows.append({"dataset": dataset, "strategy_a": a, "strategy_b": b, "metric": m,
                                  "n_labels": int(n_labels), "role": role,
-                                 **compare(va, vb, alpha, margin=delta, test=not before)})
+                                 "margin_source": source,
+                                 **compare(va, vb, alpha, power=False, margin=delta,
+                                           test=not before)})
     out = _finish(rows, TEST_COLUMNS, alpha, correction, aulc=False)
     if out.empty:
         return out
@@ -420,8 +537,9 @@ def paired_tests_aulc(aulc_df: pd.DataFrame, pairs: Sequence[tuple[str, str]],
     kind of pair (over its pairs). ``metric`` (as in paired_tests) limits the
     metrics; None tests every metric of ``aulc_df``. ``primary`` as in
     paired_tests (default: the first metric listed, or the first in
-    ``aulc_df``). The AULC spans every budget from the initial one (round 0
-    included; see results.aulc)."""
+    ``aulc_df``). ``margin`` as in paired_tests. ``area`` says which budgets the
+    areas span: by default from the first budget after a query (round 0 left
+    out; see results.aulc)."""
     rows = []
     for (dataset, m), g in aulc_df.groupby(["dataset", "metric"], sort=True):
         listed = (_metrics_of(metric, dataset) if metric is not None else
@@ -434,7 +552,8 @@ def paired_tests_aulc(aulc_df: pd.DataFrame, pairs: Sequence[tuple[str, str]],
                 continue
             ga = g[g["strategy"] == a].set_index("seed")
             gb = g[g["strategy"] == b].set_index("seed")
-            row = compare(ga["aulc"], gb["aulc"], alpha, margin=margin_of(margin, m))
+            delta, source = margin_of(margin, m, dataset)
+            row = compare(ga["aulc"], gb["aulc"], alpha, power=False, margin=delta)
             both = sorted(set(ga.index) & set(gb.index))
             cols = ["n_labels_min", "n_labels_max"]
             differ = [s for s in both if tuple(ga.loc[s, cols]) != tuple(gb.loc[s, cols])]
@@ -442,8 +561,19 @@ def paired_tests_aulc(aulc_df: pd.DataFrame, pairs: Sequence[tuple[str, str]],
                 extra = f"label ranges differ for seeds {', '.join(map(str, differ))}"
                 row["note"] = "; ".join(x for x in (row["note"], extra) if x)
             rows.append({"dataset": dataset, "strategy_a": a, "strategy_b": b, "metric": m,
-                         "role": _role(m, dataset, listed, primary), **row})
+                         "area": _area_text(pd.concat([ga, gb])),
+                         "role": _role(m, dataset, listed, primary), "margin_source": source,
+                         **row})
     return _finish(rows, AULC_TEST_COLUMNS, alpha, correction, aulc=True)
+
+
+def _area_text(runs_aulc: pd.DataFrame) -> str:
+    """"80 to 120 labels, after the first query" for the AULC rows of a pair."""
+    lo, hi = int(runs_aulc["n_labels_min"].min()), int(runs_aulc["n_labels_max"].max())
+    first = runs_aulc["first_round"].min() if "first_round" in runs_aulc else np.nan
+    when = {0: ", round 0 included", 1: ", after the first query"}.get(
+        int(first) if pd.notna(first) else -1, "")
+    return f"{lo} to {hi} labels{when}"
 
 
 def _cell(v) -> str:

@@ -26,16 +26,22 @@ paper's CIFAR-10 setting (its Appendix B.9) where it fits:
   bilinear resampling back to the image size), random horizontal flips only
   with ``hflip`` (off by default: handwritten digits and letters are not
   mirror-symmetric; on the demo's digits the flips cost 1.7 points of kNN
-  accuracy, docs/representations.md), and, with probability ``jitter_prob`` (0.8), brightness and
-  contrast jitter of strength ``jitter`` (0.4; colour distortion strength 0.5
-  as for CIFAR-10: 0.8 × 0.5). Deviations: grayscale images have no saturation
-  or hue to jitter and no colour to drop; no Gaussian blur (the paper drops it
-  for CIFAR-10 too); the smallest crop is 0.2 of the area, as in the SimCLR
-  configuration of SCAN (whose pretext code TypiClust uses), instead of the
-  paper's 0.08 (on the demo's digits the two gave the same kNN accuracy within
-  one test image); brightness is applied before contrast (torchvision draws the
-  order). Every draw is batched on the
-  pool's device from a generator seeded by ``seed + 2``;
+  accuracy, docs/representations.md), and, with probability ``jitter_prob``
+  (0.8), colour jitter: brightness, contrast and (3-channel images) saturation
+  of strength ``jitter`` (0.4) and a hue shift of up to ``hue`` (0.1), the
+  paper's colour distortion of strength 0.5 as for CIFAR-10 (0.8 × 0.5 and
+  0.2 × 0.5); contrast and saturation blend with the luminance (0.2989 R +
+  0.587 G + 0.114 B, torchvision's weights; the image itself for one
+  channel), as torchvision's ColorJitter; then, for 3-channel images, random
+  grayscale with probability ``grayscale_prob`` (0.2). Deviations: grayscale
+  images have no saturation or hue to jitter and no colour to drop (for them
+  the views are what they were before colour jitter was added); no Gaussian
+  blur (the paper drops it for CIFAR-10 too); the smallest crop is 0.2 of the
+  area, as in the SimCLR configuration of SCAN (whose pretext code TypiClust
+  uses), instead of the paper's 0.08 (on the demo's digits the two gave the
+  same kNN accuracy within one test image); the jitter's order is fixed
+  (brightness, contrast, saturation, hue) where torchvision draws it. Every
+  draw is batched on the pool's device from a generator seeded by ``seed + 2``;
 * loss: NT-Xent, τ = ``temperature`` = 0.5 (the paper's best for CIFAR-10);
 * optimiser: Adam, ``lr`` 1e-3, ``weight_decay`` 1e-6 (the paper's decay),
   cosine decay of the rate over the call's steps, no warm-up. Deviation: the
@@ -64,7 +70,10 @@ from .base import RepresentationResult, check_init_state, sub_cfg
 
 DEFAULTS = {"epochs": None, "batch_size": None, "lr": 1e-3, "weight_decay": 1e-6,
             "temperature": 0.5, "width": 32, "blocks": 1, "proj_dim": 128,
-            "crop_scale": 0.2, "hflip": False, "jitter": 0.4, "jitter_prob": 0.8}
+            "crop_scale": 0.2, "hflip": False, "jitter": 0.4, "jitter_prob": 0.8, "hue": 0.1,
+            "grayscale_prob": 0.2}
+VIEW_KEYS = ("crop_scale", "hflip", "jitter", "jitter_prob", "hue", "grayscale_prob")
+LUMA = (0.2989, 0.587, 0.114)  # torchvision's rgb_to_grayscale weights
 
 
 class BasicBlock(nn.Module):
@@ -131,9 +140,60 @@ CROP_TRIES = 10
 MODEL = SimCLRNet  # what alvae.representations.diagnostics.load_model rebuilds from a state
 
 
+def luminance(x: torch.Tensor) -> torch.Tensor:
+    """N×1×H×W grey level of N×C×H×W images in [0, 1]: 0.2989 R + 0.587 G + 0.114 B for
+    three channels (torchvision's weights), the mean over channels otherwise."""
+    if x.shape[1] == 3:
+        w = torch.tensor(LUMA, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+        return (x * w).sum(dim=1, keepdim=True)
+    return x.mean(dim=1, keepdim=True)
+
+
+def adjust_contrast(x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
+    """Blend each image with the mean of its luminance (``factor``: N values), clamped."""
+    mean = luminance(x).mean(dim=(1, 2, 3), keepdim=True)
+    f = factor.view(-1, 1, 1, 1)
+    return ((x - mean) * f + mean).clamp(0, 1)
+
+
+def adjust_saturation(x: torch.Tensor, factor: torch.Tensor) -> torch.Tensor:
+    """Blend each 3-channel image with its own luminance image, clamped."""
+    f = factor.view(-1, 1, 1, 1)
+    return (f * x + (1 - f) * luminance(x)).clamp(0, 1)
+
+
+def adjust_hue(x: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+    """Rotate the hue of each 3-channel image by ``shift`` (N values, fractions of a
+    turn, in [-0.5, 0.5]) in HSV space."""
+    r, g, b = x.unbind(1)
+    maxc, _ = x.max(dim=1)
+    minc, _ = x.min(dim=1)
+    delta = maxc - minc
+    safe = torch.where(delta > 0, delta, torch.ones_like(delta))
+    sat = torch.where(maxc > 0, delta / torch.where(maxc > 0, maxc, torch.ones_like(maxc)),
+                      torch.zeros_like(maxc))
+    h = torch.where(maxc == r, (g - b) / safe,
+                    torch.where(maxc == g, 2.0 + (b - r) / safe, 4.0 + (r - g) / safe))
+    h = torch.where(delta > 0, h / 6.0, torch.zeros_like(h))
+    h = torch.remainder(h + shift.view(-1, 1, 1), 1.0)
+    v = maxc
+    i = torch.floor(h * 6.0)
+    f = h * 6.0 - i
+    i = i.long() % 6
+    p, q, t = v * (1 - sat), v * (1 - sat * f), v * (1 - sat * (1 - f))
+    choices = [(v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q)]
+    out = torch.zeros_like(x)
+    for k, (rr, gg, bb) in enumerate(choices):
+        m = (i == k).unsqueeze(1)
+        out = torch.where(m, torch.stack([rr, gg, bb], 1), out)
+    return out.clamp(0, 1)
+
+
 def augment(x01: torch.Tensor, gen: torch.Generator, opts: dict) -> torch.Tensor:
     """One random view of every image of the batch (float in [0, 1], N×C×H×W),
-    drawn on the batch's device: resized crop, flip, brightness and contrast."""
+    drawn on the batch's device: resized crop, flip, colour jitter (brightness,
+    contrast; for 3-channel images saturation and hue too) and, for 3-channel
+    images, random grayscale."""
     n, c, h, w = x01.shape
     dev = x01.device
     u = torch.rand((n, 8), generator=gen, device=dev)
@@ -158,11 +218,19 @@ def augment(x01: torch.Tensor, gen: torch.Generator, opts: dict) -> torch.Tensor
     out = F.grid_sample(x01, grid, mode="bilinear", padding_mode="border", align_corners=False)
     j = float(opts["jitter"])
     on = u[:, 5] < float(opts["jitter_prob"])
-    bright = torch.where(on, 1 + j * (2 * u[:, 6] - 1), torch.ones_like(sw)).view(n, 1, 1, 1)
-    contrast = torch.where(on, 1 + j * (2 * u[:, 7] - 1), torch.ones_like(sw)).view(n, 1, 1, 1)
-    out = (out * bright).clamp_(0, 1)
-    mean = out.mean(dim=(1, 2, 3), keepdim=True)
-    return ((out - mean) * contrast + mean).clamp_(0, 1)
+    one = torch.ones_like(sw)
+    bright = torch.where(on, 1 + j * (2 * u[:, 6] - 1), one).view(n, 1, 1, 1)
+    contrast = torch.where(on, 1 + j * (2 * u[:, 7] - 1), one)
+    out = adjust_contrast((out * bright).clamp_(0, 1), contrast)
+    if c != 3:
+        return out  # one channel: no saturation, hue or colour to drop (and no more draws)
+    v = torch.rand((n, 3), generator=gen, device=dev)
+    hue = float(opts["hue"])
+    out = adjust_saturation(out, torch.where(on, 1 + j * (2 * v[:, 0] - 1), one))
+    if hue > 0:  # views without jitter skip the HSV round trip (exactly unchanged)
+        out = torch.where(on.view(n, 1, 1, 1), adjust_hue(out, hue * (2 * v[:, 1] - 1)), out)
+    gray = (v[:, 2] < float(opts["grayscale_prob"])).view(n, 1, 1, 1)
+    return torch.where(gray, luminance(out).expand(-1, 3, -1, -1), out)
 
 
 def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> tuple:
@@ -190,7 +258,7 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
     check_init_state(init_state, "simclr", config)
     device = torch.device(device)
     model, _ = load_or_build(SimCLRNet, config, init_state, seed, device)
-    model.view_options = {k: opts[k] for k in ("crop_scale", "hflip", "jitter", "jitter_prob")}
+    model.view_options = {k: opts[k] for k in VIEW_KEYS}
     data = torch.from_numpy(np.ascontiguousarray(images)).to(device)
     batch = int(opts["batch_size"] or vae_cfg["batch_size"])
     n_epochs = int((opts["epochs"] or vae_cfg["epochs"]) if epochs is None else epochs)

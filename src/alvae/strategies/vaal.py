@@ -32,7 +32,11 @@ mode, batch norm on its running statistics (the reference scores in train mode,
 on each batch's own statistics); the discriminator outputs a logit and uses
 BCE-with-logits (the same loss as sigmoid + BCE); ``warm_start`` optionally keeps
 the two nets from the previous round (the reference rebuilds them each round);
-VAAL trains no task model of its own. Training logs progress lines
+no random horizontal flips (the reference flips its CIFAR images at random in
+training and in scoring); every convolution, transposed convolution and linear
+layer starts from ``kaiming_normal_`` (the reference's init leaves the transposed
+convolutions and ``fc_mu``/``fc_logvar`` at PyTorch's default); VAAL trains no
+task model of its own. Training logs progress lines
 (:class:`alvae.logs.Progress`) with the losses and the time left.
 """
 

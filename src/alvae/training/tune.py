@@ -6,7 +6,7 @@ AL seed (:func:`labeled_set`, which calls :func:`alvae.seeds.initial_labeled`, t
 function the AL loop itself draws round 0 with), nothing else: not the test or val
 split, not the labels of the unlabeled pool, not any later round. The score of a
 recipe is k-fold cross-validation on those labels (stratified for single-label
-tasks), in the task's primary metric: accuracy for single-label tasks, the mean
+tasks, see :func:`cv_folds`), in the task's primary metric: accuracy for single-label tasks, the mean
 per-label ROC-AUC for multi-label ones (``tune.metric``).
 
 The search is an Optuna study: TPE sampling, a median pruner that stops a bad trial
@@ -173,9 +173,14 @@ def derived_seed(*parts: int) -> int:
 
 
 def cv_folds(labels: np.ndarray, task: str, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(train, val)`` positions in the labeled set for each fold: stratified by
-    class for single-label tasks when every class has ``folds`` members, else plain
-    shuffled k-fold (multi-label)."""
+    """``(train, val)`` positions in the labeled set for each fold. Single-label
+    tasks: stratified by class (scikit-learn's ``StratifiedKFold``, shuffled)
+    whenever at least one class has ``folds`` members; a class with fewer lands
+    in fewer folds than ``folds`` (as many as it has members), the others are
+    still spread evenly. Only when no class has ``folds`` members (scikit-learn
+    cannot stratify then), and for multi-label tasks, plain shuffled k-fold."""
+    import warnings
+
     from sklearn.model_selection import KFold, StratifiedKFold
 
     n = len(labels)
@@ -185,9 +190,11 @@ def cv_folds(labels: np.ndarray, task: str, folds: int, seed: int) -> list[tuple
     pos = np.arange(n)
     if task != "multi-label":
         counts = np.bincount(np.asarray(labels, dtype=np.int64))
-        if counts[counts > 0].min() >= folds:
+        if counts.max() >= folds:
             split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=rs)
-            return [(np.sort(a), np.sort(b)) for a, b in split.split(pos, labels)]
+            with warnings.catch_warnings():  # "the least populated class has only k members"
+                warnings.simplefilter("ignore", UserWarning)
+                return [(np.sort(a), np.sort(b)) for a, b in split.split(pos, labels)]
     split = KFold(n_splits=folds, shuffle=True, random_state=rs)
     return [(np.sort(a), np.sort(b)) for a, b in split.split(pos)]
 
