@@ -131,3 +131,41 @@ def test_a_diverging_recipe_on_a_tiny_labeled_set_stops_with_one_line(tmp_path):
     assert "Traceback" not in log and "Input contains NaN" not in log
     ceiling = (tmp_path / "out/logs/ceiling/digits/seed0.log").read_text()
     assert "training diverged: the train loss is nan" in ceiling and "Traceback" not in ceiling, ceiling[-2000:]
+
+
+# ----------------------------------------------------------------- issue 30
+def _files_under(folder: Path, skip: Path) -> set:
+    return {p for p in folder.rglob("*") if skip not in p.parents and p != skip}
+
+
+def test_an_out_dir_that_cannot_be_written_is_one_line_naming_out_dir(tmp_path):
+    """Planning writes under out_dir (the digest store of the source files): an out_dir
+    that cannot be created stopped with a FileNotFoundError traceback."""
+    cfg = tiny()
+    cfg["out_dir"] = "/proc/alvae_out"  # /proc takes no new folder, not even from root
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = smk("-n", "--cores", "1", "--configfile", str(path))
+    assert proc.returncode != 0
+    err = error_lines(proc)
+    assert err == ["ERROR: out_dir: cannot create or write the folder /proc/alvae_out (No such "
+                   "file or directory); set out_dir to a folder you can write to"], err
+
+
+def test_planning_a_download_leaves_no_lock_file_in_the_data_folder(tmp_path):
+    """With download: true and the files missing, planning (a dry run) left a 0-byte
+    .alvae-download.lock in the data folder; it writes nothing outside out_dir now."""
+    root = tmp_path / "mnist"
+    cfg = {"out_dir": str(tmp_path / "out"), "strategies": ["random"],
+           "datasets": {"m": {"source": "mnist", "root": str(root), "download": True,
+                              "subset_size": 100}},
+           "al": {"initial_labels": 10, "labels_per_round": 10, "final_labels": 20, "seeds": [0]},
+           "tsne": {"datasets": []}}
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    before = _files_under(tmp_path, tmp_path / "out")
+    proc = smk("-n", "--cores", "1", "--configfile", str(path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "rule subset:" in proc.stdout and "rule al_run:" in proc.stdout
+    assert not root.exists()  # no lock file, no folder
+    assert _files_under(tmp_path, tmp_path / "out") == before
