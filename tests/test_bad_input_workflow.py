@@ -152,6 +152,43 @@ def test_an_out_dir_that_cannot_be_written_is_one_line_naming_out_dir(tmp_path):
                    "file or directory); set out_dir to a folder you can write to"], err
 
 
+def _manifest(folder: Path, labels: list) -> Path:
+    """A CSV manifest of 8x8 PNG images with these labels (a column `label`)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    rows = ["path,label"]
+    for i, label in enumerate(labels):
+        Image.fromarray(rng.integers(0, 256, (8, 8), dtype=np.uint8)).save(folder / f"{i}.png")
+        rows.append(f"{i}.png,{label}")
+    manifest = folder / "labels.csv"
+    manifest.write_text("\n".join(rows) + "\n")
+    return manifest
+
+
+@pytest.mark.parametrize("missing", ["nan", "NaN", "NA", "null", ""])
+def test_a_missing_label_in_a_manifest_is_refused_naming_the_rows(tmp_path, missing):
+    """A label written `nan` became an 11th class named nan; every spelling of a missing
+    value (and an empty cell) now stops the planning with one line naming the rows."""
+    labels = ["cat", "dog"] * 10
+    labels[3] = labels[11] = missing
+    manifest = _manifest(tmp_path, labels)
+    cfg = {"out_dir": str(tmp_path / "out"), "strategies": ["random"],
+           "datasets": {"pets": {"source": "csv", "path": str(manifest), "test_size": 4,
+                                 "subset_size": 10}},
+           "al": {"initial_labels": 4, "labels_per_round": 2, "final_labels": 6, "seeds": [0]},
+           "tsne": {"datasets": []}}
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = smk("-n", "--cores", "1", "--configfile", str(path))
+    assert proc.returncode != 0
+    err = error_lines(proc)
+    found = "empty" if missing == "" else repr(missing)
+    assert err[-1] == (f"  datasets.pets: {manifest} lines 5, 13: no label in column 'label' (a "
+                       f"missing value: {found}); give every row a label, or remove those rows"), err
+    assert len(err) == 2 and not (tmp_path / "out" / "logs").exists()
+
+
 def test_planning_a_download_leaves_no_lock_file_in_the_data_folder(tmp_path):
     """With download: true and the files missing, planning (a dry run) left a 0-byte
     .alvae-download.lock in the data folder; it writes nothing outside out_dir now."""
