@@ -47,6 +47,9 @@ def error_lines(proc) -> list[str]:
     (lambda c: c["al"].update(initial_labels=1),
      "al.initial_labels (1) leaves 1 labeled point(s) to train on"),
     (lambda c: c["tsne"].update(initial_labels=1), "tsne.initial_labels (1) must be at least 2"),
+    # issue 30: a value with a step says the step
+    (lambda c: c.update(vaal={"image_size": 24}),
+     "vaal.image_size: 24 is not allowed; expected an integer >= 16 and a multiple of 16, or 'auto'"),
 ])
 def test_bad_value_stops_before_any_job_saying_what_is_allowed(tmp_path, mutate, expect):
     cfg = tiny()

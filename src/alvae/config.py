@@ -93,6 +93,8 @@ def _describe(schema: dict) -> str:
                                     ("maximum", "<="), ("exclusiveMaximum", "<")) if k in schema]
     if bounds:
         text += " " + " and ".join(f"{op} {schema[k]}" for k, op in bounds)
+    if "multipleOf" in schema:
+        text += f"{' and' if bounds else ''} a multiple of {schema['multipleOf']}"
     if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
         items = schema["items"]
         plural = {"string": "strings", "number": "numbers", "integer": "integers"}.get(items.get("type"))

@@ -115,6 +115,8 @@ def _allowed(node: dict) -> str:
     bounds = [f"{op} {node[k]}" for k, op in (("minimum", ">="), ("exclusiveMinimum", ">"),
                                               ("maximum", "<="), ("exclusiveMaximum", "<"))
               if k in node]
+    if "multipleOf" in node:
+        bounds.append(f"a multiple of {node['multipleOf']}")
     return (text + (" " + ", ".join(bounds) if bounds else "")) or "see meaning"
 
 
