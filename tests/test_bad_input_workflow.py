@@ -47,6 +47,15 @@ def error_lines(proc) -> list[str]:
     (lambda c: c["al"].update(initial_labels=1),
      "al.initial_labels (1) leaves 1 labeled point(s) to train on"),
     (lambda c: c["tsne"].update(initial_labels=1), "tsne.initial_labels (1) must be at least 2"),
+    # issue 30: every kind's options are in the schema, with their minimums
+    (lambda c: c["vae"].update(simclr={"batch_size": 1}),
+     "vae.simclr.batch_size: 1 is less than the minimum of 2"),
+    (lambda c: c["vae"].update(simclr={"batch_size": 0}),
+     "vae.simclr.batch_size: 0 is less than the minimum of 2"),
+    (lambda c: c["vae"].update(simclr={"widht": 16}),
+     "vae.simclr: unknown key: Additional properties are not allowed ('widht' was unexpected)"),
+    (lambda c: c["vae"].update(vae={"latent_dim": 4}),
+     "vae.vae: unknown key: Additional properties are not allowed ('latent_dim' was unexpected)"),
     # issue 30: a value with a step says the step
     (lambda c: c.update(vaal={"image_size": 24}),
      "vaal.image_size: 24 is not allowed; expected an integer >= 16 and a multiple of 16, or 'auto'"),
@@ -209,3 +218,23 @@ def test_planning_a_download_leaves_no_lock_file_in_the_data_folder(tmp_path):
     assert "rule subset:" in proc.stdout and "rule al_run:" in proc.stdout
     assert not root.exists()  # no lock file, no folder
     assert _files_under(tmp_path, tmp_path / "out") == before
+
+
+def test_simclr_options_reach_the_training_job(tmp_path):
+    """vae.simclr's keys (defaults in the schema) reach the train_vae job: its own epochs
+    override vae.epochs; the job trains that many epochs."""
+    cfg = tiny()
+    cfg.update(out_dir=str(tmp_path / "out"), strategies=["random", "coreset_simclr"],
+               tsne={"datasets": []})
+    cfg["datasets"]["digits"]["subset_size"] = 60
+    cfg["al"].update(initial_labels=10, labels_per_round=10, final_labels=20, seeds=[0])
+    cfg["vae"].update(epochs=1, simclr={"epochs": 2, "width": 4, "batch_size": 30})
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    losses = tmp_path / "out/vae/digits/simclr/shared/losses.csv"
+    proc = smk(str(losses), "--cores", "1", "--configfile", str(path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = losses.read_text().strip().splitlines()
+    assert len(rows) == 3 and rows[0].startswith("epoch"), rows  # header and 2 epochs
+    log = (tmp_path / "out/logs/train_vae/digits/simclr/shared.log").read_text()
+    assert "simclr epoch 2/2" in log

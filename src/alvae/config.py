@@ -7,7 +7,9 @@ Every failure raises :class:`ConfigError` naming the key to fix.
 
 from __future__ import annotations
 
+import copy
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -108,11 +110,6 @@ def _allowed(schema: dict) -> str:
     return ", or ".join(_describe(o) for o in options) or "a value the schema allows"
 
 
-def _key_path(error) -> str:
-    parts = [str(p) for p in error.absolute_path]
-    return ".".join(parts) if parts else "(top level)"
-
-
 # keys renamed, with the name to use now (so that an old config gets a clear line)
 RENAMED = {("stats", "alpha"): "stats.significance (the level of the tests; `alpha` is the "
                                 "scale of the latents)",
@@ -135,23 +132,45 @@ def validate_config(config: dict) -> dict:
     renamed = _renamed_problems(config)
     if renamed:
         raise ConfigError("invalid configuration:\n" + "\n".join(renamed))
-    validator = _validator_with_defaults()(_schema())
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = []
-        for err in errors:
-            msg = err.message
-            if err.validator == "additionalProperties":
-                msg = f"unknown key: {msg}"
-            elif err.validator in ("anyOf", "oneOf"):  # say what is allowed, in words
-                msg = f"{err.instance!r} is not allowed; expected {_allowed(err.schema)}"
-            elif len(msg) > 200:  # oneOf/anyOf quote the whole sub-schema: keep the line short
-                msg = f"{err.instance!r} is not valid here (see the schema's description)"
-            lines.append(f"  {_key_path(err)}: {msg}")
-        raise ConfigError("invalid configuration:\n" + "\n".join(lines))
+    lines = _schema_problems(_schema(), config)
+    if lines:
+        raise ConfigError("invalid configuration:\n" + "\n".join(f"  {line}" for line in lines))
     _coerce_numbers(config, _schema())
     check_config(config)
     return config
+
+
+def _schema_problems(schema: dict, instance, prefix: tuple = ()) -> list[str]:
+    """One line per value of ``instance`` that ``schema`` refuses, naming its key (below
+    ``prefix``, the path of ``schema`` in the whole config); fills the defaults in."""
+    validator = _validator_with_defaults()(schema)
+    lines = []
+    for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+        msg = err.message
+        if err.validator == "additionalProperties":
+            msg = f"unknown key: {msg}"
+        elif err.validator in ("anyOf", "oneOf"):  # say what is allowed, in words
+            msg = f"{err.instance!r} is not allowed; expected {_allowed(err.schema)}"
+        elif len(msg) > 200:  # oneOf/anyOf quote the whole sub-schema: keep the line short
+            msg = f"{err.instance!r} is not valid here (see the schema's description)"
+        path = [*prefix, *(str(p) for p in err.absolute_path)]
+        lines.append(f"{'.'.join(path) or '(top level)'}: {msg}")
+    return lines
+
+
+def checked_section(path: tuple, given: Mapping | None) -> dict:
+    """A config section as a library caller gives it (``("vae", "cvae")``, say), checked
+    against its part of the schema as the workflow checks it, with the schema's defaults
+    filled in. Raises :class:`ConfigError` naming each bad key."""
+    node = _schema()
+    for key in path:
+        node = node["properties"][key]
+    section = copy.deepcopy(dict(given or {}))
+    lines = _schema_problems(node, section, tuple(path))
+    if lines:
+        raise ConfigError("; ".join(lines))
+    _coerce_numbers(section, node)
+    return section
 
 
 class _StrictLoader(yaml.SafeLoader):
