@@ -44,9 +44,19 @@ def error_lines(proc) -> list[str]:
      "typiclust.min_cluster_size (100000) must be smaller than datasets.digits.subset_size (600)"),
     (lambda c: c["datasets"]["digits"].update(test_size=10000),
      "datasets.digits.test_size (10000) is larger than the test split of digits (297)"),
-    (lambda c: c["al"].update(initial_labels=1),
-     "al.initial_labels (1) leaves 1 labeled point(s) to train on"),
-    (lambda c: c["tsne"].update(initial_labels=1), "tsne.initial_labels (1) must be at least 2"),
+    (lambda c: c["al"].update(initial_labels=1), "al.initial_labels (1) must be at least 3"),
+    (lambda c: c["tsne"].update(initial_labels=2), "tsne.initial_labels (2) must be at least 3"),
+    # issue 30: the minimum sizes, against the pool, the hold-out, the folds and the test split
+    (lambda c: (c["datasets"]["digits"].update(subset_size=12),
+                c["al"].update(initial_labels=2, labels_per_round=2, final_labels=4)),
+     "al.initial_labels (2) must be at least 3: round 0 trains on them, and batch normalisation"),
+    (lambda c: c["al"].update(initial_labels=3) or c["task_model"].update(val_fraction=0.3),
+     "al.initial_labels (3) leaves 2 labeled point(s) to train on after task_model.val_fraction (0.3)"),
+    (lambda c: (c["al"].update(initial_labels=5), c["task_model"].update(recipe="tuned"),
+                c.update(tune={"folds": 2})),
+     "tune.folds (2) leaves 2 of al.initial_labels (5) to train on in a fold"),
+    (lambda c: c["datasets"]["digits"].update(test_size=1),
+     "datasets.digits.test_size: 1 is less than the minimum of 2"),
     # issue 30: every kind's options are in the schema, with their minimums
     (lambda c: c["vae"].update(simclr={"batch_size": 1}),
      "vae.simclr.batch_size: 1 is less than the minimum of 2"),
@@ -124,12 +134,13 @@ def test_an_evaluation_split_sharing_training_images_is_said_on_the_console(tmp_
 
 
 def test_a_diverging_recipe_on_a_tiny_labeled_set_stops_with_one_line(tmp_path):
-    """A pool of 12 with 2 initial labels and a large lr: the loss turns NaN. The job
-    says so in one line (no traceback from a metric on NaN predictions)."""
+    """A pool of 12 with 3 initial labels and a large lr: the running variance of a batch
+    norm overflows (and later the loss turns NaN). The job says so in one line, at the
+    first epoch it happens (no traceback from a metric on NaN predictions)."""
     cfg = tiny()
     cfg.update(out_dir=str(tmp_path / "out"), strategies=["random"], tsne={"datasets": []})
     cfg["datasets"]["digits"]["subset_size"] = 12
-    cfg["al"].update(initial_labels=2, labels_per_round=2, final_labels=4, seeds=[0])
+    cfg["al"].update(initial_labels=3, labels_per_round=2, final_labels=5, seeds=[0])
     cfg["task_model"].update(lr=50.0, epochs_initial=30)
     path = tmp_path / "cfg.yaml"
     path.write_text(yaml.safe_dump(cfg))
@@ -138,11 +149,39 @@ def test_a_diverging_recipe_on_a_tiny_labeled_set_stops_with_one_line(tmp_path):
     proc = smk("--cores", "1", "--resources", "gpu=1", "--keep-going", "--configfile", str(path))
     assert proc.returncode != 0
     log = (tmp_path / "out/logs/al_run/digits/random/seed0.log").read_text()
-    assert "ERROR: [digits/random/seed0] round 1 labels 4 training diverged: the train loss is nan" in log, log[-2000:]
+    assert ("ERROR: [digits/random/seed0] round 0 labels 3 training diverged: the model holds "
+            "NaN or infinite values (net.layer1.0.bn1.running_var) at epoch 7 (3 labeled points, "
+            "batch 32, lr 50.0)") in log, log[-2000:]
     assert "lower task_model.lr" in log
     assert "Traceback" not in log and "Input contains NaN" not in log
     ceiling = (tmp_path / "out/logs/ceiling/digits/seed0.log").read_text()
-    assert "training diverged: the train loss is nan" in ceiling and "Traceback" not in ceiling, ceiling[-2000:]
+    assert "training diverged: " in ceiling and "Traceback" not in ceiling, ceiling[-2000:]
+
+
+def test_a_finite_loss_with_an_overflowing_model_stops_with_one_line(tmp_path):
+    """issue 30: 3 labels and lr 50 for 2 epochs: the train loss stays finite, but the
+    last steps leave the model's batch-norm statistics or outputs infinite, and round 0's
+    evaluation stopped with `ValueError: Input contains NaN` (a traceback from
+    training/metrics.py). The job now ends with one line saying the training diverged."""
+    cfg = tiny()
+    cfg.update(out_dir=str(tmp_path / "out"), strategies=["random"], tsne={"datasets": []},
+               ceiling={"enabled": False})
+    cfg["datasets"]["digits"]["subset_size"] = 12
+    cfg["al"].update(initial_labels=3, labels_per_round=2, final_labels=5, seeds=[0])
+    cfg["task_model"].update(lr=50.0, epochs_initial=2)
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    metrics = tmp_path / "out/runs/digits/random/seed0/metrics.csv"
+    proc = smk(str(metrics), "--cores", "1", "--resources", "gpu=1", "--configfile", str(path))
+    assert proc.returncode != 0 and not metrics.exists()
+    log = (tmp_path / "out/logs/al_run/digits/random/seed0.log").read_text()
+    errors = [line for line in log.splitlines() if "ERROR" in line]
+    assert len(errors) == 1, log[-3000:]
+    assert errors[0] == (
+        "ERROR: [digits/random/seed0] round 0 labels 3 training diverged: the model's predictions "
+        "on the 297 evaluation images are NaN or infinite (batch 32, lr 50.0); lower "
+        "task_model.lr, or start from more labels (al.initial_labels)"), log[-3000:]
+    assert "Traceback" not in log and "Input contains NaN" not in log
 
 
 # ----------------------------------------------------------------- issue 30
