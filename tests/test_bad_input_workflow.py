@@ -259,6 +259,27 @@ def test_planning_a_download_leaves_no_lock_file_in_the_data_folder(tmp_path):
     assert _files_under(tmp_path, tmp_path / "out") == before
 
 
+def test_a_yaml_syntax_error_in_the_configfile(tmp_path):
+    """Snakemake parses --configfile before the Snakefile runs, and says only that the
+    file is not valid YAML (no file, no line): no code of the workflow runs to catch it.
+    What can be done: the message is short (no traceback), and `python -m alvae.config
+    FILE` (docs/reliability.md) names the file, the line and the column."""
+    path = tmp_path / "broken.yaml"
+    path.write_text("out_dir: x\ndatasets:\n  digits: {source: digits, subset_size: 600\n"
+                    "al:\n  initial_labels: 40\n")
+    proc = smk("-n", "--cores", "1", "--configfile", str(path))
+    assert proc.returncode != 0
+    err = error_lines(proc)
+    assert len(err) <= 3 and "Traceback" not in proc.stderr, err
+    assert any("not valid JSON or YAML" in line for line in err), err
+    checker = subprocess.run([sys.executable, "-m", "alvae.config", str(path)], cwd=REPO,
+                             capture_output=True, text=True)
+    assert checker.returncode != 0
+    assert checker.stderr.strip().splitlines() == [
+        f"ERROR: {path}:4:3: YAML syntax error: expected ',' or '}}', but got ':'"], checker.stderr
+    assert "python -m alvae.config" in (REPO / "docs" / "reliability.md").read_text()
+
+
 def test_simclr_options_reach_the_training_job(tmp_path):
     """vae.simclr's keys (defaults in the schema) reach the train_vae job: its own epochs
     override vae.epochs; the job trains that many epochs."""
