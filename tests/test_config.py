@@ -31,7 +31,11 @@ def test_thesis_config_is_valid_and_complete(thesis):
                           "per_seed": True,  # each seed's X_vae reads its own VAE
                           "cvae": {"append_soft_labels": False, "class_weight": 0.1},
                           "gmvae": {"components": None, "append_responsibilities": False,
-                                    "pretrain_epochs": 10}}
+                                    "pretrain_epochs": 10},
+                          "simclr": {"epochs": None, "batch_size": None, "lr": 0.001,
+                                     "weight_decay": 1e-6, "temperature": 0.5, "width": 32,
+                                     "blocks": 1, "proj_dim": 128, "crop_scale": 0.2,
+                                     "hflip": False, "jitter": 0.4, "jitter_prob": 0.8}}
     assert (cfg["tsne"]["initial_labels"], cfg["tsne"]["candidates"], cfg["tsne"]["pick"]) == (1000, 1556, 100)
 
 

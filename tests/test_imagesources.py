@@ -203,7 +203,7 @@ def test_folder_other_layout_errors(tmp_path):
 def _config(spec, subset_size=10, **al):
     return {"datasets": {"imgs": {**spec, "subset_size": subset_size}}, "strategies": ["random"],
             "out_dir": "results/x",
-            "al": {"initial_labels": 2, "labels_per_round": 2, "final_labels": 4, "seeds": [0], **al}}
+            "al": {"initial_labels": 3, "labels_per_round": 2, "final_labels": 5, "seeds": [0], **al}}
 
 
 def test_config_counts_a_folder_before_any_job(tmp_path):

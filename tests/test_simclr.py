@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+import yaml
 
 from alvae.data.loaders import draw_subset
 from alvae.data.sources import load_dataset
@@ -174,14 +175,51 @@ def test_deterministic_warm_start_and_model_file(digits, trained, tmp_path):
     assert (tmp_path / "views.png").stat().st_size > 2_000
 
 
+@pytest.mark.parametrize("options, message", [
+    ({"batch_size": 1}, r"vae\.simclr\.batch_size: 1 is less than the minimum of 2"),
+    ({"batch_size": 0}, r"vae\.simclr\.batch_size: 0 is less than the minimum of 2"),
+    ({"epochs": 0}, r"vae\.simclr\.epochs: 0 is less than the minimum of 1"),
+    ({"jitter": 1.5}, r"vae\.simclr\.jitter: 1\.5 is greater than the maximum of 1"),
+    ({"temperature": 0}, r"vae\.simclr\.temperature: 0 is less than or equal to the minimum of 0"),
+    ({"width": 16.0}, r"vae\.simclr\.width: 16\.0 is not of type 'integer'"),
+])
+def test_options_are_checked_against_the_schema_in_library_use(digits, options, message):
+    """issue 30: a batch of one image (no negatives) or a 0 that used to mean "the VAE's
+    value" is refused before any training, naming the key, as the workflow refuses it."""
+    with pytest.raises(ValueError, match=message):
+        fit(digits, {**CFG, "simclr": options})
+
+
+def test_the_defaults_are_the_schemas_and_null_means_the_vae_setting(digits):
+    from alvae.schema import defaults
+
+    assert DEFAULTS == defaults("vae", "simclr") and DEFAULTS["temperature"] == 0.5
+    src = (REPO / "src/alvae/representations/simclr.py").read_text()
+    assert "0.5" not in src.split("DEFAULTS =")[1].splitlines()[0]  # no literal default there
+    cfg = {**CFG, "epochs": 1, "batch_size": 7, "simclr": {"width": 4, "batch_size": None}}
+    one_epoch = fit(digits, cfg)  # vae.epochs, vae.batch_size: 600 / 7 -> 86 batches
+    assert len(one_epoch.losses) == 1 and one_epoch.losses[0]["loss"] > 0.5
+    two = fit(digits, {**cfg, "simclr": {"width": 4, "epochs": 2, "batch_size": 300}})
+    assert len(two.losses) == 2
+
+
 def test_adding_simclr_touched_the_registry_and_its_own_file_only():
-    """The name appears in the code, the schema and the rules only in the kind's own
-    file and in one line of the kinds' registry (wherever the registry lives)."""
+    """The name appears in the code and the rules only in the kind's own file and in one
+    line of the kinds' registry (wherever the registry lives); in the schema only as the
+    block of its options, vae.simclr (issue 30: every kind's options are in the schema)."""
+    from alvae.schema import SCHEMA_PATH
+
     assert "simclr" in REPRESENTATION_KINDS
+    raw = yaml.safe_load(SCHEMA_PATH.read_text())
+    block = raw["properties"]["vae"]["properties"].pop("simclr")
+    assert set(block["properties"]) == set(DEFAULTS) and block["additionalProperties"] is False
+    assert "simclr" not in yaml.safe_dump(raw).lower()  # nowhere else in the schema
     found = {}
     for path in [REPO / "Snakefile", *(REPO / "src").rglob("*.py"),
                  *(REPO / "workflow").rglob("*.py"), *(REPO / "workflow").rglob("*.smk"),
                  *(REPO / "workflow").rglob("*.yaml")]:
+        if Path(path).resolve() == SCHEMA_PATH.resolve():
+            continue  # checked above
         lines = [ln for ln in path.read_text().splitlines() if re.search("simclr", ln, re.I)]
         if lines:
             found[str(Path(path).relative_to(REPO))] = lines

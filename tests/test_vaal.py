@@ -57,6 +57,19 @@ def test_vaal_picks_the_lowest_probability_of_being_labeled():
     assert hist and all(np.isfinite(h["vae_loss"]) for h in hist)
 
 
+def test_a_labeled_set_one_more_than_the_batches_trains():
+    """issue 30: 3 labels in batches of 2 left a batch of one image, which the encoder's
+    batch norm refused on 16-px images (1×1 maps): a traceback. It joins the batch before."""
+    sub = draw_subset(load_digits_dataset(), 40, seed=0)
+    gen = torch.Generator().manual_seed(0)
+    stream = vaal_mod._stream(np.arange(5), 2, gen)
+    assert [len(next(stream)) for _ in range(4)] == [2, 3, 2, 3]
+    labeled, cand = np.arange(3), np.arange(3, 40)
+    picks = get_strategy("vaal", {**TINY, "batch_size": 2, "epochs": 1}).select(
+        _ctx(sub, labeled, cand), 4, np.random.default_rng(0))
+    assert len(np.unique(picks)) == 4 and np.isin(picks, cand).all()
+
+
 def test_vaal_warm_start_carries_the_nets():
     sub = draw_subset(load_digits_dataset(), 200, seed=0)
     labeled, cand = np.arange(30), np.arange(30, 200)

@@ -7,7 +7,9 @@ Every failure raises :class:`ConfigError` naming the key to fix.
 
 from __future__ import annotations
 
+import copy
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -93,6 +95,8 @@ def _describe(schema: dict) -> str:
                                     ("maximum", "<="), ("exclusiveMaximum", "<")) if k in schema]
     if bounds:
         text += " " + " and ".join(f"{op} {schema[k]}" for k, op in bounds)
+    if "multipleOf" in schema:
+        text += f"{' and' if bounds else ''} a multiple of {schema['multipleOf']}"
     if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
         items = schema["items"]
         plural = {"string": "strings", "number": "numbers", "integer": "integers"}.get(items.get("type"))
@@ -104,11 +108,6 @@ def _describe(schema: dict) -> str:
 def _allowed(schema: dict) -> str:
     options = schema.get("oneOf") or schema.get("anyOf") or []
     return ", or ".join(_describe(o) for o in options) or "a value the schema allows"
-
-
-def _key_path(error) -> str:
-    parts = [str(p) for p in error.absolute_path]
-    return ".".join(parts) if parts else "(top level)"
 
 
 # keys renamed, with the name to use now (so that an old config gets a clear line)
@@ -139,23 +138,45 @@ def validate_config(config: dict) -> dict:
     renamed = _renamed_problems(config)
     if renamed:
         raise ConfigError("invalid configuration:\n" + "\n".join(renamed))
-    validator = _validator_with_defaults()(_schema())
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = []
-        for err in errors:
-            msg = err.message
-            if err.validator == "additionalProperties":
-                msg = f"unknown key: {msg}"
-            elif err.validator in ("anyOf", "oneOf"):  # say what is allowed, in words
-                msg = f"{err.instance!r} is not allowed; expected {_allowed(err.schema)}"
-            elif len(msg) > 200:  # oneOf/anyOf quote the whole sub-schema: keep the line short
-                msg = f"{err.instance!r} is not valid here (see the schema's description)"
-            lines.append(f"  {_key_path(err)}: {msg}")
-        raise ConfigError("invalid configuration:\n" + "\n".join(lines))
+    lines = _schema_problems(_schema(), config)
+    if lines:
+        raise ConfigError("invalid configuration:\n" + "\n".join(f"  {line}" for line in lines))
     _coerce_numbers(config, _schema())
     check_config(config)
     return config
+
+
+def _schema_problems(schema: dict, instance, prefix: tuple = ()) -> list[str]:
+    """One line per value of ``instance`` that ``schema`` refuses, naming its key (below
+    ``prefix``, the path of ``schema`` in the whole config); fills the defaults in."""
+    validator = _validator_with_defaults()(schema)
+    lines = []
+    for err in sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path)):
+        msg = err.message
+        if err.validator == "additionalProperties":
+            msg = f"unknown key: {msg}"
+        elif err.validator in ("anyOf", "oneOf"):  # say what is allowed, in words
+            msg = f"{err.instance!r} is not allowed; expected {_allowed(err.schema)}"
+        elif len(msg) > 200:  # oneOf/anyOf quote the whole sub-schema: keep the line short
+            msg = f"{err.instance!r} is not valid here (see the schema's description)"
+        path = [*prefix, *(str(p) for p in err.absolute_path)]
+        lines.append(f"{'.'.join(path) or '(top level)'}: {msg}")
+    return lines
+
+
+def checked_section(path: tuple, given: Mapping | None) -> dict:
+    """A config section as a library caller gives it (``("vae", "cvae")``, say), checked
+    against its part of the schema as the workflow checks it, with the schema's defaults
+    filled in. Raises :class:`ConfigError` naming each bad key."""
+    node = _schema()
+    for key in path:
+        node = node["properties"][key]
+    section = copy.deepcopy(dict(given or {}))
+    lines = _schema_problems(node, section, tuple(path))
+    if lines:
+        raise ConfigError("; ".join(lines))
+    _coerce_numbers(section, node)
+    return section
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -301,8 +322,13 @@ def check_config(config: dict) -> None:
 
 # Test-split sizes known without loading (digits: the fixed split of alvae.data.loaders).
 TEST_SPLIT_SIZES = {"digits": 297, "mnist": 10000, "fashion_mnist": 10000}
-# Batch normalisation needs two samples per training batch.
-MIN_TRAIN_POINTS = 2
+# Labeled points a task model trains on, at least (docs/reliability.md, "Minimum sizes"):
+# ResNet's last stages see 1x1 maps, which batch normalisation normalises over the batch
+# alone; over two points every value becomes -1 or +1 and the gradient into the layers
+# before explodes (round 0 of a 2-label run then evaluates to NaN; 3 labels train).
+MIN_TRAIN_POINTS = 3
+TRAIN_POINTS_WHY = ("batch normalisation over two points sets each channel of ResNet's 1x1 "
+                    "maps to ±1, and the model's outputs overflow to NaN")
 
 
 def known_test_size(ds: Mapping[str, Any]) -> int | None:
@@ -318,26 +344,41 @@ def known_test_size(ds: Mapping[str, Any]) -> int | None:
 
 
 def _minimum_problems(config: dict) -> list[str]:
-    """Sizes below which a job would crash or quietly do something else: the training set
-    left after the validation hold-out, mixture components and TypiClust's cluster floor
-    against the pool, a test subset larger than the test split, and two labels that name
-    the same run."""
+    """Sizes below which a job would crash or quietly do something else: the labeled
+    points a task model trains on (round 0 after the validation hold-out, a tuning fold,
+    the t-SNE experiment), mixture components and TypiClust's cluster
+    floor against the pool, a test subset larger than the test split, and two labels
+    that name the same run."""
     from .labels import parse_label
     from .training.recipe import validation_size
 
     problems = []
     al, tm = config["al"], config["task_model"]
     n0 = al["initial_labels"]
+    held = "task_model.val_fraction" if tm.get("val_fraction") else ""
     kept = n0 - validation_size(n0, tm.get("val_fraction", 0.0))
-    if kept < MIN_TRAIN_POINTS:
+    if kept < MIN_TRAIN_POINTS and held:
         problems.append(
             f"al.initial_labels ({n0}) leaves {kept} labeled point(s) to train on after "
-            f"task_model.val_fraction; the task model needs at least {MIN_TRAIN_POINTS} "
-            f"(batch normalisation needs two samples per batch)")
+            f"{held} ({tm['val_fraction']}); round 0 needs at least {MIN_TRAIN_POINTS} "
+            f"({TRAIN_POINTS_WHY}); raise al.initial_labels")
+    elif kept < MIN_TRAIN_POINTS:
+        problems.append(f"al.initial_labels ({n0}) must be at least {MIN_TRAIN_POINTS}: round 0 "
+                        f"trains on them, and {TRAIN_POINTS_WHY}")
+    folds = (config.get("tune") or {}).get("folds", 3)
+    if tm.get("recipe") == "tuned" and kept >= MIN_TRAIN_POINTS and 2 * folds <= n0:
+        fold_train = n0 - math.ceil(n0 / folds)  # the smallest training part of a fold
+        fold_kept = fold_train - validation_size(fold_train, tm.get("val_fraction", 0.0))
+        if fold_kept < MIN_TRAIN_POINTS:
+            problems.append(
+                f"tune.folds ({folds}) leaves {fold_kept} of al.initial_labels ({n0}) to train "
+                f"on in a fold{' after ' + held if held else ''}; a fold needs at least "
+                f"{MIN_TRAIN_POINTS} ({TRAIN_POINTS_WHY}); raise al.initial_labels"
+                f"{' or lower tune.folds' if folds > 2 else ''}")
     tsne = config.get("tsne", {})
     if tsne.get("datasets") and tsne.get("initial_labels", MIN_TRAIN_POINTS) < MIN_TRAIN_POINTS:
         problems.append(f"tsne.initial_labels ({tsne['initial_labels']}) must be at least "
-                        f"{MIN_TRAIN_POINTS} (batch normalisation needs two samples per batch)")
+                        f"{MIN_TRAIN_POINTS} ({TRAIN_POINTS_WHY})")
     strategies = config.get("strategies", [])
     components = config.get("vae", {}).get("gmvae", {}).get("components")
     min_cluster = config.get("typiclust", {}).get("min_cluster_size")

@@ -92,3 +92,38 @@ def file_lock(path: str | Path):
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def waiting_for_lock(path: str | Path):
+    """Wait while another process holds :func:`file_lock` on ``path``, and keep it from
+    starting until the block ends; unlike :func:`file_lock` it creates nothing (no lock
+    file, no folder). For a reader that must not write, such as the planning of a dry
+    run: a lock file that does not exist is held by no one."""
+    try:
+        fh = open(f"{path}.lock", "rb")
+    except OSError:  # no lock file (or none readable): nobody is writing there now
+        yield
+        return
+    with fh:
+        fcntl.flock(fh, fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def writable_folder(path: str | Path, key: str) -> Path:
+    """Make the folder ``path`` (with its parents) and prove that a file can be written
+    there; else raise :class:`UserError` naming the config ``key`` that chose it."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".alvae-write-test.", dir=path)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise UserError(f"{key}: cannot create or write the folder {path} ({reason}); "
+                        f"set {key} to a folder you can write to") from None
+    return path

@@ -43,10 +43,12 @@ def with_vocabulary(schema: dict) -> dict:
     props["tsne"]["properties"]["strategies"]["items"] = {
         "enum": distance + [f"{b}_{k}" for b in distance for k in vocabulary.KINDS]}
     vae_props = props["vae"]["properties"]
-    for kind in vocabulary.KINDS:  # a kind's own options (vae.<kind>), checked by its module
-        vae_props.setdefault(kind, {"type": "object",
-                                    "description": f"options of the {kind} representation "
-                                                   f"(alvae.representations.{kind})"})
+    for kind in vocabulary.KINDS:  # a kind's own options (vae.<kind>) are in the schema file;
+        # a kind without any gets a block that refuses every key (a typo is not ignored)
+        vae_props.setdefault(kind, {"type": "object", "additionalProperties": False,
+                                    "properties": {},
+                                    "description": f"the {kind} representation has no options "
+                                                   f"of its own (the vae keys above apply)"})
     props["vae"]["additionalProperties"] = False
     for name, t in vocabulary.STRATEGIES.items():
         if t.latent_space:
@@ -115,6 +117,8 @@ def _allowed(node: dict) -> str:
     bounds = [f"{op} {node[k]}" for k, op in (("minimum", ">="), ("exclusiveMinimum", ">"),
                                               ("maximum", "<="), ("exclusiveMaximum", "<"))
               if k in node]
+    if "multipleOf" in node:
+        bounds.append(f"a multiple of {node['multipleOf']}")
     return (text + (" " + ", ".join(bounds) if bounds else "")) or "see meaning"
 
 

@@ -8,8 +8,9 @@ from alvae.data import imagesources
 from alvae import labels as strategy_labels
 from alvae import vocabulary
 from alvae.analysis import labels_saved as _labels_saved
-from alvae.data.loaders import DataError
 from alvae.data.sourcefiles import DigestStore, content_spec, source_identity
+from alvae.errors import UserError
+from alvae.io import writable_folder
 from alvae.labels import strategy_of
 
 OUT = config["out_dir"].rstrip("/")
@@ -119,21 +120,30 @@ def eval_file(dataset):
 # their config (alvae.data.sourcefiles.fetch_options), so that toggling one reruns nothing.
 # The files' content enters the params too (source_identity): replacing a file reruns
 # the pool and all after it, a touch reruns nothing.
-SOURCE_STORE = DigestStore(f"{OUT}/data/.sources")
+def _planned_or_exit(step):
+    """Run a step of the planning; bad input (a data file, a folder that cannot be
+    written) stops the workflow here, before any job, with its one line."""
+    try:
+        return step()
+    except UserError as exc:
+        print(f"ERROR: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+
+
+# The planning itself writes under out_dir (the digest store below): an out_dir that
+# cannot be created or written stops here, naming out_dir.
+_planned_or_exit(lambda: writable_folder(OUT, "out_dir"))
+SOURCE_STORE = DigestStore(f"{OUT}/data/.sources", key="out_dir")
 
 
 def _source_identities():
     """Per dataset, an identity of its files' content, computed once when the workflow is
     planned; a missing file (with download off) or a failed MD5 check stops here, before
     any job, with one line naming the file and the key."""
-    try:
-        return {d: source_identity(d, config["datasets"][d], SOURCE_STORE) for d in DATASETS}
-    except DataError as exc:
-        print(f"ERROR: {exc}", file=sys.stderr, flush=True)
-        raise SystemExit(1) from None
+    return {d: source_identity(d, config["datasets"][d], SOURCE_STORE) for d in DATASETS}
 
 
-SOURCE_IDS = _source_identities()
+SOURCE_IDS = _planned_or_exit(_source_identities)
 
 
 def data_params(dataset):

@@ -24,8 +24,8 @@ import torch
 from ..training import accel, determinism
 from ..strategies.alpha import AUTO_MODES, measured_alpha, split_label
 from ..data.loaders import Subset
-from ..training.engine import (DevicePool, TrainConfig, build_loss_module, build_model, evaluate,
-                               infer, train_model)
+from ..training.engine import (DevicePool, TrainConfig, TrainingDiverged, build_loss_module,
+                               build_model, evaluate, infer, train_model)
 from ..io import atomic_path
 from ..training.recipe import split_validation
 from ..runkey import changed_fields, key_hash, run_key
@@ -216,9 +216,12 @@ class ALRun:
             sub = self.subset
             knn = self.retrainer.knn_accuracy(sub.pool_labels, sub.test_images, sub.test_labels, sub.task)
         row = {"round": rnd, "n_labels": len(labeled), "latent_share": share, "latent_knn_acc": knn}
-        m = evaluate(model, self.test, self.cfg)
-        mv = (evaluate(model, self.val, self.cfg) if self.val is not None
-              else {"acc": math.nan, "auc": math.nan, "ap": math.nan})
+        try:
+            m = evaluate(model, self.test, self.cfg)
+            mv = (evaluate(model, self.val, self.cfg) if self.val is not None
+                  else {"acc": math.nan, "auc": math.nan, "ap": math.nan})
+        except TrainingDiverged as exc:  # said with the run and the round it happened in
+            raise TrainingDiverged(f"{self.tag}round {rnd} labels {len(labeled)} {exc}") from None
         row.update(test_acc=m["acc"], test_auc=m["auc"], val_acc=mv["acc"], val_auc=mv["auc"],
                    test_ap=m["ap"], val_ap=mv["ap"])
         row.update({k: stats[k] for k in ("train_acc", "train_loss", "epochs", "train_time_s")})

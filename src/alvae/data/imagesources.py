@@ -254,11 +254,34 @@ def _csv_rows(path: Path) -> tuple:
     return header, rows
 
 
+# How spreadsheets, pandas and R write a missing value (pandas' default na_values, compared
+# without case): a label cell holding one of them has no label, it is not a class named "nan".
+MISSING_LABELS = ("", "nan", "-nan", "na", "n/a", "<na>", "#n/a", "#na", "null", "none")
+
+
+def is_missing_label(value: str) -> bool:
+    return value.strip().lower() in MISSING_LABELS
+
+
+def _refuse_missing_labels(values: list, path: Path, column: str, lines: list) -> None:
+    """One line naming the rows of ``column`` without a label (empty, or written as a
+    missing value: nan, NA, null, ...), so that none becomes a class of its own."""
+    missing = [(line, v) for v, line in zip(values, lines) if is_missing_label(v)]
+    if not missing:
+        return
+    many = len(missing) > 1
+    shown = ", ".join(str(line) for line, _ in missing[:10])
+    more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+    found = (["empty"] if any(not v.strip() for _, v in missing) else []) + sorted(
+        {repr(v.strip()) for _, v in missing if v.strip()})
+    raise DataError(f"{path} line{'s' if many else ''} {shown}{more}: no label in column "
+                    f"{column!r} (a missing value: {', '.join(found)}); give every row a label, "
+                    f"or remove {'those rows' if many else 'the row'}")
+
+
 def _label_values(values: list, path: Path, column: str, lines: list) -> tuple:
     """Class names and int labels of one label column (integers sort numerically)."""
-    for v, line in zip(values, lines):
-        if v == "":
-            raise DataError(f"{path} line {line}: empty value in label column {column!r}")
+    _refuse_missing_labels(values, path, column, lines)
     if all(re.fullmatch(r"-?\d+", v) for v in values):
         uniq = sorted({int(v) for v in values})
         names = [str(u) for u in uniq]
@@ -270,6 +293,7 @@ def _label_values(values: list, path: Path, column: str, lines: list) -> tuple:
 
 
 def _binary_column(values: list, path: Path, column: str, lines: list) -> np.ndarray:
+    _refuse_missing_labels(values, path, column, lines)
     out = np.empty(len(values), np.uint8)
     for i, (v, line) in enumerate(zip(values, lines)):
         if v in ("0", "0.0"):

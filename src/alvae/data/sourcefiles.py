@@ -31,7 +31,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Optional
 
+from ..errors import UserError
 from ..io import file_lock as _locked
+from ..io import waiting_for_lock
 from .loaders import (FASHION_MNIST_DEBIAN, IDX_FILES, DataError, find_idx_files, md5sum,
                       medmnist_info, missing_idx_files)
 
@@ -201,10 +203,22 @@ class DigestStore:
     """MD5s of source files (cached by path, size and mtime) and download receipts,
     kept in a folder of the run (``<out_dir>/data/.sources``)."""
 
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
+    def __init__(self, folder: str | Path, key: str = "out_dir"):
+        self.folder, self.key = Path(folder), key  # key: the config key that chose the folder
         self.md5_file = self.folder / "md5.json"
         self.receipt_file = self.folder / "receipts.json"
+
+    def _update(self, path: Path, entry: str, value) -> None:
+        """Set ``entry`` in the JSON table ``path``, under its lock; a folder that cannot be
+        written is one line naming the config key that chose it."""
+        try:
+            with _locked(path):
+                table = _read_json(path)
+                table[entry] = value
+                _write_json(path, table)
+        except OSError as exc:
+            raise UserError(f"{self.key}: cannot write {path} ({exc.strerror or exc}); set "
+                            f"{self.key} to a folder you can write to") from None
 
     def md5(self, path: Path) -> str:
         key, stat = str(Path(path).resolve()), _stat_key(path)
@@ -212,10 +226,7 @@ class DigestStore:
         if cached and cached[:2] == stat:
             return cached[2]
         digest = md5sum(path)
-        with _locked(self.md5_file):
-            table = _read_json(self.md5_file)
-            table[key] = stat + [digest]
-            _write_json(self.md5_file, table)
+        self._update(self.md5_file, key, stat + [digest])
         return digest
 
     def receipt(self, files: tuple) -> Optional[str]:
@@ -229,10 +240,8 @@ class DigestStore:
 
     def record(self, files: tuple, identity: str) -> None:
         key = "|".join(str(Path(p).resolve()) for p in files)
-        with _locked(self.receipt_file):
-            table = _read_json(self.receipt_file)
-            table[key] = {"identity": identity, "stats": [_stat_key(Path(p)) for p in files]}
-            _write_json(self.receipt_file, table)
+        self._update(self.receipt_file, key,
+                     {"identity": identity, "stats": [_stat_key(Path(p)) for p in files]})
 
 
 def _digest_of(found: SourceFiles, store: DigestStore) -> str:
@@ -261,7 +270,9 @@ def source_identity(name: str, dataset_config: Mapping, store: DigestStore) -> s
     fetch = fetch_options(dataset_config)
     found = source_files(dataset_config)
     if not found.present and fetch["download"] and found.root is not None:
-        with _locked(found.root / ".alvae-download"):  # a job may be downloading them right now
+        # a job may be downloading them right now: wait for it, leaving no lock file behind
+        # (planning, a dry run included, writes nothing into the data folder)
+        with waiting_for_lock(found.root / ".alvae-download"):
             found = source_files(dataset_config)
     if not found.present:
         if found.planned is None or (found.needs_download and not fetch["download"]):

@@ -41,10 +41,18 @@ def check_init_state(init_state, kind: str, config: dict) -> None:
                          f"{config} (vae.latent_dim, image shape or number of classes changed)")
 
 
-def sub_cfg(vae_cfg: dict, kind: str, defaults: dict) -> dict:
-    """``vae_cfg[kind]`` with the schema defaults for keys not given (library use)."""
+def sub_cfg(vae_cfg: dict, kind: str, defaults: dict | None = None) -> dict:
+    """``vae_cfg[kind]`` (the kind's options, ``vae.<kind>``) checked against the schema,
+    as the workflow checks them before any job, with the schema's defaults for the keys
+    not given (library use). Raises :class:`alvae.errors.ConfigError` (a ValueError)
+    naming the key: an unknown one, or a value the schema refuses."""
+    from ..config import checked_section
+    from ..errors import ConfigError
+    from ..schema import defaults as schema_defaults
+
+    known = schema_defaults("vae", kind) if defaults is None else defaults
     given = dict(vae_cfg.get(kind) or {})
-    unknown = set(given) - set(defaults)
+    unknown = set(given) - set(known)
     if unknown:
-        raise ValueError(f"unknown keys vae.{kind}.{sorted(unknown)}")
-    return {**defaults, **given}
+        raise ConfigError(f"unknown keys vae.{kind}.{sorted(unknown)}")
+    return {**known, **checked_section(("vae", kind), given)}

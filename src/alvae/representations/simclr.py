@@ -9,8 +9,9 @@ the 2(N − 1) other views of the batch (cosine similarity, temperature τ). Aft
 training the head is dropped: the representation (the latents the
 ``<base>_simclr`` strategies read) is h = f(x) of the un-augmented image.
 
-Settings (``vae.simclr.<key>``; defaults in :data:`DEFAULTS`), taken from the
-paper's CIFAR-10 setting (its Appendix B.9) where it fits:
+Settings (``vae.simclr.<key>``; their defaults, minimums and descriptions are in the
+config schema, ``alvae/config.schema.yaml``, the only place they are written), taken
+from the paper's CIFAR-10 setting (its Appendix B.9) where it fits:
 
 * encoder: a ResNet for small images as in the paper's CIFAR variant (3×3
   stride-1 first convolution, no max-pool), but small: three stages of
@@ -64,14 +65,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..schema import defaults
 from .vae import check_images, to01
 from ._train import Epochs, batched, load_or_build, state_of
 from .base import RepresentationResult, check_init_state, sub_cfg
 
-DEFAULTS = {"epochs": None, "batch_size": None, "lr": 1e-3, "weight_decay": 1e-6,
-            "temperature": 0.5, "width": 32, "blocks": 1, "proj_dim": 128,
-            "crop_scale": 0.2, "hflip": False, "jitter": 0.4, "jitter_prob": 0.8, "hue": 0.1,
-            "grayscale_prob": 0.2}
+# vae.simclr's defaults, read from the schema (written there only)
+DEFAULTS = defaults("vae", "simclr")
 VIEW_KEYS = ("crop_scale", "hflip", "jitter", "jitter_prob", "hue", "grayscale_prob")
 LUMA = (0.2989, 0.587, 0.114)  # torchvision's rgb_to_grayscale weights
 
@@ -251,7 +251,7 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
     """Train SimCLR on the whole pool (labels unused); latents = f(x), N × 4·width."""
     images = check_images(images_uint8)
     n, c, h, w = images.shape
-    opts = sub_cfg(vae_cfg, "simclr", DEFAULTS)
+    opts = sub_cfg(vae_cfg, "simclr")  # checked against the schema, its defaults filled in
     config = {"in_channels": c, "height": h, "width": w, "net_width": int(opts["width"]),
               "blocks": int(opts["blocks"]), "proj_dim": int(opts["proj_dim"]),
               "latent_dim": 4 * int(opts["width"])}
@@ -260,8 +260,11 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
     model, _ = load_or_build(SimCLRNet, config, init_state, seed, device)
     model.view_options = {k: opts[k] for k in VIEW_KEYS}
     data = torch.from_numpy(np.ascontiguousarray(images)).to(device)
-    batch = int(opts["batch_size"] or vae_cfg["batch_size"])
-    n_epochs = int((opts["epochs"] or vae_cfg["epochs"]) if epochs is None else epochs)
+    # null (only null) means the VAE's value: a 0 is refused by the schema, not replaced
+    batch = int(vae_cfg["batch_size"] if opts["batch_size"] is None else opts["batch_size"])
+    if epochs is None:
+        epochs = vae_cfg["epochs"] if opts["epochs"] is None else opts["epochs"]
+    n_epochs = int(epochs)
     loop = Epochs(n, batch, seed, device, "simclr", log)  # seeded batch order
     aug_gen = torch.Generator(device=device).manual_seed(seed + 2)
     opt = torch.optim.Adam(model.parameters(), lr=float(opts["lr"]),
@@ -288,7 +291,11 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
             sched.step()
             sums += torch.stack([loss.detach(), acc.detach()]) * len(b)
             seen += len(b)
-        loss, acc = (sums / max(seen, 1)).tolist()
+        if seen == 0:  # no batch of two images: no negatives, nothing learned
+            raise ValueError(f"simclr: no batch of at least 2 images to contrast (pool of {n}, "
+                             f"batch {batch}); set vae.simclr.batch_size (or vae.batch_size) "
+                             f"to 2 or more")
+        loss, acc = (sums / seen).tolist()
         row = {"epoch": epoch, "loss": loss, "pair_acc": acc, "lr": float(sched.get_last_lr()[0]),
                "seconds": time.perf_counter() - t0}
         history.append(row)

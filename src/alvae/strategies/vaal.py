@@ -121,12 +121,17 @@ def _prepare(images_uint8: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def _stream(indices: np.ndarray, batch_size: int, gen: torch.Generator):
-    """Endless shuffled batches of ``indices`` (a new permutation per pass)."""
+    """Endless shuffled batches of ``indices`` (a new permutation per pass). A last batch
+    of one point joins the one before: batch norm cannot train on a single image (at
+    16 px the encoder's last maps are 1×1, one value per channel)."""
     idx = torch.as_tensor(indices, dtype=torch.long)
     while True:
         perm = idx[torch.randperm(len(idx), generator=gen)]
-        for start in range(0, len(perm), batch_size):
-            yield perm[start:start + batch_size]
+        starts = list(range(0, len(perm), batch_size))
+        if len(starts) > 1 and len(perm) - starts[-1] == 1:
+            starts.pop()
+        for i, start in enumerate(starts):
+            yield perm[start:starts[i + 1] if i + 1 < len(starts) else len(perm)]
 
 
 def vae_objective(x, recon, mu, logvar, beta: float):

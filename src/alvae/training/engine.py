@@ -129,9 +129,22 @@ class DevicePool:
 
 
 class TrainingDiverged(UserError, RuntimeError):
-    """The task model's training loss became NaN or infinite: the recipe does not suit
-    the labeled set (a large lr on a handful of points, say). The job stops with this
-    one line instead of training on NaN and failing later in a metric."""
+    """The task model's training loss, or its state (a weight, a batch-norm running
+    statistic), became NaN or infinite: the recipe does not suit the labeled set (a large
+    lr on a handful of points, say). The job stops with this one line instead of training
+    on NaN and failing later in a metric."""
+
+
+def non_finite_state(*modules) -> Optional[str]:
+    """The name of the first parameter or floating-point buffer of ``modules`` holding
+    a NaN or an infinity (one device sync when all are finite), else None. The epoch's
+    loss can stay finite while the last step's update or the running variance of a
+    batch norm overflows; evaluation in eval mode then yields NaN probabilities."""
+    named = [(n, t) for m in modules if m is not None
+             for n, t in (*m.named_parameters(), *m.named_buffers()) if t.is_floating_point()]
+    if not named or bool(torch.stack([torch.isfinite(t).all() for _, t in named]).all()):
+        return None
+    return next(n for n, t in named if not bool(torch.isfinite(t).all()))
 
 
 def per_sample_loss(logits: torch.Tensor, targets: torch.Tensor, task: str) -> torch.Tensor:
@@ -277,9 +290,12 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
         acc = float(correct) / n
         history.append(acc)
         mean_loss = float(loss_sum) / n
-        if not math.isfinite(mean_loss):
+        broken = None if not math.isfinite(mean_loss) else non_finite_state(model, loss_module)
+        if broken or not math.isfinite(mean_loss):
+            what = (f"the model holds NaN or infinite values ({broken})" if broken
+                    else f"the train loss is {mean_loss}")
             raise TrainingDiverged(
-                f"{log_prefix}training diverged: the train loss is {mean_loss} at epoch {epoch} "
+                f"{log_prefix}training diverged: {what} at epoch {epoch} "
                 f"({n} labeled points, batch {cfg.batch_size}, lr {cfg.lr}); lower task_model.lr, "
                 f"or start from more labels (al.initial_labels)")
         planned = f"{epoch}/{epochs}" if epoch <= epochs else f"{epoch} (of at most {max_epochs})"
@@ -366,5 +382,10 @@ def evaluate(model: TaskModel, pool: DevicePool, cfg: TrainConfig) -> dict:
     """Accuracy and ROC-AUC on a whole split (see :func:`alvae.training.metrics.scores`)."""
     from .metrics import scores
 
-    probs = infer(model, pool, np.arange(len(pool)), cfg)["probs"].cpu().numpy()
-    return scores(probs, pool.labels.cpu().numpy(), pool.task)
+    probs = infer(model, pool, np.arange(len(pool)), cfg)["probs"]
+    if not bool(torch.isfinite(probs).all()):  # finite weights whose outputs overflow
+        raise TrainingDiverged(
+            f"training diverged: the model's predictions on the {len(pool)} evaluation images "
+            f"are NaN or infinite (batch {cfg.batch_size}, lr {cfg.lr}); lower task_model.lr, "
+            f"or start from more labels (al.initial_labels)")
+    return scores(probs.cpu().numpy(), pool.labels.cpu().numpy(), pool.task)
