@@ -310,5 +310,5 @@ def test_train_accuracy_check_per_strategy_beside_random():
     assert ("**Larger share of rounds below 0.95 than random (25%):** coreset (50%, 2 of 4)"
             in page)
     assert "entropy (" not in page.split("Larger share")[1]
-    page = classifier_rst("fixed", {"min_train_acc": 0.9}, runs, [])
+    page = classifier_rst("fixed", {"train_until": {"train_acc": 0.9}}, runs, [])
     assert "No strategy ends a larger share of its rounds below 0.9 than random (0%)" in page
