@@ -35,10 +35,12 @@ for _path in workflow.overwrite_configfiles or ():
     config_or_exit(path=_path)
 
 
-# The library's validator first: strict integers, and one short line per bad key
-# (Snakemake's own message quotes the whole schema). Then Snakemake's, as before.
+# The library's validator first: strict integers, one short line per bad key (Snakemake's
+# own message quotes the whole schema), and the schema's defaults filled in. Then
+# Snakemake's, as before, without filling defaults again: its filler descends into a
+# section whose value is null (task_model.train_until: null) and fails there.
 config_or_exit(config)
-validate(config, "workflow/schemas/config.schema.yaml")
+validate(config, "workflow/schemas/config.schema.yaml", set_default=False)
 
 
 report: "workflow/report/workflow.rst"

@@ -67,6 +67,20 @@ def test_bad_config_stops_before_any_job(tmp_path):
     assert "epochz" in err and "vae" in err
 
 
+@pytest.mark.parametrize("train_until", [None, {"train_acc": 0.9}])
+def test_a_null_or_mapping_section_passes_both_validators(tmp_path, train_until):
+    """task_model.train_until is null by default: Snakemake's validator, after the
+    library's, must not try to fill defaults inside it (it failed on every study)."""
+    cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
+    cfg["out_dir"] = str(tmp_path / "out")
+    cfg["task_model"]["train_until"] = train_until
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = smk("-n", "--cores", "1", "--configfile", str(path))
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-2000:]
+    assert job_counts(proc.stdout + proc.stderr)["al_run"] == 3 * 2
+
+
 def test_lint_is_clean():
     proc = smk("--lint")
     out = proc.stdout + proc.stderr
