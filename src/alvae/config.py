@@ -289,6 +289,7 @@ def check_config(config: dict) -> None:
         problems.append(f"stats.primary_metric: {st['primary_metric']!r} is not in stats.metrics "
                         f"{st['metrics']} (the primary metric must be tested)")
     problems += _tune_problems(config)
+    problems += _head_problems(config)
     pairs = config["stats"]["pairs"]
     if pairs != "auto":
         for a, b in pairs:
@@ -419,6 +420,23 @@ def _tune_problems(config: dict) -> list[str]:
         problems.append(f"tune.workers ({tune['workers']}) > 1 needs tune.storage: journal "
                         f"(several processes writing one SQLite file is unsafe on a cluster's "
                         f"file system)")
+    return problems
+
+
+def _head_problems(config: dict) -> list[str]:
+    """A frozen-feature task model (task_model.arch linear or mlp) against what needs the
+    ResNet: its kind, strategies that train a module on the residual blocks, image
+    augmentation, the recipe tuning and the t-SNE experiment (alvae.training.head)."""
+    from . import vocabulary
+    from .labels import strategy_of
+    from .training.head_rules import head_problems, is_head
+
+    tm = config["task_model"]
+    problems = head_problems(tm, config.get("strategies", []),
+                             lambda label: vocabulary.traits(strategy_of(label)))
+    if is_head(tm) and config.get("tsne", {}).get("datasets"):
+        problems.append(f"tsne.datasets: the t-SNE experiment trains the ResNet on images; with "
+                        f"task_model.arch: {tm['arch']} set tsne.datasets: []")
     return problems
 
 

@@ -48,6 +48,10 @@ def with_vocabulary(schema: dict) -> dict:
                                     "description": f"options of the {kind} representation "
                                                    f"(alvae.representations.{kind})"})
     props["vae"]["additionalProperties"] = False
+    feats = props["task_model"]["properties"]["features"]
+    props["task_model"]["properties"]["features"] = {
+        "enum": [None, *vocabulary.KINDS], "default": feats["default"],
+        "description": feats.get("description", "")}
     for name, t in vocabulary.STRATEGIES.items():
         if t.latent_space:
             space = props[t.options]["properties"]["space"]

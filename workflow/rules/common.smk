@@ -237,11 +237,33 @@ def tsne_vae_seed():
 TSNE_KIND = next((vae_kind_of(s) for s in TSNE_STRATEGIES if uses_vae(s)), None)
 
 
+# A frozen-feature task model (task_model.arch linear or mlp, alvae.training.head): the
+# representation task_model.features is trained once on the pool (train_vae), its features
+# of the evaluation splits are computed apart (encode_eval), and both feed every AL run.
+FEATURES_KIND = config["task_model"]["features"]
+
+
+def eval_features_file(dataset, kind, seed):
+    """The features of the test (and val) images under the representation of
+    (dataset, kind, AL seed) (rule encode_eval)."""
+    return vae_file(dataset, kind, seed, "eval_latents.npz")
+
+
+def feature_inputs(dataset, seed):
+    """The frozen features a head trains and is evaluated on (none for the ResNet)."""
+    if FEATURES_KIND is None:
+        return {}
+    return {"features": latents_file(dataset, FEATURES_KIND, seed),
+            "eval_features": eval_features_file(dataset, FEATURES_KIND, seed)}
+
+
 def vae_jobs():
     """(dataset, kind, seed or None) of every train_vae job the study needs."""
     jobs = []
     for d in DATASETS:
         wanted = [(latent_kind_of(s), seed) for s in STRATEGIES if reads_latents(s) for seed in SEEDS]
+        if FEATURES_KIND is not None:
+            wanted += [(FEATURES_KIND, seed) for seed in SEEDS]
         if d in TSNE_DATASETS and TSNE_KIND is not None:
             wanted.append((TSNE_KIND, tsne_vae_seed()))
         for kind, seed in wanted:
@@ -333,7 +355,8 @@ def fixed_round0_file(dataset, seed):
 
 def al_inputs(wildcards):
     inputs = {"subset": subset_file(wildcards.dataset, wildcards.seed),
-              "evaluation": eval_file(wildcards.dataset)}
+              "evaluation": eval_file(wildcards.dataset),
+              **feature_inputs(wildcards.dataset, wildcards.seed)}
     if TUNED:
         inputs["recipe"] = recipe_file(wildcards.dataset, wildcards.seed)
     kind = latent_kind_of(wildcards.strategy)
@@ -529,7 +552,8 @@ def ceiling_inputs(wildcards):
     split it is measured on, and with task_model.recipe: tuned the recipe.yaml the AL runs
     of that seed train with."""
     inputs = {"subset": subset_file(wildcards.dataset, wildcards.seed),
-              "evaluation": eval_file(wildcards.dataset)}
+              "evaluation": eval_file(wildcards.dataset),
+              **feature_inputs(wildcards.dataset, wildcards.seed)}
     if TUNED:
         inputs["recipe"] = recipe_file(wildcards.dataset, wildcards.seed)
     return inputs
