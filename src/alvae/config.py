@@ -290,6 +290,7 @@ def check_config(config: dict) -> None:
                         f"{st['metrics']} (the primary metric must be tested)")
     problems += _tune_problems(config)
     problems += _head_problems(config)
+    problems += _kind_file_problems(config)
     pairs = config["stats"]["pairs"]
     if pairs != "auto":
         for a, b in pairs:
@@ -437,6 +438,43 @@ def _head_problems(config: dict) -> list[str]:
     if is_head(tm) and config.get("tsne", {}).get("datasets"):
         problems.append(f"tsne.datasets: the t-SNE experiment trains the ResNet on images; with "
                         f"task_model.arch: {tm['arch']} set tsne.datasets: []")
+    return problems
+
+
+def kinds_in_use(config: dict) -> list[str]:
+    """The representation kinds a study trains: those its strategies append, the spaces of
+    its latent-space strategies, the frozen features of its task model, the space of its
+    initial selection."""
+    from . import vocabulary
+    from .labels import strategy_of
+
+    kinds = []
+    for label in config.get("strategies", []):
+        try:
+            name = strategy_of(label)
+            t = vocabulary.traits(name)
+        except ValueError:
+            continue
+        kinds.append(vocabulary.kind_of(name))
+        if t.latent_space:
+            kinds.append(vocabulary.space_kind(config.get(t.options, {}).get("space", "latents")))
+    kinds.append(config.get("task_model", {}).get("features"))
+    sel = config.get("al", {}).get("initial_selection", "random")
+    if sel != "random":
+        kinds.append(config["al"].get("initial_space"))
+    return [k for k in dict.fromkeys(kinds) if k in vocabulary.KINDS]
+
+
+def _kind_file_problems(config: dict) -> list[str]:
+    """A kind that reads a file the user places (pretrained weights): present, with the
+    digest given, before any job (the kind's own ``option_problems``)."""
+    from . import vocabulary
+
+    problems = []
+    for kind in kinds_in_use(config):
+        mod = vocabulary.kind_files_module(kind)
+        if mod is not None:
+            problems += mod.option_problems((config.get("vae") or {}).get(kind))
     return problems
 
 

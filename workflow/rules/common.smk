@@ -209,6 +209,9 @@ def vae_params(kind):
     params = {k: config["vae"][k] for k in keep}
     if isinstance(config["vae"].get(kind), dict):  # the kind's own options (vae.cvae, vae.gmvae)
         params[kind] = dict(config["vae"][kind])
+    files = vocabulary.kind_files_module(kind)
+    if files is not None:  # a file the user placed (weights): its content decides the job
+        params["files"] = files.files_identity(config["vae"].get(kind))
     return params
 
 

@@ -25,8 +25,11 @@ def head_problems(task_model: Mapping, strategies, traits_of) -> list[str]:
         return []
     problems = []
     if kind is None:
+        from .. import vocabulary
+
         problems.append(f"task_model.features: task_model.arch: {arch} trains on a "
-                        f"representation's frozen features; name its kind (vae, simclr, ...)")
+                        f"representation's frozen features; name its kind "
+                        f"({', '.join(vocabulary.KINDS)})")
     for label in strategies:
         try:
             t = traits_of(label)
