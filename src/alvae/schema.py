@@ -48,6 +48,10 @@ def with_vocabulary(schema: dict) -> dict:
                                     "description": f"options of the {kind} representation "
                                                    f"(alvae.representations.{kind})"})
     props["vae"]["additionalProperties"] = False
+    space = props["al"]["properties"]["initial_space"]
+    props["al"]["properties"]["initial_space"] = {
+        "enum": [None, *(k for k, t in vocabulary.KINDS.items() if not t.uses_labels)],
+        "default": space["default"], "description": space.get("description", "")}
     feats = props["task_model"]["properties"]["features"]
     props["task_model"]["properties"]["features"] = {
         "enum": [None, *vocabulary.KINDS], "default": feats["default"],

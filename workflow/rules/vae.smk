@@ -94,7 +94,7 @@ rule vae_diagnostics:
 
 rule latent_knn:
     input:
-        [vae_file(d, k, s, "diagnostics.json") for d, k, s in vae_jobs()],
+        lambda wc: [vae_file(d, k, s, "diagnostics.json") for d, k, s in vae_jobs()],
     output:
         report(
             f"{OUT}/results/latent_knn.csv",

@@ -103,7 +103,7 @@ class ALRun:
     def __init__(self, subset: Subset, label: str, seed: int, al: dict, task_model: dict,
                  lloss: dict, alpha, latents: Optional[np.ndarray], state_dir, device: str,
                  log: Callable[[str], None], retrainer, strategy_cfg: Optional[dict],
-                 task_features: Optional[dict] = None):
+                 task_features: Optional[dict] = None, initial: Optional[np.ndarray] = None):
         base_name, self.alpha_scale = split_label(label)
         # the settings over the schema's defaults (a library caller may pass part of them)
         al, task_model = with_defaults("al", al), with_defaults("task_model", task_model)
@@ -126,6 +126,9 @@ class ALRun:
         self.settings["precision"] = self.cfg.precision
         self.reads_latents = strategy.uses_vae or strategy.needs_latents
         self.rkey = run_key(self.settings, subset, latents if self.reads_latents else None)
+        self.initial = _check_initial(initial, al, len(subset))
+        if self.initial is not None:  # chosen initial labels (al.initial_selection)
+            self.rkey["initial"] = arrays_digest(self.initial)
         if self.head:  # the frozen features the head trains and is evaluated on
             self.rkey["task_features"] = arrays_digest(
                 *(task_features[k] for k in ("pool", "test", "val") if task_features.get(k) is not None))
@@ -281,7 +284,8 @@ class ALRun:
 
     def round_zero(self) -> LoopState:
         """Round 0: the seed's initial labels (shared by every strategy), the first model."""
-        labeled = initial_labeled(len(self.subset), self.al["initial_labels"], self.seed)
+        labeled = (self.initial.copy() if self.initial is not None else
+                   initial_labeled(len(self.subset), self.al["initial_labels"], self.seed))
         alpha = initial_alpha(self.alpha_setting, self.strategy)
         if alpha is not None:
             alpha = self.alpha_scale * alpha
@@ -296,7 +300,8 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
              state_dir: str | Path | None = None, device: str = "cpu",
              log: Callable[[str], None] = print, retrainer=None,
              strategy_cfg: Optional[dict] = None,
-             task_features: Optional[dict] = None) -> tuple[list[dict], dict]:
+             task_features: Optional[dict] = None,
+             initial: Optional[np.ndarray] = None) -> tuple[list[dict], dict]:
     """Run Algorithm 1 and return ``(metric rows, picks)``.
 
     ``picks`` maps ``"initial"`` and ``"round_<r>"`` to pool indices. With a
@@ -309,9 +314,11 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
     ``task_features``: with ``task_model.arch`` linear or mlp, the frozen features the head
     trains on, ``{"pool": N x d, "test": ..., "val": ... or None}`` (one row per image of
     the split; :mod:`alvae.training.head`).
+    ``initial``: the seed's chosen initial labeled set (``al.initial_selection`` other than
+    random, :mod:`alvae.al.initial`); None draws it at random (:func:`initial_labeled`).
     """
     run = ALRun(subset, strategy_name, seed, al, task_model, lloss, alpha, latents, state_dir,
-                device, log, retrainer, strategy_cfg, task_features)
+                device, log, retrainer, strategy_cfg, task_features, initial)
     st = run.resume()
     if st is None:
         st = run.round_zero()
@@ -340,6 +347,20 @@ def _check_inputs(subset: Subset, label: str, base_name: str, strategy, al: dict
         raise ValueError(f"latents have {len(latents)} rows for a pool of {len(subset)}")
     if not 0 < al["initial_labels"] < len(subset):
         raise ValueError(f"al.initial_labels ({al['initial_labels']}) must be in 1..{len(subset) - 1}")
+
+
+def _check_initial(initial: Optional[np.ndarray], al: dict, n_pool: int) -> Optional[np.ndarray]:
+    """A chosen initial labeled set: ``al.initial_labels`` distinct pool indices (sorted)."""
+    if initial is None:
+        return None
+    idx = np.asarray(initial, dtype=np.int64)
+    uniq = np.unique(idx)
+    if len(uniq) != len(idx) or len(idx) != al["initial_labels"]:
+        raise ValueError(f"the initial labeled set has {len(idx)} points ({len(uniq)} distinct); "
+                         f"al.initial_labels is {al['initial_labels']}")
+    if len(idx) and (uniq[0] < 0 or uniq[-1] >= n_pool):
+        raise ValueError(f"the initial labeled set holds indices outside the pool (0..{n_pool - 1})")
+    return uniq
 
 
 def _check_head(subset: Subset, label: str, strategy, task_model: dict,
