@@ -76,3 +76,19 @@ def test_linear_head_on_simclr_runs_through_the_workflow(tmp_path):
     assert ceiling["test_acc"].min() > final["test_acc"].min() - 0.05
     clog = (out / "logs" / "ceiling" / "digits" / "seed0.log").read_text()
     assert re.search(r"epoch \d+/\d+", clog)
+
+
+def test_the_features_preset_plans_its_first_stage_and_the_seed_checkpoint(tmp_path):
+    """presets/features.yaml: SimCLR for the head, the VAE for coreset_vae, the test split
+    encoded by SimCLR, 12 first seeds x 6 strategies, then the plan of al.extra_seeds."""
+    cfg = yaml.safe_load((REPO / "presets/features.yaml").read_text())
+    assert cfg["task_model"]["arch"] == "linear" and cfg["al"]["extra_seeds"]["min_seeds"] >= 20
+    cfg["out_dir"] = str(tmp_path / "out")
+    path = tmp_path / "features.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = smk("-n", "--cores", "2", "--resources", "gpu=2", "--configfile", str(path))
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0, text[-3000:]
+    counts = job_counts(text)
+    assert counts["al_run"] == 12 * 6 and counts["plan_seeds"] == 1
+    assert counts["train_vae"] == 2 and counts["encode_eval"] == 1
