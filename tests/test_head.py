@@ -166,3 +166,15 @@ def test_config_refuses_each_bad_combination_with_one_line_naming_the_key(tmp_pa
             load_config(_config(tmp_path, **changes))
         assert line in str(err.value), str(err.value)
         assert len(str(err.value).splitlines()) == 2, str(err.value)  # header + one line
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_a_head_runs_on_cuda_where_images_go_channels_last(digits):
+    """On CUDA the engine puts image batches channels-last and autocasts to bf16 (auto);
+    feature rows are 2-d and must pass as they are."""
+    sub, feats = digits
+    for strategy in ("random", "badge", "coreset"):
+        rows, picks = run_loop(sub, strategy, 0, AL, HEAD, {}, log=QUIET, device="cuda",
+                               task_features=feats)
+        assert [r["n_labels"] for r in rows] == [20, 40, 60, 80]
+        assert rows[-1]["test_acc"] > 0.5
