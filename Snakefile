@@ -51,6 +51,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/vae.smk"
 include: "workflow/rules/tune.smk"
 include: "workflow/rules/al.smk"
+include: "workflow/rules/seeds.smk"
 include: "workflow/rules/ceiling.smk"
 include: "workflow/rules/labels_saved.smk"
 include: "workflow/rules/tsne.smk"
@@ -60,7 +61,8 @@ include: "workflow/rules/diagnostics.smk"
 
 rule all:
     input:
-        final_targets(),
-        diagnostics_targets(),
-        worth_targets(),
+        # functions: with al.extra_seeds the seeds are known after a checkpoint (seeds.smk)
+        lambda wc: final_targets(),
+        lambda wc: diagnostics_targets(),
+        lambda wc: worth_targets(),
     default_target: True

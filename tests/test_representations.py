@@ -200,3 +200,30 @@ def test_cvae_loss_is_the_m2_objective_term_by_term(digits):
     # so each labeled image's cross-entropy weighs 0.1·N/|L| (here 0.48), not 0.1·N (2.4)
     assert classification_weight(0.1, n, n_lab) == pytest.approx(0.1 * n / n_lab)
     assert classification_weight(0.1, n, 0) == 0.0
+
+
+@pytest.mark.parametrize("kind,cfg", [
+    ("vae", CFG),
+    ("simclr", {**CFG, "simclr": {"width": 4, "epochs": 1}}),
+    ("gmvae", {**CFG, "gmvae": {"append_responsibilities": True, "pretrain_epochs": 1}}),
+    ("cvae", {**CFG, "cvae": {"append_soft_labels": True}}),
+])
+def test_encode_images_gives_the_pool_latents_of_fit_for_every_kind(digits, kind, cfg):
+    """encode_images (the test features of a frozen-feature task model, rule encode_eval)
+    computes a kind's latents as its fit does for the pool, from the saved state alone."""
+    from alvae.representations import encode_images
+    from alvae.representations.diagnostics import load_model
+
+    images, labels = digits[0][:200], digits[1][:200]
+    res = fit(kind, images, labels, np.arange(40), cfg=cfg)
+    model = load_model(res.state)  # as the encode_eval job rebuilds it from model.pt
+    again = encode_images(kind, model, images, vae_cfg=cfg)
+    assert again.dtype == np.float32 and again.shape == res.latents.shape
+    assert np.array_equal(again, res.latents)
+    if kind in ("gmvae", "cvae"):  # the appended block is there, and it sums to 1 per row
+        dim = res.model.config["latent_dim"]
+        assert again.shape[1] == dim + 10
+        assert np.allclose(again[:, dim:].sum(1), 1.0, atol=1e-4)
+    other = encode_images(kind, model, digits[0][1000:1010], vae_cfg=cfg)
+    assert other.shape == (10, res.latents.shape[1]) and np.isfinite(other).all()
+    assert not np.allclose(other, again[:10])

@@ -310,6 +310,10 @@ def check_config(config: dict) -> None:
         problems.append(f"stats.primary_metric: {st['primary_metric']!r} is not in stats.metrics "
                         f"{st['metrics']} (the primary metric must be tested)")
     problems += _tune_problems(config)
+    problems += _head_problems(config)
+    problems += _kind_file_problems(config)
+    problems += _initial_problems(config)
+    problems += _extra_seed_problems(config)
     pairs = config["stats"]["pairs"]
     if pairs != "auto":
         for a, b in pairs:
@@ -460,6 +464,121 @@ def _tune_problems(config: dict) -> list[str]:
         problems.append(f"tune.workers ({tune['workers']}) > 1 needs tune.storage: journal "
                         f"(several processes writing one SQLite file is unsafe on a cluster's "
                         f"file system)")
+    return problems
+
+
+def _head_problems(config: dict) -> list[str]:
+    """A frozen-feature task model (task_model.arch linear or mlp) against what needs the
+    ResNet: its kind, strategies that train a module on the residual blocks, image
+    augmentation, the recipe tuning and the t-SNE experiment (alvae.training.head)."""
+    from . import vocabulary
+    from .labels import strategy_of
+    from .training.head_rules import head_problems, is_head
+
+    tm = config["task_model"]
+    problems = head_problems(tm, config.get("strategies", []),
+                             lambda label: vocabulary.traits(strategy_of(label)))
+    if is_head(tm) and config.get("tsne", {}).get("datasets"):
+        problems.append(f"tsne.datasets: the t-SNE experiment trains the ResNet on images; with "
+                        f"task_model.arch: {tm['arch']} set tsne.datasets: []")
+    return problems
+
+
+def _extra_seed_problems(config: dict) -> list[str]:
+    """al.extra_seeds: enough stage-1 seeds for a standard deviation, a cap above them, and
+    none of the stages not wired to planned seeds (alvae.analysis.seedplan)."""
+    al = config["al"]
+    rule = al.get("extra_seeds")
+    if rule is None:
+        return []
+    from .schema import with_defaults
+
+    rule = with_defaults("al", rule, sub="extra_seeds")
+    k = len(al["seeds"])
+    problems = []
+    if k < 3:
+        problems.append(f"al.seeds: al.extra_seeds plans from the spread of the first seeds; "
+                        f"give at least 3 (got {k})")
+    if rule["max_seeds"] < k:
+        problems.append(f"al.extra_seeds.max_seeds ({rule['max_seeds']}) is below the {k} seeds "
+                        f"of al.seeds")
+    if rule["min_seeds"] is not None and rule["min_seeds"] > rule["max_seeds"]:
+        problems.append(f"al.extra_seeds.min_seeds ({rule['min_seeds']}) exceeds max_seeds "
+                        f"({rule['max_seeds']})")
+    if config["task_model"].get("recipe") == "tuned":
+        problems.append("task_model.recipe: tuned is not planned for extra seeds yet; with "
+                        "al.extra_seeds set recipe: fixed")
+    if config.get("tsne", {}).get("datasets") and config["tsne"].get("seed") not in al["seeds"]:
+        problems.append("tsne.seed: with al.extra_seeds it must be one of al.seeds (stage 1)")
+    return problems
+
+
+def _initial_problems(config: dict) -> list[str]:
+    """al.initial_selection other than random: a representation trained without labels to
+    pick in, and none of the stages not yet wired to a chosen initial set (alvae.al.initial)."""
+    from . import vocabulary
+    from .labels import strategy_of
+
+    al = config["al"]
+    sel, space = al.get("initial_selection", "random"), al.get("initial_space")
+    if sel == "random":
+        if space is not None:
+            return [f"al.initial_space ({space!r}) is read only by al.initial_selection "
+                    f"typiclust or centroids; set it to null, or choose one of them"]
+        return []
+    problems = []
+    if space is None:
+        problems.append(f"al.initial_space: al.initial_selection: {sel} clusters the pool in a "
+                        f"representation; name its kind")
+    if config["task_model"].get("recipe") == "tuned":
+        problems.append(f"task_model.recipe: tuned searches on random initial labels; with "
+                        f"al.initial_selection: {sel} set recipe: fixed")
+    for label in config.get("strategies", []):
+        try:
+            kind = vocabulary.kind_of(strategy_of(label))
+        except ValueError:
+            continue
+        if kind is not None and vocabulary.KINDS[kind].uses_labels:
+            problems.append(f"strategies: {label} trains its representation on the seed's initial "
+                            f"labels, which al.initial_selection: {sel} does not hand it yet; use "
+                            f"random, or drop {label}")
+    return problems
+
+
+def kinds_in_use(config: dict) -> list[str]:
+    """The representation kinds a study trains: those its strategies append, the spaces of
+    its latent-space strategies, the frozen features of its task model, the space of its
+    initial selection."""
+    from . import vocabulary
+    from .labels import strategy_of
+
+    kinds = []
+    for label in config.get("strategies", []):
+        try:
+            name = strategy_of(label)
+            t = vocabulary.traits(name)
+        except ValueError:
+            continue
+        kinds.append(vocabulary.kind_of(name))
+        if t.latent_space:
+            kinds.append(vocabulary.space_kind(config.get(t.options, {}).get("space", "latents")))
+    kinds.append(config.get("task_model", {}).get("features"))
+    sel = config.get("al", {}).get("initial_selection", "random")
+    if sel != "random":
+        kinds.append(config["al"].get("initial_space"))
+    return [k for k in dict.fromkeys(kinds) if k in vocabulary.KINDS]
+
+
+def _kind_file_problems(config: dict) -> list[str]:
+    """A kind that reads a file the user places (pretrained weights): present, with the
+    digest given, before any job (the kind's own ``option_problems``)."""
+    from . import vocabulary
+
+    problems = []
+    for kind in kinds_in_use(config):
+        mod = vocabulary.kind_files_module(kind)
+        if mod is not None:
+            problems += mod.option_problems((config.get("vae") or {}).get(kind))
     return problems
 
 

@@ -50,6 +50,14 @@ def with_vocabulary(schema: dict) -> dict:
                                     "description": f"the {kind} representation has no options "
                                                    f"of its own (the vae keys above apply)"})
     props["vae"]["additionalProperties"] = False
+    space = props["al"]["properties"]["initial_space"]
+    props["al"]["properties"]["initial_space"] = {
+        "enum": [None, *(k for k, t in vocabulary.KINDS.items() if not t.uses_labels)],
+        "default": space["default"], "description": space.get("description", "")}
+    feats = props["task_model"]["properties"]["features"]
+    props["task_model"]["properties"]["features"] = {
+        "enum": [None, *vocabulary.KINDS], "default": feats["default"],
+        "description": feats.get("description", "")}
     for name, t in vocabulary.STRATEGIES.items():
         if t.latent_space:
             space = props[t.options]["properties"]["space"]

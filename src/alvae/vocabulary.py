@@ -52,6 +52,10 @@ class KindTraits:
     #: it learns from labels: trained per AL seed on that seed's initial labels
     uses_labels: bool = False
     color: Optional[str] = None  #: its colour in the learning curves (else from a palette)
+    #: it reads a file the user places (pretrained weights): its module, importable without
+    #: torch, has ``option_problems(options)`` (checked with the config, before any job) and
+    #: ``files_identity(options)`` (the file's digest, in its training job's params)
+    reads_files: bool = False
 
 
 STRATEGIES: dict[str, StrategyTraits] = {
@@ -77,9 +81,20 @@ KINDS: dict[str, KindTraits] = {
     "cvae": KindTraits("cvae", "M2 cvae", uses_labels=True, color="tab:purple"),
     "gmvae": KindTraits("gmvae", "GMM-VAE", color="tab:brown"),
     "simclr": KindTraits("simclr", "SimCLR", color="tab:cyan"),
+    "pretrained": KindTraits("pretrained", "pretrained", color="tab:olive", reads_files=True),
 }
 
 _PALETTE = ("tab:pink", "tab:olive", "tab:cyan", "tab:red", "tab:gray")
+
+
+def kind_files_module(kind: str):
+    """The module of a kind that reads a file the user places (``reads_files``), imported
+    without torch; None for the other kinds."""
+    if not KINDS[kind].reads_files:
+        return None
+    from importlib import import_module
+
+    return import_module(f"alvae.representations.{KINDS[kind].module}")
 
 
 # ------------------------------------------------------------------- lookups

@@ -1,3 +1,30 @@
+# The initial labeled set of a seed, when it is chosen (al.initial_selection typiclust or
+# centroids, alvae.al.initial) rather than drawn at random inside each job: one file per
+# dataset and AL seed, read by every strategy of the seed.
+rule initial_labels:
+    input:
+        subset=lambda wc: subset_file(wc.dataset, wc.seed),
+        latents=lambda wc: latents_file(wc.dataset, INITIAL_SPACE, wc.seed),
+    output:
+        f"{OUT}/initial/{{dataset}}/seed{{seed}}.npy",
+    params:
+        method=INITIAL_SELECTION,
+        n_initial=config["al"]["initial_labels"],
+        typiclust=canonical(config["typiclust"]),
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("initial_labels", "{dataset}", "seed{seed}"),
+    benchmark:
+        bench_path("initial_labels", "{dataset}", "seed{seed}")
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    script:
+        "../scripts/initial_labels.py"
+
+
 # Stage 3: Algorithm 1, one job per dataset x strategy x seed (a GPU job).
 # The job checkpoints every round under {OUT}/state/ and resumes from there.
 

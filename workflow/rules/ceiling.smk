@@ -35,7 +35,7 @@ rule ceiling:
 
 rule ceiling_table:
     input:
-        [r[2] for r in ceiling_records()],
+        lambda wc: [r[2] for r in ceiling_records()],
     output:
         report(
             f"{OUT}/results/ceiling.csv",
@@ -44,7 +44,7 @@ rule ceiling_table:
             labels={"table": "all-labels ceiling"},
         ),
     params:
-        records=[[d, s] for d, s, _ in ceiling_records()],
+        records=lambda wc: [[d, s] for d, s, _ in ceiling_records()],
     conda:
         "../../envs/alvae.yaml"
     log:

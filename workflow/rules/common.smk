@@ -1,6 +1,7 @@
 # Shared names and helpers of the rule files. Only this file reads `config`
 # broadly; rules pass on just the slice of it they use, in `params:`.
 
+import json
 import re
 import sys
 
@@ -18,6 +19,19 @@ DATASETS = list(config["datasets"])
 STRATEGIES = list(config["strategies"])
 SEEDS = list(config["al"]["seeds"])
 TSNE_DATASETS = [d for d in config["tsne"]["datasets"] if d in DATASETS]
+# al.extra_seeds (alvae.analysis.seedplan): SEEDS are the first stage; the checkpoint rule
+# plan_seeds (seeds.smk) writes the whole list, which every aggregation reads (all_seeds).
+EXTRA_SEEDS = config["al"]["extra_seeds"]
+SEED_PLAN = f"{OUT}/results/seed_plan.json"
+
+
+def all_seeds():
+    """Every AL seed of the study: al.seeds, or with al.extra_seeds the seeds its plan
+    gives (known once the first stage has run: a Snakemake checkpoint)."""
+    if not EXTRA_SEEDS:
+        return SEEDS
+    with open(checkpoints.plan_seeds.get().output[0]) as fh:
+        return list(json.load(fh)["seeds"])
 TSNE_STRATEGIES = list(config["tsne"]["strategies"])
 
 
@@ -219,6 +233,9 @@ def vae_params(kind):
     params = {k: config["vae"][k] for k in keep}
     if isinstance(config["vae"].get(kind), dict):  # the kind's own options (vae.cvae, vae.gmvae)
         params[kind] = dict(config["vae"][kind])
+    files = vocabulary.kind_files_module(kind)
+    if files is not None:  # a file the user placed (weights): its content decides the job
+        params["files"] = files.files_identity(config["vae"].get(kind))
     return params
 
 
@@ -247,11 +264,53 @@ def tsne_vae_seed():
 TSNE_KIND = next((vae_kind_of(s) for s in TSNE_STRATEGIES if uses_vae(s)), None)
 
 
+# A frozen-feature task model (task_model.arch linear or mlp, alvae.training.head): the
+# representation task_model.features is trained once on the pool (train_vae), its features
+# of the evaluation splits are computed apart (encode_eval), and both feed every AL run.
+FEATURES_KIND = config["task_model"]["features"]
+
+
+def eval_features_file(dataset, kind, seed):
+    """The features of the test (and val) images under the representation of
+    (dataset, kind, AL seed) (rule encode_eval)."""
+    return vae_file(dataset, kind, seed, "eval_latents.npz")
+
+
+def feature_inputs(dataset, seed):
+    """The frozen features a head trains and is evaluated on (none for the ResNet)."""
+    if FEATURES_KIND is None:
+        return {}
+    return {"features": latents_file(dataset, FEATURES_KIND, seed),
+            "eval_features": eval_features_file(dataset, FEATURES_KIND, seed)}
+
+
+# al.initial_selection typiclust or centroids (alvae.al.initial): one initial labeled set per
+# dataset and AL seed (rule initial_labels), read by every strategy of the seed.
+INITIAL_SELECTION = config["al"]["initial_selection"]
+INITIAL_SPACE = config["al"]["initial_space"]
+
+
+def initial_file(dataset, seed):
+    return f"{OUT}/initial/{dataset}/seed{seed}.npy"
+
+
+def initial_inputs(dataset, seed):
+    """The chosen initial labels of (dataset, seed); none for random (drawn in the job)."""
+    if INITIAL_SELECTION == "random":
+        return {}
+    return {"initial": initial_file(dataset, seed)}
+
+
 def vae_jobs():
     """(dataset, kind, seed or None) of every train_vae job the study needs."""
     jobs = []
     for d in DATASETS:
-        wanted = [(latent_kind_of(s), seed) for s in STRATEGIES if reads_latents(s) for seed in SEEDS]
+        seeds = all_seeds()
+        wanted = [(latent_kind_of(s), seed) for s in STRATEGIES if reads_latents(s) for seed in seeds]
+        if FEATURES_KIND is not None:
+            wanted += [(FEATURES_KIND, seed) for seed in seeds]
+        if INITIAL_SELECTION != "random":
+            wanted += [(INITIAL_SPACE, seed) for seed in seeds]
         if d in TSNE_DATASETS and TSNE_KIND is not None:
             wanted.append((TSNE_KIND, tsne_vae_seed()))
         for kind, seed in wanted:
@@ -261,13 +320,14 @@ def vae_jobs():
     return jobs
 
 
-def run_records():
-    """(dataset, strategy, seed, path) for every run, for the aggregation."""
+def run_records(seeds=None):
+    """(dataset, strategy, seed, path) for every run of ``seeds`` (default: every seed of
+    the study, all_seeds), for the aggregation."""
     return [
         (d, s, seed, f"{OUT}/runs/{d}/{s}/seed{seed}/metrics.csv")
         for d in DATASETS
         for s in STRATEGIES
-        for seed in SEEDS
+        for seed in (all_seeds() if seeds is None else seeds)
     ]
 
 
@@ -343,7 +403,9 @@ def fixed_round0_file(dataset, seed):
 
 def al_inputs(wildcards):
     inputs = {"subset": subset_file(wildcards.dataset, wildcards.seed),
-              "evaluation": eval_file(wildcards.dataset)}
+              "evaluation": eval_file(wildcards.dataset),
+              **feature_inputs(wildcards.dataset, wildcards.seed),
+              **initial_inputs(wildcards.dataset, wildcards.seed)}
     if TUNED:
         inputs["recipe"] = recipe_file(wildcards.dataset, wildcards.seed)
     kind = latent_kind_of(wildcards.strategy)
@@ -394,8 +456,9 @@ def latent_share_runs():
 
 
 def al_settings():
-    """The AL settings a run depends on (the seed list itself is not one)."""
-    return canonical({k: v for k, v in config["al"].items() if k != "seeds"})
+    """The AL settings a run depends on (the seed list, and the rule that extends it, are
+    not: a seed's run is the same whether it was listed or planned)."""
+    return canonical({k: v for k, v in config["al"].items() if k not in ("seeds", "extra_seeds")})
 
 
 def tsne_inputs(wildcards):
@@ -531,7 +594,7 @@ def ceiling_file(dataset, seed):
 
 def ceiling_records():
     """(dataset, seed, path) of every ceiling job (none when ceiling.enabled is false)."""
-    return [(d, seed, ceiling_file(d, seed)) for d in DATASETS for seed in SEEDS] if CEILING else []
+    return [(d, seed, ceiling_file(d, seed)) for d in DATASETS for seed in all_seeds()] if CEILING else []
 
 
 def ceiling_inputs(wildcards):
@@ -539,7 +602,8 @@ def ceiling_inputs(wildcards):
     split it is measured on, and with task_model.recipe: tuned the recipe.yaml the AL runs
     of that seed train with."""
     inputs = {"subset": subset_file(wildcards.dataset, wildcards.seed),
-              "evaluation": eval_file(wildcards.dataset)}
+              "evaluation": eval_file(wildcards.dataset),
+              **feature_inputs(wildcards.dataset, wildcards.seed)}
     if TUNED:
         inputs["recipe"] = recipe_file(wildcards.dataset, wildcards.seed)
     return inputs

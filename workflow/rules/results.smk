@@ -3,7 +3,7 @@
 
 rule aggregate:
     input:
-        runs=[r[3] for r in run_records()],
+        runs=lambda wc: [r[3] for r in run_records()],
         # the test labels, for each dataset's task and trivial baseline
         evaluations=[eval_file(d) for d in DATASETS],
     output:
@@ -12,7 +12,7 @@ rule aggregate:
         aulc=f"{OUT}/results/aulc.csv",
         datasets=f"{OUT}/results/datasets.csv",
     params:
-        records=[list(r) for r in run_records()],
+        records=lambda wc: [list(r) for r in run_records()],
         metrics=TEST_METRICS,
         datasets=DATASETS,
         # each dataset's primary metric (datasets.csv) follows these two
@@ -172,6 +172,7 @@ rule report_text:
         datasets=f"{OUT}/results/datasets.csv",
         rankings=expand(f"{OUT}/results/friedman_{{metric}}.json", metric=RANKINGS),
         **worth_report_inputs(),  # labels saved and the ceiling's share (labels_saved.smk)
+        **({"seed_plan": SEED_PLAN} if EXTRA_SEEDS else {}),  # al.extra_seeds (seeds.smk)
     output:
         summary=report(
             f"{OUT}/report/summary.rst",

@@ -44,6 +44,32 @@ rule train_vae:
         "../scripts/train_vae.py"
 
 
+# The test (and val) images encoded by a trained representation, for a frozen-feature task
+# model (task_model.features): apart from train_vae so that the representation never reads
+# the evaluation split (and a new test split retrains nothing).
+rule encode_eval:
+    input:
+        model=f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/model.pt",
+        evaluation=lambda wc: eval_file(wc.dataset),
+    output:
+        f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/eval_latents.npz",
+    params:
+        vae=lambda wc: canonical(vae_params(wc.kind)),
+    conda:
+        "../../envs/alvae.yaml"
+    log:
+        log_path("encode_eval", "{dataset}", "{kind}", "{scope}"),
+    benchmark:
+        bench_path("encode_eval", "{dataset}", "{kind}", "{scope}")
+    threads: 1
+    resources:
+        gpu=1,  # one GPU slot; the job leases which (alvae.training.devices)
+        mem_mb=8000,
+        runtime=60,
+    script:
+        "../scripts/encode_eval.py"
+
+
 # The kNN accuracy of the latent means on the test split, in a rule of its own so that
 # a change to the evaluation split (test_size) never retrains a representation.
 rule vae_diagnostics:
@@ -68,7 +94,7 @@ rule vae_diagnostics:
 
 rule latent_knn:
     input:
-        [vae_file(d, k, s, "diagnostics.json") for d, k, s in vae_jobs()],
+        lambda wc: [vae_file(d, k, s, "diagnostics.json") for d, k, s in vae_jobs()],
     output:
         report(
             f"{OUT}/results/latent_knn.csv",

@@ -17,6 +17,12 @@ torch.set_num_threads(snakemake.threads)
 p, wc = snakemake.params, snakemake.wildcards
 sub = load_subset(snakemake.input.subset, snakemake.input.evaluation)
 latents = np.load(snakemake.input.latents) if "latents" in snakemake.input.keys() else None
+initial = np.load(snakemake.input.initial) if "initial" in snakemake.input.keys() else None
+task_features = None
+if "features" in snakemake.input.keys():  # task_model.arch linear/mlp: the frozen features
+    with np.load(snakemake.input.eval_features) as ev:
+        task_features = {"pool": np.load(snakemake.input.features), "test": ev["test"],
+                         "val": ev["val"] if "val" in ev.files else None}
 task_model = dict(p.task_model)
 if "recipe" in snakemake.input.keys():  # task_model.recipe: tuned
     recipe = read_recipe(snakemake.input.recipe)
@@ -32,7 +38,8 @@ with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log)
                                    latents, int(wc.seed), device, log)
     rows, picks = run_loop(sub, wc.strategy, int(wc.seed), p.al, task_model, p.lloss or {},
                            p.alpha, latents, p.state_dir, device, log, retrainer=retrainer,
-                           strategy_cfg=p.strategy_cfg)
+                           strategy_cfg=p.strategy_cfg, task_features=task_features,
+                           initial=initial)
 write_picks(picks, snakemake.output.picked)
 if "latents" in snakemake.output.keys():
     write_round_latents(retrainer.history if retrainer is not None else {}, snakemake.output.latents)

@@ -1,5 +1,6 @@
 """Snakemake adapter: the all-labels ceiling of one dataset and seed (rule ceiling)."""
 
+import numpy as np
 import torch
 
 from alvae.training import determinism
@@ -18,7 +19,13 @@ if "recipe" in snakemake.input.keys():  # task_model.recipe: tuned, as the AL ru
     log(f"recipe: tuned ({snakemake.input.recipe}): {task_model}")
 determinism.configure(task_model["deterministic"], log)  # before CUDA starts
 sub = load_subset(snakemake.input.subset, snakemake.input.evaluation)
+task_features = None
+if "features" in snakemake.input.keys():  # task_model.arch linear/mlp: the frozen features
+    with np.load(snakemake.input.eval_features) as ev:
+        task_features = {"pool": np.load(snakemake.input.features), "test": ev["test"],
+                         "val": ev["val"] if "val" in ev.files else None}
 with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:
-    row, _ = train_ceiling(sub, int(wc.seed), p.al, task_model, device, log)
+    row, _ = train_ceiling(sub, int(wc.seed), p.al, task_model, device, log,
+                           task_features=task_features)
 write_row({"dataset": wc.dataset, **row}, snakemake.output.metrics)
 log("done")

@@ -6,6 +6,7 @@ import pandas as pd
 
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
+from alvae.analysis.design import design_rst
 from alvae.analysis.report import settings_rst, software_versions, summary_rst
 
 log = job_logger(snakemake.log[0])
@@ -21,9 +22,14 @@ inp = snakemake.input.keys()
 extra = {"labels_saved": pd.read_csv(snakemake.input.labels_saved) if "labels_saved" in inp else None,
          "ceiling": pd.read_csv(snakemake.input.ceiling) if "ceiling" in inp else None,
          "curves_summary": pd.read_csv(snakemake.input.curves_summary) if "ceiling" in inp else None}
+plan = None
+if "seed_plan" in inp:  # al.extra_seeds: the rule, fixed before any seed, and what it gave
+    with open(snakemake.input.seed_plan) as fh:
+        plan = json.load(fh)
 write_text_atomic(snakemake.output.summary,
-                  summary_rst(tests, aulc_tests, alpha=p.alpha, rankings=rankings,
-                              datasets=datasets, **extra))
+                  design_rst(p.config, plan)
+                  + summary_rst(tests, aulc_tests, alpha=p.alpha, rankings=rankings,
+                                datasets=datasets, **extra))
 versions = software_versions()
 log(f"versions: {versions}")
 write_text_atomic(snakemake.output.settings, settings_rst(p.config, versions))

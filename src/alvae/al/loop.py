@@ -28,7 +28,8 @@ from ..training.engine import (DevicePool, TrainConfig, TrainingDiverged, build_
                                build_model, evaluate, infer, train_model)
 from ..io import atomic_path
 from ..training.recipe import split_validation
-from ..runkey import changed_fields, key_hash, run_key
+from ..runkey import arrays_digest, changed_fields, key_hash, run_key
+from ..training.head import check_features, is_head, standardize
 from ..schema import with_defaults
 from ..seeds import initial_labeled, round_seed
 from ..strategies import SelectionContext, get_strategy
@@ -101,13 +102,16 @@ class ALRun:
 
     def __init__(self, subset: Subset, label: str, seed: int, al: dict, task_model: dict,
                  lloss: dict, alpha, latents: Optional[np.ndarray], state_dir, device: str,
-                 log: Callable[[str], None], retrainer, strategy_cfg: Optional[dict]):
+                 log: Callable[[str], None], retrainer, strategy_cfg: Optional[dict],
+                 task_features: Optional[dict] = None, initial: Optional[np.ndarray] = None):
         base_name, self.alpha_scale = split_label(label)
         # the settings over the schema's defaults (a library caller may pass part of them)
         al, task_model = with_defaults("al", al), with_defaults("task_model", task_model)
         lloss = with_defaults("lloss", lloss)
         self.strategy = strategy = get_strategy(base_name, strategy_cfg)
         _check_inputs(subset, label, base_name, strategy, al, latents)
+        self.head = is_head(task_model)
+        _check_head(subset, label, strategy, task_model, task_features)
         self.subset, self.label, self.seed, self.al, self.task_model = subset, label, seed, al, task_model
         self.lloss, self.alpha_setting, self.log, self.retrainer = lloss, alpha, log, retrainer
         self.strategy_cfg = strategy_cfg
@@ -122,16 +126,34 @@ class ALRun:
         self.settings["precision"] = self.cfg.precision
         self.reads_latents = strategy.uses_vae or strategy.needs_latents
         self.rkey = run_key(self.settings, subset, latents if self.reads_latents else None)
+        self.initial = _check_initial(initial, al, len(subset))
+        if self.initial is not None:  # chosen initial labels (al.initial_selection)
+            self.rkey["initial"] = arrays_digest(self.initial)
+        if self.head:  # the frozen features the head trains and is evaluated on
+            self.rkey["task_features"] = arrays_digest(
+                *(task_features[k] for k in ("pool", "test", "val") if task_features.get(k) is not None))
         self.chash = key_hash(self.rkey)
         self.dropout = float(strategy.params["dropout"]) if strategy.mc_dropout else 0.0
         self.compiled = accel.Compiled(task_model["compile"], dev,
                                        {self.cfg.batch_size, self.cfg.eval_batch_size}, log)
-        self.pool = DevicePool(subset.pool_images, subset.pool_labels, subset.task, dev)
-        self.test = DevicePool(subset.test_images, subset.test_labels, subset.task, dev)
-        self.val = (DevicePool(subset.val_images, subset.val_labels, subset.task, dev)
+        if self.head:  # a frozen-feature head: the splits' standardised features stand in for images
+            pool_x, test_x, val_x = standardize(task_features["pool"], task_features["test"],
+                                                task_features.get("val"))
+        else:
+            pool_x, test_x, val_x = subset.pool_images, subset.test_images, subset.val_images
+        self.pool = DevicePool(pool_x, subset.pool_labels, subset.task, dev)
+        self.test = DevicePool(test_x, subset.test_labels, subset.task, dev)
+        self.val = (DevicePool(val_x, subset.val_labels, subset.task, dev)
                     if subset.val_images is not None else None)
+        # the pool's images, for a strategy that trains its own model on them (VAAL)
+        self.images = (torch.from_numpy(np.ascontiguousarray(subset.pool_images)).to(dev)
+                       if self.head else self.pool.images)
         self.set_latents(latents)
         self.tag = f"[{subset.name}/{label}/seed{seed}] "
+        if self.head:
+            log(f"{self.tag}task model: a {task_model['arch']} head on the frozen "
+                f"{task_model['features'] or 'given'} features ({self.pool.images.shape[1]} dims, "
+                f"standardised over the pool); the strategies read its probabilities and features")
 
     # ------------------------------------------------------------------ pieces
     def set_latents(self, latents: Optional[np.ndarray]) -> None:
@@ -143,7 +165,7 @@ class ALRun:
         """Round ``rnd``'s freshly initialised model, loss module and its extra input."""
         rs = round_seed(self.seed, rnd)
         s, sub = self.strategy, self.subset
-        model = self.compiled.adopt(build_model(sub.task, sub.n_classes, sub.pool_images.shape[1],
+        model = self.compiled.adopt(build_model(sub.task, sub.n_classes, self.pool.images.shape[1],
                                                 self.task_model, rs, self.dev, self.dropout,
                                                 self.cfg.precision))
         module, extra = None, None
@@ -193,7 +215,7 @@ class ALRun:
                 _m, pool, idx, cfg, _mod, _e, **kw),
             latents=self.latents if self.reads_latents else None,
             alpha=state.alpha, n_classes=self.subset.n_classes,
-            pool_images=pool.images, seed=self.seed, round=rnd, log=self.log,
+            pool_images=self.images, seed=self.seed, round=rnd, log=self.log,
         )
         t0 = time.perf_counter()
         picked = np.asarray(self.strategy.select(ctx, budget, rng), dtype=np.int64)
@@ -265,7 +287,8 @@ class ALRun:
 
     def round_zero(self) -> LoopState:
         """Round 0: the seed's initial labels (shared by every strategy), the first model."""
-        labeled = initial_labeled(len(self.subset), self.al["initial_labels"], self.seed)
+        labeled = (self.initial.copy() if self.initial is not None else
+                   initial_labeled(len(self.subset), self.al["initial_labels"], self.seed))
         alpha = initial_alpha(self.alpha_setting, self.strategy)
         if alpha is not None:
             alpha = self.alpha_scale * alpha
@@ -279,7 +302,9 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
              lloss: dict, alpha="auto", latents: Optional[np.ndarray] = None,
              state_dir: str | Path | None = None, device: str = "cpu",
              log: Callable[[str], None] = print, retrainer=None,
-             strategy_cfg: Optional[dict] = None) -> tuple[list[dict], dict]:
+             strategy_cfg: Optional[dict] = None,
+             task_features: Optional[dict] = None,
+             initial: Optional[np.ndarray] = None) -> tuple[list[dict], dict]:
     """Run Algorithm 1 and return ``(metric rows, picks)``.
 
     ``picks`` maps ``"initial"`` and ``"round_<r>"`` to pool indices. With a
@@ -289,9 +314,14 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
     per_round`` (its ``history`` then holds each round's latents).
     ``strategy_cfg``: the strategy's own config section (``vaal``, ``bald``,
     ``typiclust``, ``probcover``), if any.
+    ``task_features``: with ``task_model.arch`` linear or mlp, the frozen features the head
+    trains on, ``{"pool": N x d, "test": ..., "val": ... or None}`` (one row per image of
+    the split; :mod:`alvae.training.head`).
+    ``initial``: the seed's chosen initial labeled set (``al.initial_selection`` other than
+    random, :mod:`alvae.al.initial`); None draws it at random (:func:`initial_labeled`).
     """
     run = ALRun(subset, strategy_name, seed, al, task_model, lloss, alpha, latents, state_dir,
-                device, log, retrainer, strategy_cfg)
+                device, log, retrainer, strategy_cfg, task_features, initial)
     st = run.resume()
     if st is None:
         st = run.round_zero()
@@ -320,6 +350,35 @@ def _check_inputs(subset: Subset, label: str, base_name: str, strategy, al: dict
         raise ValueError(f"latents have {len(latents)} rows for a pool of {len(subset)}")
     if not 0 < al["initial_labels"] < len(subset):
         raise ValueError(f"al.initial_labels ({al['initial_labels']}) must be in 1..{len(subset) - 1}")
+
+
+def _check_initial(initial: Optional[np.ndarray], al: dict, n_pool: int) -> Optional[np.ndarray]:
+    """A chosen initial labeled set: ``al.initial_labels`` distinct pool indices (sorted)."""
+    if initial is None:
+        return None
+    idx = np.asarray(initial, dtype=np.int64)
+    uniq = np.unique(idx)
+    if len(uniq) != len(idx) or len(idx) != al["initial_labels"]:
+        raise ValueError(f"the initial labeled set has {len(idx)} points ({len(uniq)} distinct); "
+                         f"al.initial_labels is {al['initial_labels']}")
+    if len(idx) and (uniq[0] < 0 or uniq[-1] >= n_pool):
+        raise ValueError(f"the initial labeled set holds indices outside the pool (0..{n_pool - 1})")
+    return uniq
+
+
+def _check_head(subset: Subset, label: str, strategy, task_model: dict,
+                task_features: Optional[dict]) -> None:
+    """A frozen-feature head needs its features (one row per image) and refuses the
+    strategies that train a module on the ResNet's blocks; a ResNet takes no features."""
+    if not is_head(task_model):
+        if task_features is not None:
+            raise ValueError("task features are read only by task_model.arch linear or mlp")
+        return
+    if strategy.needs_loss_module:
+        raise ValueError(f"strategy {label} trains a module on the task model's residual blocks; "
+                         f"task_model.arch: {task_model['arch']} has none")
+    check_features(task_features, len(subset), len(subset.test_images),
+                   None if subset.val_images is None else len(subset.val_images))
 
 
 def _settings(subset, label, seed, al, task_model, lloss, alpha, strategy, log, retrainer,

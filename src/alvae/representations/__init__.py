@@ -1,8 +1,9 @@
 """Pool representations ("VAE kinds") the ``<base>_<kind>`` strategies concatenate.
 
 One file per kind, each with a ``fit(...)`` function and its module class as
-``MODEL``; a new kind is one new file plus one line in
-:data:`alvae.vocabulary.KINDS`.
+``MODEL`` (and, where its latents are more than ``model.encode(x)[0]``, an
+``encode(model, images, vae_cfg=, device=)`` function); a new kind is one new
+file plus one line in :data:`alvae.vocabulary.KINDS`.
 """
 
 from __future__ import annotations
@@ -47,4 +48,26 @@ def train_representation(kind, images_uint8, labels, labeled, *, task, n_classes
                seed=seed, device=device, init_state=init_state, epochs=epochs, log=log)
 
 
-__all__ = ["REPRESENTATION_KINDS", "RepresentationResult", "kind_module", "train_representation"]
+def encode_images(kind, model, images_uint8, *, vae_cfg, device="cpu") -> np.ndarray:
+    """The representation of ``images_uint8`` (uint8 N×C×H×W) under a trained model of
+    ``kind``, computed as that kind's ``fit`` computes the pool's latents: the kind
+    module's ``encode(model, images, vae_cfg=..., device=...)`` when it has one (kinds
+    that append soft labels or responsibilities, or resize the images), else the
+    model's ``encode(x01)[0]`` in batches of 1,024 in eval mode. Used for the test
+    and validation images of a frozen-feature task model (rule ``encode_eval``)."""
+    import torch
+
+    from ._train import batched
+    from .vae import check_images
+
+    mod = kind_module(kind)
+    images = check_images(images_uint8)
+    if hasattr(mod, "encode"):
+        return np.asarray(mod.encode(model, images, vae_cfg=vae_cfg, device=device), np.float32)
+    if len(images) == 0:
+        return np.zeros((0, int(model.config["latent_dim"])), np.float32)
+    return batched(model, images, lambda x: model.encode(x)[0], torch.device(device))
+
+
+__all__ = ["REPRESENTATION_KINDS", "RepresentationResult", "encode_images", "kind_module",
+           "train_representation"]

@@ -172,12 +172,19 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
                           {"class_loss": s[3] / max(idx.size, 1), "n_labeled": int(idx.size)})
         history.append(row)
     model.eval()
-    mu = batched(model, images, lambda x: model.encode_all(x)[0], device)
-    latents = mu
-    if opts["append_soft_labels"]:
-        soft = soft_labels_of(model, images, device)
-        latents = np.concatenate([mu, soft], axis=1)
+    latents = encode(model, images, vae_cfg=vae_cfg, device=device)
     return RepresentationResult(state_of("cvae", model), latents.astype(np.float32), history, model)
+
+
+def encode(model: CVAE, images_uint8, *, vae_cfg, device="cpu") -> np.ndarray:
+    """The latent means of ``images``, with the classifier's soft labels appended when
+    ``vae.cvae.append_soft_labels`` (the pool's latents, and those of other images)."""
+    opts = sub_cfg(vae_cfg, "cvae", defaults("vae", "cvae"))
+    mu = batched(model, images_uint8, lambda x: model.encode_all(x)[0], torch.device(device))
+    if opts["append_soft_labels"]:
+        soft = soft_labels_of(model, images_uint8, torch.device(device))
+        mu = np.concatenate([mu, soft], axis=1)
+    return mu.astype(np.float32)
 
 
 MODEL = CVAE  # the module class a saved state rebuilds (alvae.representations.diagnostics)

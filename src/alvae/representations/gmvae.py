@@ -214,9 +214,17 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
                                     "mean_max_resp": float(gamma.max(1).mean()),
                                     "reseeded": len(dead)}))
     model.eval()
-    mu, gamma = _means_and_gamma(model, images, device)
-    latents = np.concatenate([mu, gamma], axis=1) if opts["append_responsibilities"] else mu
+    latents = encode(model, images, vae_cfg=vae_cfg, device=device)
     return RepresentationResult(state_of("gmvae", model), latents.astype(np.float32), history, model)
+
+
+def encode(model: GMVAE, images_uint8, *, vae_cfg, device="cpu") -> np.ndarray:
+    """The latent means of ``images``, with the mixture responsibilities at z = μ appended
+    when ``vae.gmvae.append_responsibilities`` (the pool's latents, and those of others)."""
+    opts = sub_cfg(vae_cfg, "gmvae", defaults("vae", "gmvae"))
+    mu, gamma = _means_and_gamma(model, images_uint8, torch.device(device))
+    latents = np.concatenate([mu, gamma], axis=1) if opts["append_responsibilities"] else mu
+    return latents.astype(np.float32)
 
 
 MODEL = GMVAE  # the module class a saved state rebuilds (alvae.representations.diagnostics)

@@ -56,18 +56,21 @@ def ceiling_epochs(task_model: Mapping, rnd: int) -> int:
 
 
 def train_ceiling(subset, seed: int, al: Mapping, task_model: Mapping, device="cpu",
-                  log: Callable[[str], None] = print):
+                  log: Callable[[str], None] = print, task_features: Mapping | None = None):
     """Train the task model on every pool point with its label and evaluate it.
 
     ``al``: ``initial_labels``, ``labels_per_round``, ``final_labels`` (they fix the
-    training length and the seed, see the module docstring). Returns ``(row,
-    model)``: ``row`` with the columns of :data:`COLUMNS` but ``dataset``."""
+    training length and the seed, see the module docstring). ``task_features``: for a
+    frozen-feature head (``task_model.arch`` linear or mlp), the features of the pool,
+    test and val images, as the AL runs get them (:mod:`alvae.training.head`). Returns
+    ``(row, model)``: ``row`` with the columns of :data:`COLUMNS` but ``dataset``."""
     import torch
 
     from . import determinism
     from .engine import DevicePool, TrainConfig, build_model, evaluate, train_model
     from ..seeds import round_seed
     from .recipe import split_validation
+    from .head import check_features, is_head, standardize
 
     n_pool = len(subset.pool_labels)
     rnd = final_round(n_pool, al["initial_labels"], al["labels_per_round"], al["final_labels"])
@@ -76,8 +79,15 @@ def train_ceiling(subset, seed: int, al: Mapping, task_model: Mapping, device="c
     determinism.configure(task_model.get("deterministic", True), log)
     dev = torch.device(device)
     cfg = TrainConfig.from_config(dict(task_model), {}).on(dev, log)
-    in_ch = subset.pool_images.shape[1]
-    pool = DevicePool(subset.pool_images, subset.pool_labels, subset.task, dev)
+    n_val = None if subset.val_images is None else len(subset.val_images)
+    if is_head(task_model):
+        check_features(task_features, n_pool, len(subset.test_images), n_val)
+        pool_x, test_x, val_x = standardize(task_features["pool"], task_features["test"],
+                                            task_features.get("val"))
+    else:
+        pool_x, test_x, val_x = subset.pool_images, subset.test_images, subset.val_images
+    in_ch = pool_x.shape[1]
+    pool = DevicePool(pool_x, subset.pool_labels, subset.task, dev)
     everything = np.arange(n_pool, dtype=np.int64)
     train, holdout = split_validation(everything, task_model.get("val_fraction", 0.0), rs)
     tag = f"[{subset.name}/ceiling/seed{seed}] "
@@ -88,10 +98,10 @@ def train_ceiling(subset, seed: int, al: Mapping, task_model: Mapping, device="c
     stats = train_model(model, pool, train, epochs, cfg, rs, None, None, log,
                         f"{tag}labels {n_pool} ", holdout)
     del pool  # training is over: from here on only evaluation
-    test = DevicePool(subset.test_images, subset.test_labels, subset.task, dev)
+    test = DevicePool(test_x, subset.test_labels, subset.task, dev)
     m = evaluate(model, test, cfg)
     if subset.val_images is not None:
-        mv = evaluate(model, DevicePool(subset.val_images, subset.val_labels, subset.task, dev), cfg)
+        mv = evaluate(model, DevicePool(val_x, subset.val_labels, subset.task, dev), cfg)
     else:
         mv = {"acc": math.nan, "auc": math.nan, "ap": math.nan}
     row = {"seed": int(seed), "n_labels": n_pool, "n_pool": n_pool, "round_equivalent": rnd,

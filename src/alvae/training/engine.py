@@ -24,6 +24,7 @@ from . import accel, precision as _precision
 from ..errors import UserError
 from ..schema import with_defaults
 from ..logs import Progress, steps_per_epoch
+from .head import HeadModel, is_head
 from .lossnet import LossPredictionModule, pair_margin_loss
 from .model import BLOCK_CHANNELS, TaskModel
 
@@ -75,6 +76,7 @@ class TrainConfig:
 
     lr: float
     momentum: float
+    optimizer: str  # sgd or adam
     weight_decay: float
     batch_size: int
     eval_batch_size: int
@@ -98,7 +100,8 @@ class TrainConfig:
         tm = with_defaults("task_model", task_model)
         ll = with_defaults("lloss", lloss)
         return cls(
-            lr=tm["lr"], momentum=tm["momentum"], weight_decay=tm["weight_decay"],
+            lr=tm["lr"], momentum=tm["momentum"], optimizer=tm["optimizer"],
+            weight_decay=tm["weight_decay"],
             batch_size=tm["batch_size"], eval_batch_size=tm["eval_batch_size"],
             train_until=StopRule.from_config(tm["train_until"]), precision=tm["precision"],
             stem=tm["stem"], lloss_margin=ll["margin"], lloss_weight=ll["weight"],
@@ -179,11 +182,16 @@ def build_model(task: str, n_classes: int, in_channels: int, task_model: dict, s
     """A freshly initialised task model (the seed fixes the new head's init);
     ``dropout`` > 0 puts a dropout layer before the last layer (MC dropout).
     ``precision`` (resolved; default: ``task_model.precision`` resolved for ``device``)
-    decides the memory format (:func:`alvae.training.precision.channels_last`)."""
+    decides the memory format (:func:`alvae.training.precision.channels_last`).
+    ``task_model.arch`` linear or mlp builds a frozen-feature head
+    (:class:`alvae.training.head.HeadModel`) on ``in_channels`` input features."""
     tm = with_defaults("task_model", task_model)
     torch.manual_seed(seed)
-    model = TaskModel(n_outputs(task, n_classes), in_channels, tm["weights"], tm["grayscale"],
-                      tm["input_size"], tm["stem"], dropout)
+    if is_head(tm):
+        model = HeadModel(n_outputs(task, n_classes), in_channels, tm["arch"], tm["hidden"], dropout)
+    else:
+        model = TaskModel(n_outputs(task, n_classes), in_channels, tm["weights"], tm["grayscale"],
+                          tm["input_size"], tm["stem"], dropout)
     model = model.to(device)
     if precision is None or precision == "auto":
         precision = _precision.resolve(tm["precision"], device, tm["stem"])
@@ -200,9 +208,19 @@ def build_loss_module(hidden: int, extra_dim: int, seed: int, device):
 def _prepare(model: TaskModel, pool: DevicePool, idx: torch.Tensor, precision: str,
              aug=None) -> torch.Tensor:
     x = model.prepare(pool.images[idx] if aug is None else aug(pool.images[idx]))
-    if _precision.channels_last(pool.device, precision):
+    if x.dim() == 4 and _precision.channels_last(pool.device, precision):  # images, not features
         x = x.contiguous(memory_format=torch.channels_last)
     return x
+
+
+def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """``task_model.optimizer``: SGD with ``momentum`` (the thesis's), or Adam (the usual
+    choice for a linear probe, CDALBench's), both with ``lr`` and L2 ``weight_decay``."""
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer != "sgd":
+        raise ValueError(f"task_model.optimizer must be sgd or adam, got {cfg.optimizer!r}")
+    return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
 
 
 def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs: int,
@@ -234,7 +252,7 @@ def train_model(model: TaskModel, pool: DevicePool, labeled: np.ndarray, epochs:
     device = pool.device
     gen = torch.Generator(device="cpu").manual_seed(seed)
     params = list(model.parameters()) + (list(loss_module.parameters()) if loss_module else [])
-    opt = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay)
+    opt = make_optimizer(params, cfg)
     lab = torch.as_tensor(labeled, dtype=torch.long, device=device)
     n = len(lab)
     epochs = planned_epochs(epochs, n, cfg.batch_size, cfg.min_steps)
@@ -363,8 +381,8 @@ def infer(model: TaskModel, pool: DevicePool, indices, cfg: TrainConfig, loss_mo
         if mc_passes:
             f32 = f.float()
             mask = torch.rand((mc_passes,) + tuple(f32.shape), generator=mc_gen, device=device) < keep
-            lt = torch.nn.functional.linear(f32 * mask / keep, model.net.fc.weight.float(),
-                                            model.net.fc.bias.float())
+            fc = model.classifier
+            lt = torch.nn.functional.linear(f32 * mask / keep, fc.weight.float(), fc.bias.float())
             mc.append(torch.sigmoid(lt) if pool.task == "multi-label" else lt.softmax(dim=2))
     out = {
         "features": torch.cat(feats) if feats else torch.zeros((0, 512), device=device),

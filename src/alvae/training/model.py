@@ -96,6 +96,11 @@ class TaskModel(nn.Module):
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1))
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1))
 
+    @property
+    def classifier(self) -> nn.Linear:
+        """The last layer (MC dropout masks its input)."""
+        return self.net.fc
+
     def prepare(self, images_uint8: torch.Tensor) -> torch.Tensor:
         """uint8 N×C×H×W (already on the device) -> normalised float input."""
         x = images_uint8.float().div_(255.0)
