@@ -594,7 +594,8 @@ def ceiling_file(dataset, seed):
 
 def ceiling_records():
     """(dataset, seed, path) of every ceiling job (none when ceiling.enabled is false)."""
-    return [(d, seed, ceiling_file(d, seed)) for d in DATASETS for seed in all_seeds()] if CEILING else []
+    seeds = all_seeds()[: config["ceiling"]["seeds"]]  # ceiling.seeds: the first N (None: all)
+    return [(d, seed, ceiling_file(d, seed)) for d in DATASETS for seed in seeds] if CEILING else []
 
 
 def ceiling_inputs(wildcards):
