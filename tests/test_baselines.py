@@ -270,7 +270,7 @@ def test_probcover_matches_the_authors_code(normalize):
 
 
 def test_normalize_is_a_schema_default_and_checked():
-    from alvae.config import _schema
+    from alvae.validation import _schema
 
     props = _schema()["properties"]
     for name in ("typiclust", "probcover"):

@@ -46,7 +46,7 @@ def sub_cfg(vae_cfg: dict, kind: str, defaults: dict | None = None) -> dict:
     as the workflow checks them before any job, with the schema's defaults for the keys
     not given (library use). Raises :class:`alvae.errors.ConfigError` (a ValueError)
     naming the key: an unknown one, or a value the schema refuses."""
-    from ..config import checked_section
+    from ..validation import checked_section
     from ..errors import ConfigError
     from ..schema import defaults as schema_defaults
 
