@@ -7,7 +7,7 @@ margin: one inference pass over the pool per round) from ``--initial`` labels in
 ``--rounds`` rounds of ``--per-round``. A round is: train the task model from scratch,
 evaluate it on the test split, let the strategy pick (round 0: train and evaluate).
 
-* ResNet-18: the fashion preset's task model (presets/fashion.yaml with its fixed recipe:
+* ResNet-18: the fashion preset's task model (presets/fashion_cpu.yaml with its fixed recipe:
   28 px, ImageNet stem, SGD lr 0.01, batch 64, 4 epochs raised to 100 steps).
 * the heads: the features preset's (presets/features.yaml: Adam lr 1e-3, batch 64,
   ``epochs_initial`` 1 raised to 100 steps) on ``--dim`` standardised features. The

@@ -116,10 +116,10 @@ def test_truncated_image_stops_the_pool_job_naming_the_file(tmp_path):
     assert f"ERROR: {bad}: unreadable or truncated image" in log and "Traceback" not in log
 
 
-def test_fashion_preset_plans_the_study(tmp_path):
-    """presets/fashion.yaml: one pool of 10,000, 7 strategies × 3 seeds, one shared VAE
+def test_fashion_cpu_preset_plans_the_study(tmp_path):
+    """presets/fashion_cpu.yaml: one pool of 10,000, 7 strategies × 3 seeds, one shared VAE
     (coreset_vae and TypiClust on the latents); no t-SNE experiment."""
-    cfg = yaml.safe_load((REPO / "presets" / "fashion.yaml").read_text())
+    cfg = yaml.safe_load((REPO / "presets" / "fashion_cpu.yaml").read_text())
     assert cfg["datasets"]["fashion"] == {"source": "fashion_mnist", "subset_size": 10000, "test_size": None}
     assert (cfg["al"]["initial_labels"], cfg["al"]["final_labels"]) == (500, 3000)
     cfg["out_dir"] = str(tmp_path / "results" / "fashion")  # plan from scratch, whatever results/ holds
@@ -135,3 +135,18 @@ def test_fashion_preset_plans_the_study(tmp_path):
     out = proc.stdout + proc.stderr
     for strategy in ("random", "entropy", "margin", "coreset", "coreset_vae", "badge", "typiclust"):
         assert f"{tmp_path}/results/fashion/runs/fashion/{strategy}/seed2/metrics.csv" in out
+
+
+def test_fashion_preset_plans_the_field_level_study(tmp_path):
+    """presets/fashion.yaml: DISTIL's grid (1,000 -> 3,000), 5 strategies x 3 seeds, one VAE
+    per seed, one ceiling (ceiling.seeds: 1), every round trained to train_until."""
+    cfg = yaml.safe_load((REPO / "presets" / "fashion.yaml").read_text())
+    assert cfg["task_model"]["train_until"]["train_acc"] == 0.99
+    assert (cfg["al"]["initial_labels"], cfg["al"]["labels_per_round"]) == (1000, 1000)
+    cfg["out_dir"] = str(tmp_path / "results" / "fashion")
+    path = tmp_path / "fashion.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = smk("-n", "--cores", "2", "--resources", "gpu=2", "--configfile", str(path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    counts = job_counts(proc.stdout + proc.stderr)
+    assert counts["al_run"] == 5 * 3 and counts["train_vae"] == 3 and counts["ceiling"] == 1

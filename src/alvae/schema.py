@@ -91,8 +91,8 @@ Generated from the schema (`src/alvae/config.schema.yaml`, with the method names
 keeps this file in step with it. The schema is the only place a default is written.
 
 `config.yaml` is the thesis experiment, `presets/` the other studies (`demo.yaml`,
-`fashion.yaml`, `strong.yaml`, `future.yaml`, `representations.yaml`, `baselines.yaml`,
-`alpha_sweep.yaml`), `tests/configs/tiny.yaml` the smallest run the tests use. A
+`fashion.yaml`, `fashion_cpu.yaml`, `features.yaml`, `strong.yaml`, `future.yaml`,
+`representations.yaml`, `baselines.yaml`, `alpha_sweep.yaml`), `tests/configs/tiny.yaml` the smallest run the tests use. A
 `--configfile` replaces `config.yaml` rather than being merged into it. Everything is
 validated before any job runs; each bad key is one line that names it and says what is
 allowed ([reliability.md](reliability.md#bad-input)).
