@@ -125,7 +125,9 @@ def test_config_checks_the_file_before_any_job(tmp_path, checkpoint):
         ({"path": str(path), "sha256": "ab" * 32}, "vae.pretrained.sha256: "),
         ({"path": str(tmp_path / "x.pth"), "url": "https://example.org/x.pth"},
          "vae.pretrained.sha256: required with vae.pretrained.url"),
-        ({"path": str(path), "widht": 3}, "unknown keys vae.pretrained.['widht']"),
+        ({"path": str(path), "widht": 3}, "vae.pretrained: unknown key"),
+        ({"path": str(path), "source": "hub"}, "vae.pretrained.source: 'hub' is not one of"),
+        ({"path": str(path), "sha256": "abc"}, "vae.pretrained.sha256: 'abc' does not match"),
     ]:
         with pytest.raises(ConfigError) as err:
             load_config(_config(tmp_path, given))

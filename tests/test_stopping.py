@@ -87,8 +87,11 @@ def test_without_a_rule_training_is_the_planned_epochs(digits):
 # ------------------------------------------------------------------------ precision
 def test_auto_is_fp32_on_a_cpu_without_native_bf16(monkeypatch):
     monkeypatch.setenv("ALVAE_CPU_BF16", "0")
-    assert precision.resolve("auto", "cpu", "small") == "fp32"
+    lines = []
+    assert precision.resolve("auto", "cpu", "imagenet", lines.append) == "fp32"
     assert precision.resolve("fp32", "cpu", "small") == "fp32"
+    # the reason is the CPU; the stem is not named (it would not have mattered)
+    assert lines == ["precision: fp32 on cpu (task_model.precision: auto; ALVAE_CPU_BF16=0)"]
 
 
 def test_auto_takes_bf16_only_where_the_stem_makes_it_pay(monkeypatch):

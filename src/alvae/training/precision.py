@@ -96,9 +96,10 @@ def resolve(setting: str, device, stem: str = "imagenet",
         raise PrecisionError(f"task_model.precision: bf16 needs native bf16 on the {dev.type}, "
                              f"and {why}; set task_model.precision: auto or fp32")
     if setting == "auto":
-        chosen = "bf16" if ok and (dev.type == "cuda" or stem in BF16_STEMS) else "fp32"
-        why = why + ("" if dev.type == "cuda" or stem in BF16_STEMS
-                     else f"; the {stem} stem gains nothing from bf16")
+        pays = dev.type == "cuda" or stem in BF16_STEMS
+        chosen = "bf16" if ok and pays else "fp32"
+        if ok and not pays:  # the reason fp32 was chosen although the CPU has bf16
+            why += f"; the {stem} stem gains nothing from bf16"
     else:
         chosen = setting
     if log is not None:
