@@ -323,6 +323,25 @@ def test_csv_counts_before_any_job(tmp_path):
         validate_config(_config({**spec, "label_column": ["only_one"]}))
 
 
+def test_csv_without_a_split_names_split_column_and_the_column_that_holds_one(tmp_path):
+    """A manifest with a `split` column read without split_column: the line says which key
+    to set and to what (it used to name only test_size), before any job."""
+    files = make_images(tmp_path, 12)
+    rows = [(f.name, i % 2, "test" if i < 4 else "train") for i, f in enumerate(files)]
+    m = write_manifest(tmp_path / "m.csv", ("path", "label", "split"), rows)
+    with pytest.raises(ConfigError) as err:
+        validate_config(_config({"source": "csv", "path": str(m)}, subset_size=6))
+    assert (f"{m}: no train/test split given; its column 'split' holds train/test values: set "
+            f"datasets.imgs.split_column: split, or datasets.imgs.test_size") in str(err.value)
+    # with the key set as the line says, the same manifest loads: 8 train, 4 test
+    ds = datasources.load_dataset("imgs", {"source": "csv", "path": str(m), "split_column": "split"})
+    assert len(ds.train_images) == 8 and len(ds.test_images) == 4
+    # no such column: the line names split_column all the same
+    m2 = write_manifest(tmp_path / "m2.csv", ("path", "label"), [r[:2] for r in rows])
+    msg = one_line_error(imagesources.scan_csv, {"source": "csv", "path": str(m2)}, "datasets.imgs")
+    assert "set datasets.imgs.split_column to a column of train / test / val values" in msg
+
+
 # -------------------------------------------------------------------- CIFAR
 def write_cifar(root: Path, kind="cifar10", n_train=(7, 5, 6, 4, 3), n_test=5, seed=0) -> dict:
     """Pickled batches in the layout torchvision reads (cifar-10-batches-py/data_batch_1..5,

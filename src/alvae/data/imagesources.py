@@ -363,11 +363,25 @@ def scan_csv(spec: dict, key: str = "datasets.<name>") -> tuple:
             if s not in splits:
                 raise DataError(f"{path}: no {s} rows in split column {split_col!r}")
     else:
+        if spec.get("test_size") is None:
+            raise DataError(_no_split_line(path, header, rows, key))
         train, test = holdout(len(files), spec.get("test_size"), spec.get("split_seed", 0) or 0,
                               str(path), key)
         splits = {"train": ([files[i] for i in train], labels[train]),
                   "test": ([files[i] for i in test], labels[test])}
     return task, names, splits
+
+
+def _no_split_line(path: Path, header: list, rows: list, key: str) -> str:
+    """The error of a manifest read without a split: it names ``split_column``, and the
+    column that looks like one (every value train, test or val) where there is one."""
+    looks = [c for c in header
+             if all((row[c] or "").strip().lower() in SPLIT_VALUES for _, row in rows)]
+    hint = (f"its column {looks[0]!r} holds train/test values: set {key}.split_column: "
+            f"{looks[0]}" if looks else f"set {key}.split_column to a column of train / test / "
+            f"val values")
+    return (f"{path}: no train/test split given; {hint}, or {key}.test_size to the number of "
+            f"images to hold out as the test split")
 
 
 def load_csv(name: str, spec: dict) -> Dataset:
