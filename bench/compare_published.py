@@ -1,6 +1,6 @@
 """The Fashion-MNIST study beside published curves of the same data (issue #26, item 5).
 
-Reads a study's ``summary.csv`` (default: the committed ``bench/results/fashion_study``)
+Reads a study's ``summary.csv`` (default: the committed ``bench/results/fashion_cpu_study``)
 and puts its random / margin / BADGE / core-set means beside:
 
 * **DISTIL** (decile-team/distil), ResNet-18 with the CIFAR stem, SGD 0.01 + cosine, crop +
@@ -24,7 +24,7 @@ JSON and in docs/data.md; read agreement as "same ordering and similar level", n
 a replication.
 
     python bench/compare_published.py
-    python bench/compare_published.py --study bench/results/fashion_study --out x.json
+    python bench/compare_published.py --study bench/results/fashion_cpu_study --out x.json
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def markdown(res: dict) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--study", default="bench/results/fashion_study")
+    ap.add_argument("--study", default="bench/results/fashion_cpu_study")
     ap.add_argument("--out", default="bench/results/compare_published.json")
     args = ap.parse_args()
     study = Path(args.study)
