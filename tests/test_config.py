@@ -36,7 +36,10 @@ def test_thesis_config_is_valid_and_complete(thesis):
                                      "weight_decay": 1e-6, "temperature": 0.5, "width": 32,
                                      "blocks": 1, "proj_dim": 128, "crop_scale": 0.2,
                                      "hflip": False, "jitter": 0.4, "jitter_prob": 0.8,
-                                         "hue": 0.1, "grayscale_prob": 0.2}}
+                                         "hue": 0.1, "grayscale_prob": 0.2},
+                          "pretrained": {"source": "torchvision", "arch": "resnet18", "path": None,
+                                         "sha256": None, "url": None, "image_size": 224,
+                                         "batch_size": 256, "normalize": "imagenet"}}
     assert (cfg["tsne"]["initial_labels"], cfg["tsne"]["candidates"], cfg["tsne"]["pick"]) == (1000, 1556, 100)
 
 

@@ -8,8 +8,8 @@ import yaml
 
 from conftest import REPO
 
-WORKFLOW_ONLY = {"snakemake", "pytest", "snakemake-executor-plugin-slurm",
-                 "snakemake-executor-plugin-slurm-jobstep"}  # the driver's and the tests' tools, not the jobs'
+WORKFLOW_ONLY = {"snakemake", "pytest", "ruff", "snakemake-executor-plugin-slurm",
+                 "snakemake-executor-plugin-slurm-jobstep"}  # the driver's, the tests' and the linter's tools, not the jobs'
 
 
 def _pins(lines):
