@@ -62,7 +62,7 @@ include: "workflow/rules/diagnostics.smk"
 rule all:
     input:
         # functions: with al.extra_seeds the seeds are known after a checkpoint (seeds.smk)
-        lambda wc: final_targets(),
-        lambda wc: diagnostics_targets(),
-        lambda wc: worth_targets(),
+        lambda wc: PLAN.final_targets(all_seeds()),
+        lambda wc: PLAN.diagnostics_targets(),
+        lambda wc: PLAN.worth_targets(),
     default_target: True

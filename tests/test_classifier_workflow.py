@@ -81,14 +81,3 @@ def test_the_old_keys_name_their_replacements(tmp_path):
     err = proc.stdout + proc.stderr
     assert "task_model.min_train_acc: renamed; write task_model.train_until" in err
     assert "task_model.amp: renamed; write task_model.precision" in err
-
-
-def test_ceiling_seeds_trains_the_ceiling_for_the_first_seeds_only(tmp_path):
-    cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
-    cfg.update(out_dir=str(tmp_path / "out"), ceiling={"seeds": 1})
-    cfg["al"]["seeds"] = [3, 5, 7]
-    proc = smk("-n", "--cores", "1", "--configfile", str(write(cfg, tmp_path)))
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    text = proc.stdout + proc.stderr
-    assert "ceiling/digits/seed3/metrics.csv" in text
-    assert "ceiling/digits/seed5/" not in text and "ceiling/digits/seed7/" not in text

@@ -52,18 +52,6 @@ def _plan(cfg, tmp_path):
 
 
 @pytest.mark.workflow
-def test_typiclust_reads_the_latents_of_the_kind_its_space_names(tmp_path):
-    cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
-    cfg.update(strategies=["random", "typiclust"], typiclust={"space": "gmvae"},
-               tsne={"datasets": []})
-    out = _plan(cfg, tmp_path)
-    runs = [b for b in out.split("rule ") if b.startswith("al_run:")]
-    typi = [b for b in runs if "strategy=typiclust" in b]
-    assert len(typi) == 2 and all("vae/digits/gmvae/shared/latents.npy" in b for b in typi)
-    assert "vae/digits/vae/shared" not in out  # no thesis VAE is trained for it
-
-
-@pytest.mark.workflow
 def test_typiclust_on_simclr_latents_plans_a_simclr_training(tmp_path):
     cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
     cfg.update(strategies=["random", "typiclust", "probcover"], typiclust={"space": "simclr"},

@@ -1,6 +1,6 @@
 """The names of alvae's methods and what each one needs, declared once.
 
-Everything else (the rules in ``common.smk``, the config schema's enums, the
+Everything else (the study's plan in ``alvae.plan``, the config schema's enums, the
 strategy and representation registries, the statistics' families, the plots'
 styles, the diagnostics) reads this module. It imports nothing heavy (no torch),
 so the Snakefile can import it while planning.

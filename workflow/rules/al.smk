@@ -3,20 +3,19 @@
 # dataset and AL seed, read by every strategy of the seed.
 rule initial_labels:
     input:
-        subset=lambda wc: subset_file(wc.dataset, wc.seed),
-        latents=lambda wc: latents_file(wc.dataset, INITIAL_SPACE, wc.seed),
+        unpack(lambda wc: PLAN.initial_labels_inputs(wc.dataset, wc.seed)),
     output:
         f"{OUT}/initial/{{dataset}}/seed{{seed}}.npy",
     params:
-        method=INITIAL_SELECTION,
+        method=PLAN.initial_selection,
         n_initial=config["al"]["initial_labels"],
         typiclust=canonical(config["typiclust"]),
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("initial_labels", "{dataset}", "seed{seed}"),
+        PLAN.log_path("initial_labels", "{dataset}", "seed{seed}"),
     benchmark:
-        bench_path("initial_labels", "{dataset}", "seed{seed}")
+        PLAN.bench_path("initial_labels", "{dataset}", "seed{seed}")
     threads: 1
     resources:
         mem_mb=4000,
@@ -31,30 +30,30 @@ rule initial_labels:
 
 rule al_run:
     input:
-        unpack(al_inputs),
+        unpack(lambda wc: PLAN.al_inputs(wc.dataset, wc.strategy, wc.seed)),
     output:
         metrics=f"{OUT}/runs/{{dataset}}/{{strategy}}/seed{{seed}}/metrics.csv",
         picked=f"{OUT}/runs/{{dataset}}/{{strategy}}/seed{{seed}}/picked.npz",
         # vae.retrain: per_round: each round's latents (round_0, round_1, ...; empty
         # for a strategy without latents)
         **({"latents": f"{OUT}/runs/{{dataset}}/{{strategy}}/seed{{seed}}/latents_rounds.npz"}
-           if PER_ROUND else {}),
+           if PLAN.per_round else {}),
     params:
-        al=al_settings(),
-        task_model=fixed_task_model(),
+        al=PLAN.al_settings(),
+        task_model=PLAN.fixed_task_model(),
         # task_model.recipe: tuned: the settings of the study behind the recipe.yaml input
-        **({"recipe": recipe_params} if TUNED else {}),
-        lloss=lloss_options,
-        alpha=lambda wc: config["alpha"] if uses_vae(wc.strategy) else None,
-        state_dir=lambda wc: f"{OUT}/state/{wc.dataset}/{wc.strategy}/seed{wc.seed}",
-        retrain=retrain_params,
-        strategy_cfg=strategy_options,
+        **({"recipe": lambda wc: PLAN.recipe_params(wc.seed)} if PLAN.tuned else {}),
+        lloss=lambda wc: PLAN.lloss_options(wc.strategy),
+        alpha=lambda wc: PLAN.alpha(wc.strategy),
+        state_dir=lambda wc: PLAN.state_dir(wc.dataset, wc.strategy, wc.seed),
+        retrain=lambda wc: PLAN.retrain_params(wc.strategy),
+        strategy_cfg=lambda wc: PLAN.strategy_options(wc.strategy),
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("al_run", "{dataset}", "{strategy}", "seed{seed}"),
+        PLAN.log_path("al_run", "{dataset}", "{strategy}", "seed{seed}"),
     benchmark:
-        bench_path("al_run", "{dataset}", "{strategy}", "seed{seed}")
+        PLAN.bench_path("al_run", "{dataset}", "{strategy}", "seed{seed}")
     threads: 1
     resources:
         gpu=1,  # one GPU slot; the job leases which (alvae.training.devices)

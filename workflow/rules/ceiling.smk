@@ -3,27 +3,26 @@
 # on every learning curve and stated as a share in the report. `ceiling.enabled: false`
 # turns the stage off (a GPU job per dataset and seed: the last AL round's training with
 # the whole pool; docs/representations.md).
-# Helpers: common.smk.
+# Plan: alvae.plan (Plan.ceiling_records, ceiling_inputs).
 
 
 rule ceiling:
     input:
-        unpack(ceiling_inputs),
+        unpack(lambda wc: PLAN.ceiling_inputs(wc.dataset, wc.seed)),
     output:
         metrics=f"{OUT}/ceiling/{{dataset}}/seed{{seed}}/metrics.csv",
     params:
         # the length and seed of training follow the AL runs' last round
-        al=canonical({k: config["al"][k] for k in ("initial_labels", "labels_per_round",
-                                                   "final_labels")}),
-        task_model=fixed_task_model(),
+        al=PLAN.ceiling_al(),
+        task_model=PLAN.fixed_task_model(),
         # task_model.recipe: tuned: the settings of the study behind the recipe.yaml input
-        **({"recipe": recipe_params} if TUNED else {}),
+        **({"recipe": lambda wc: PLAN.recipe_params(wc.seed)} if PLAN.tuned else {}),
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("ceiling", "{dataset}", "seed{seed}"),
+        PLAN.log_path("ceiling", "{dataset}", "seed{seed}"),
     benchmark:
-        bench_path("ceiling", "{dataset}", "seed{seed}")
+        PLAN.bench_path("ceiling", "{dataset}", "seed{seed}")
     threads: 1
     resources:
         gpu=1,  # one GPU slot; the job leases which (alvae.training.devices)
@@ -35,7 +34,7 @@ rule ceiling:
 
 rule ceiling_table:
     input:
-        lambda wc: [r[2] for r in ceiling_records()],
+        lambda wc: [r[2] for r in PLAN.ceiling_records(all_seeds())],
     output:
         report(
             f"{OUT}/results/ceiling.csv",
@@ -44,11 +43,11 @@ rule ceiling_table:
             labels={"table": "all-labels ceiling"},
         ),
     params:
-        records=lambda wc: [[d, s] for d, s, _ in ceiling_records()],
+        records=lambda wc: [[d, s] for d, s, _ in PLAN.ceiling_records(all_seeds())],
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("ceiling_table", "all"),
+        PLAN.log_path("ceiling_table", "all"),
     localrule: True
     script:
         "../scripts/ceiling_table.py"

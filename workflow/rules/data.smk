@@ -8,16 +8,16 @@ rule subset:
     output:
         f"{OUT}/data/{{dataset}}/subset.npz",
     params:
-        spec=lambda wc: pool_spec(wc.dataset),
+        spec=lambda wc: PLAN.pool_spec(wc.dataset),
         seed=None,
-        source=lambda wc: data_params(wc.dataset)["source"],
-        digests=lambda wc: data_params(wc.dataset)["digests"],
+        source=lambda wc: PLAN.data_params(wc.dataset, SOURCES)["source"],
+        digests=lambda wc: PLAN.data_params(wc.dataset, SOURCES)["digests"],
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("subset", "{dataset}"),
+        PLAN.log_path("subset", "{dataset}"),
     benchmark:
-        bench_path("subset", "{dataset}")
+        PLAN.bench_path("subset", "{dataset}")
     threads: 1
     resources:
         mem_mb=8000,
@@ -30,29 +30,29 @@ use rule subset as subset_per_seed with:
     output:
         f"{OUT}/data/{{dataset}}/seed{{seed}}/subset.npz",
     params:
-        spec=lambda wc: pool_spec(wc.dataset),
+        spec=lambda wc: PLAN.pool_spec(wc.dataset),
         seed=lambda wc: int(wc.seed),
-        source=lambda wc: data_params(wc.dataset)["source"],
-        digests=lambda wc: data_params(wc.dataset)["digests"],
+        source=lambda wc: PLAN.data_params(wc.dataset, SOURCES)["source"],
+        digests=lambda wc: PLAN.data_params(wc.dataset, SOURCES)["digests"],
     log:
-        log_path("subset", "{dataset}", "seed{seed}"),
+        PLAN.log_path("subset", "{dataset}", "seed{seed}"),
     benchmark:
-        bench_path("subset", "{dataset}", "seed{seed}")
+        PLAN.bench_path("subset", "{dataset}", "seed{seed}")
 
 
 rule eval_split:
     output:
-        eval_file("{dataset}"),
+        PLAN.eval_file("{dataset}"),
     params:
-        spec=lambda wc: eval_spec(wc.dataset),
-        source=lambda wc: data_params(wc.dataset)["source"],
-        digests=lambda wc: data_params(wc.dataset)["digests"],
+        spec=lambda wc: PLAN.eval_spec(wc.dataset),
+        source=lambda wc: PLAN.data_params(wc.dataset, SOURCES)["source"],
+        digests=lambda wc: PLAN.data_params(wc.dataset, SOURCES)["digests"],
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("eval_split", "{dataset}"),
+        PLAN.log_path("eval_split", "{dataset}"),
     benchmark:
-        bench_path("eval_split", "{dataset}")
+        PLAN.bench_path("eval_split", "{dataset}")
     threads: 1
     resources:
         mem_mb=8000,

@@ -23,13 +23,13 @@ rule latent_share:
         ),
         pdf=f"{OUT}/figures/latent_share.pdf",
     params:
-        strategies=latent_share_runs(),
+        strategies=PLAN.latent_share_runs(),
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("latent_share", "all"),
+        PLAN.log_path("latent_share", "all"),
     benchmark:
-        bench_path("latent_share", "all")
+        PLAN.bench_path("latent_share", "all")
     localrule: True
     script:
         "../scripts/latent_share.py"
@@ -53,14 +53,14 @@ rule alpha_sweep:
         ),
         pdf=f"{OUT}/figures/alpha_sweep.pdf",
     params:
-        labels=[s for s in STRATEGIES if uses_vae(s)],
+        labels=PLAN.alpha_labels(),
         metric="test_acc",
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("alpha_sweep", "all"),
+        PLAN.log_path("alpha_sweep", "all"),
     benchmark:
-        bench_path("alpha_sweep", "all")
+        PLAN.bench_path("alpha_sweep", "all")
     localrule: True
     script:
         "../scripts/alpha_sweep.py"
@@ -84,13 +84,13 @@ rule retrain_knn:
         ),
         pdf=f"{OUT}/figures/latent_knn_rounds.pdf",
     params:
-        strategies=retrained_runs(),
+        strategies=PLAN.retrained_runs(),
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("retrain_knn", "all"),
+        PLAN.log_path("retrain_knn", "all"),
     benchmark:
-        bench_path("retrain_knn", "all")
+        PLAN.bench_path("retrain_knn", "all")
     localrule: True
     script:
         "../scripts/retrain_knn.py"
@@ -98,9 +98,7 @@ rule retrain_knn:
 
 rule retrain_tsne:
     input:
-        subset=lambda wc: subset_file(wc.dataset, retrain_tsne_seed()),
-        latents=lambda wc: [f"{OUT}/runs/{wc.dataset}/{s}/seed{retrain_tsne_seed()}/latents_rounds.npz"
-                            for s in retrain_tsne_labels()],
+        unpack(lambda wc: PLAN.retrain_tsne_inputs(wc.dataset)),
     output:
         report(
             f"{OUT}/figures/tsne_rounds_{{dataset}}.png",
@@ -109,14 +107,14 @@ rule retrain_tsne:
             labels={"figure": "t-SNE, first and last round", "dataset": "{dataset}"},
         ),
     params:
-        labels=retrain_tsne_labels(),
-        seed=retrain_tsne_seed(),
+        labels=PLAN.retrain_tsne_labels(),
+        seed=PLAN.retrain_tsne_seed(),
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("retrain_tsne", "{dataset}"),
+        PLAN.log_path("retrain_tsne", "{dataset}"),
     benchmark:
-        bench_path("retrain_tsne", "{dataset}")
+        PLAN.bench_path("retrain_tsne", "{dataset}")
     threads: 1
     script:
         "../scripts/retrain_tsne.py"

@@ -4,7 +4,9 @@
 # strategy in the report's summary, which claims a saving only where the budget's
 # adjusted paired test (tests.csv) differs. Planned when the study runs random sampling
 # and at least one other strategy.
-# Helpers: common.smk.
+# Plan: alvae.plan (Plan.labels_saved).
+
+from alvae.analysis import labels_saved as _labels_saved
 
 
 rule labels_saved:
@@ -32,9 +34,9 @@ rule labels_saved:
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("labels_saved", "all"),
+        PLAN.log_path("labels_saved", "all"),
     benchmark:
-        bench_path("labels_saved", "all")
+        PLAN.bench_path("labels_saved", "all")
     localrule: True
     script:
         "../scripts/labels_saved.py"

@@ -3,27 +3,27 @@
 
 rule aggregate:
     input:
-        runs=lambda wc: [r[3] for r in run_records()],
+        runs=lambda wc: [r[3] for r in PLAN.run_records(all_seeds())],
         # the test labels, for each dataset's task and trivial baseline
-        evaluations=[eval_file(d) for d in DATASETS],
+        evaluations=[PLAN.eval_file(d) for d in PLAN.datasets],
     output:
         runs=f"{OUT}/results/runs.csv",
         summary=f"{OUT}/results/summary.csv",
         aulc=f"{OUT}/results/aulc.csv",
         datasets=f"{OUT}/results/datasets.csv",
     params:
-        records=lambda wc: [list(r) for r in run_records()],
+        records=lambda wc: [list(r) for r in PLAN.run_records(all_seeds())],
         metrics=TEST_METRICS,
-        datasets=DATASETS,
+        datasets=PLAN.datasets,
         # each dataset's primary metric (datasets.csv) follows these two
-        stats_metrics=stats_metrics(),
-        primary=stats_primary(),
+        stats_metrics=PLAN.stats_metrics(),
+        primary=PLAN.stats_primary(),
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("aggregate", "all"),
+        PLAN.log_path("aggregate", "all"),
     benchmark:
-        bench_path("aggregate", "all")
+        PLAN.bench_path("aggregate", "all")
     localrule: True
     script:
         "../scripts/aggregate.py"
@@ -49,17 +49,17 @@ rule stats:
             labels={"table": "paired tests on AULC"},
         ),
     params:
-        pairs=stats_pairs(),
-        alpha=stats_alpha(),
-        metrics=stats_metrics(),  # null: by task; the primary metric comes from datasets.csv
-        margin=stats_margins(),
-        correction=stats_correction(),
+        pairs=PLAN.stats_pairs(),
+        alpha=PLAN.stats_alpha(),
+        metrics=PLAN.stats_metrics(),  # null: by task; the primary metric comes from datasets.csv
+        margin=PLAN.stats_margins(),
+        correction=PLAN.stats_correction(),
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("stats", "all"),
+        PLAN.log_path("stats", "all"),
     benchmark:
-        bench_path("stats", "all")
+        PLAN.bench_path("stats", "all")
     localrule: True
     script:
         "../scripts/stats.py"
@@ -70,8 +70,8 @@ rule plot_curves:
         summary=f"{OUT}/results/summary.csv",
         tests=f"{OUT}/results/tests.csv",
         datasets=f"{OUT}/results/datasets.csv",
-        evaluation=lambda wc: eval_file(wc.dataset),
-        **ceiling_curve_inputs(),  # the all-labels ceiling line (ceiling.smk)
+        evaluation=lambda wc: PLAN.eval_file(wc.dataset),
+        **PLAN.ceiling_curve_inputs(),  # the all-labels ceiling line (ceiling.smk)
     output:
         png=report(
             f"{OUT}/figures/curves_{{dataset}}_{{family}}.png",
@@ -81,17 +81,17 @@ rule plot_curves:
         ),
         pdf=f"{OUT}/figures/curves_{{dataset}}_{{family}}.pdf",
     params:
-        strategies=lambda wc: family_members(wc.family),
-        alpha=stats_alpha(),
-        correction=stats_correction(),
+        strategies=lambda wc: PLAN.family_members(wc.family),
+        alpha=PLAN.stats_alpha(),
+        correction=PLAN.stats_correction(),
     wildcard_constraints:
-        family="|".join(FAMILIES),
+        family="|".join(PLAN.families),
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("plot_curves", "{dataset}_{family}"),
+        PLAN.log_path("plot_curves", "{dataset}_{family}"),
     benchmark:
-        bench_path("plot_curves", "{dataset}_{family}")
+        PLAN.bench_path("plot_curves", "{dataset}_{family}")
     localrule: True
     script:
         "../scripts/plot_curves.py"
@@ -120,16 +120,16 @@ rule rankings:
         ranks_csv=f"{OUT}/results/ranks_{{metric}}.csv",
         friedman=f"{OUT}/results/friedman_{{metric}}.json",
     params:
-        strategies=STRATEGIES,
-        alpha=stats_alpha(),
+        strategies=PLAN.strategies,
+        alpha=PLAN.stats_alpha(),
     wildcard_constraints:
-        metric="|".join(RANKINGS),
+        metric="|".join(PLAN.rankings),
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("rankings", "{metric}"),
+        PLAN.log_path("rankings", "{metric}"),
     benchmark:
-        bench_path("rankings", "{metric}")
+        PLAN.bench_path("rankings", "{metric}")
     localrule: True
     script:
         "../scripts/rankings.py"
@@ -140,9 +140,9 @@ rule plot_tsne:
         selection=f"{OUT}/tsne/{{dataset}}/selection.npz",
     output:
         png=expand(f"{OUT}/figures/tsne_{{dataset}}_{{strategy}}.png",
-                   strategy=TSNE_STRATEGIES, allow_missing=True),
+                   strategy=PLAN.tsne_strategies, allow_missing=True),
         pdf=expand(f"{OUT}/figures/tsne_{{dataset}}_{{strategy}}.pdf",
-                   strategy=TSNE_STRATEGIES, allow_missing=True),
+                   strategy=PLAN.tsne_strategies, allow_missing=True),
         pair_png=report(
             f"{OUT}/figures/tsne_{{dataset}}_pair.png",
             caption="../report/tsne.rst",
@@ -151,15 +151,15 @@ rule plot_tsne:
         ),
         pair_pdf=f"{OUT}/figures/tsne_{{dataset}}_pair.pdf",
     params:
-        strategies=TSNE_STRATEGIES,
-        pair=tsne_pair_strategies(),
+        strategies=PLAN.tsne_strategies,
+        pair=PLAN.tsne_pair_strategies(),
         seed=config["tsne"]["seed"],
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("plot_tsne", "{dataset}"),
+        PLAN.log_path("plot_tsne", "{dataset}"),
     benchmark:
-        bench_path("plot_tsne", "{dataset}")
+        PLAN.bench_path("plot_tsne", "{dataset}")
     localrule: True
     script:
         "../scripts/plot_tsne.py"
@@ -170,9 +170,9 @@ rule report_text:
         tests=f"{OUT}/results/tests.csv",
         aulc_tests=f"{OUT}/results/tests_aulc.csv",
         datasets=f"{OUT}/results/datasets.csv",
-        rankings=expand(f"{OUT}/results/friedman_{{metric}}.json", metric=RANKINGS),
-        **worth_report_inputs(),  # labels saved and the ceiling's share (labels_saved.smk)
-        **({"seed_plan": SEED_PLAN} if EXTRA_SEEDS else {}),  # al.extra_seeds (seeds.smk)
+        rankings=expand(f"{OUT}/results/friedman_{{metric}}.json", metric=PLAN.rankings),
+        **PLAN.worth_report_inputs(),  # labels saved and the ceiling's share (labels_saved.smk)
+        **({"seed_plan": PLAN.seed_plan} if PLAN.extra_seeds else {}),  # al.extra_seeds (seeds.smk)
     output:
         summary=report(
             f"{OUT}/report/summary.rst",
@@ -187,14 +187,14 @@ rule report_text:
             labels={"page": "settings and software versions"},
         ),
     params:
-        config=recorded_config(),  # recorded in settings.rst
-        alpha=stats_alpha(),
+        config=PLAN.recorded_config(),  # recorded in settings.rst
+        alpha=PLAN.stats_alpha(),
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("report_text", "all"),
+        PLAN.log_path("report_text", "all"),
     benchmark:
-        bench_path("report_text", "all")
+        PLAN.bench_path("report_text", "all")
     localrule: True
     script:
         "../scripts/report_text.py"

@@ -3,28 +3,28 @@
 # differences alone, by the rule fixed in the config; the aggregation then reads every
 # planned seed (all_seeds in common.smk), and Snakemake runs the extra ones.
 
-if EXTRA_SEEDS:
+if PLAN.extra_seeds:
 
     checkpoint plan_seeds:
         input:
-            runs=[r[3] for r in run_records(SEEDS)],
-            evaluations=[eval_file(d) for d in DATASETS],
+            runs=[r[3] for r in PLAN.run_records(PLAN.seeds)],
+            evaluations=[PLAN.eval_file(d) for d in PLAN.datasets],
         output:
-            SEED_PLAN,
+            PLAN.seed_plan,
         params:
-            records=[list(r) for r in run_records(SEEDS)],
-            datasets=DATASETS,
-            first=SEEDS,
-            rule=canonical(EXTRA_SEEDS),
-            pairs=stats_pairs(),
-            alpha=stats_alpha(),
-            margins=stats_margins(),
-            metrics=stats_metrics(),
-            primary=stats_primary(),
+            records=[list(r) for r in PLAN.run_records(PLAN.seeds)],
+            datasets=PLAN.datasets,
+            first=PLAN.seeds,
+            rule=canonical(PLAN.extra_seeds),
+            pairs=PLAN.stats_pairs(),
+            alpha=PLAN.stats_alpha(),
+            margins=PLAN.stats_margins(),
+            metrics=PLAN.stats_metrics(),
+            primary=PLAN.stats_primary(),
         conda:
             "../../envs/alvae.yaml"
         log:
-            log_path("plan_seeds", "all"),
+            PLAN.log_path("plan_seeds", "all"),
         localrule: True
         script:
             "../scripts/plan_seeds.py"

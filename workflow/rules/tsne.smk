@@ -4,19 +4,19 @@
 
 rule tsne_select:
     input:
-        unpack(tsne_inputs),
+        unpack(lambda wc: PLAN.tsne_inputs(wc.dataset)),
     output:
         f"{OUT}/tsne/{{dataset}}/selection.npz",
     params:
-        tsne=canonical({k: v for k, v in config["tsne"].items() if k != "datasets"}),
-        task_model=fixed_task_model(),  # the fixed recipe (the t-SNE experiment is not tuned)
+        tsne=PLAN.tsne_settings(),
+        task_model=PLAN.fixed_task_model(),  # the fixed recipe (the t-SNE experiment is not tuned)
         alpha=config["alpha"],
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("tsne_select", "{dataset}"),
+        PLAN.log_path("tsne_select", "{dataset}"),
     benchmark:
-        bench_path("tsne_select", "{dataset}")
+        PLAN.bench_path("tsne_select", "{dataset}")
     threads: 1
     resources:
         gpu=1,  # one GPU slot; the job leases which (alvae.training.devices)

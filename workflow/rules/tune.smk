@@ -9,7 +9,7 @@
 rule tune:
     input:
         # the pool only (the evaluation splits are not an input of this job)
-        subset=lambda wc: subset_file(wc.dataset, tune_seed(wc.scope)),
+        subset=lambda wc: PLAN.subset_file(wc.dataset, PLAN.tune_seed(wc.scope)),
     output:
         recipe=report(
             f"{OUT}/tune/{{dataset}}/{{scope}}/recipe.yaml",
@@ -30,16 +30,16 @@ rule tune:
             labels={"dataset": "{dataset}", "scope": "{scope}", "file": "optimization history"},
         ),
     params:
-        tune=tune_settings(),
-        task_model=tune_task_model(),
+        tune=PLAN.tune_settings(),
+        task_model=PLAN.tune_task_model(),
         initial_labels=config["al"]["initial_labels"],
-        seed=lambda wc: tune_seed(wc.scope),
+        seed=lambda wc: PLAN.tune_seed(wc.scope),
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("tune", "{dataset}", "{scope}"),
+        PLAN.log_path("tune", "{dataset}", "{scope}"),
     benchmark:
-        bench_path("tune", "{dataset}", "{scope}")
+        PLAN.bench_path("tune", "{dataset}", "{scope}")
     threads: 1
     resources:
         gpu=1,  # one GPU slot; the job leases which (alvae.training.devices)
@@ -53,22 +53,22 @@ rule tune:
 # the tune job runs; the tune job writes the recipe once every trial has finished.
 rule tune_worker:
     input:
-        subset=lambda wc: subset_file(wc.dataset, tune_seed(wc.scope)),
+        subset=lambda wc: PLAN.subset_file(wc.dataset, PLAN.tune_seed(wc.scope)),
     output:
         f"{OUT}/tune/{{dataset}}/{{scope}}/worker{{worker}}.done",
     params:
-        tune=tune_settings(),
-        task_model=tune_task_model(),
+        tune=PLAN.tune_settings(),
+        task_model=PLAN.tune_task_model(),
         initial_labels=config["al"]["initial_labels"],
-        seed=lambda wc: tune_seed(wc.scope),
+        seed=lambda wc: PLAN.tune_seed(wc.scope),
     wildcard_constraints:
         worker=r"\d+",
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("tune_worker", "{dataset}", "{scope}", "worker{worker}"),
+        PLAN.log_path("tune_worker", "{dataset}", "{scope}", "worker{worker}"),
     benchmark:
-        bench_path("tune_worker", "{dataset}", "{scope}", "worker{worker}")
+        PLAN.bench_path("tune_worker", "{dataset}", "{scope}", "worker{worker}")
     threads: 1
     resources:
         gpu=1,
@@ -82,19 +82,19 @@ rule tune_worker:
 # seeds as the AL runs' round 0), so that the report shows both recipes side by side.
 rule fixed_round0:
     input:
-        subset=lambda wc: subset_file(wc.dataset, wc.seed),
-        evaluation=lambda wc: eval_file(wc.dataset),
+        subset=lambda wc: PLAN.subset_file(wc.dataset, wc.seed),
+        evaluation=lambda wc: PLAN.eval_file(wc.dataset),
     output:
-        fixed_round0_file("{dataset}", "{seed}"),
+        PLAN.fixed_round0_file("{dataset}", "{seed}"),
     params:
-        task_model=fixed_task_model(),
+        task_model=PLAN.fixed_task_model(),
         initial_labels=config["al"]["initial_labels"],
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("fixed_round0", "{dataset}", "seed{seed}"),
+        PLAN.log_path("fixed_round0", "{dataset}", "seed{seed}"),
     benchmark:
-        bench_path("fixed_round0", "{dataset}", "seed{seed}")
+        PLAN.bench_path("fixed_round0", "{dataset}", "seed{seed}")
     threads: 1
     resources:
         gpu=1,
@@ -107,9 +107,9 @@ rule fixed_round0:
 rule classifier_report:
     input:
         runs=f"{OUT}/results/runs.csv",
-        recipes=[f"{tune_dir(d, s)}/recipe.yaml" for d, s in tune_jobs()],
-        trials=[f"{tune_dir(d, s)}/trials.csv" for d, s in tune_jobs()],
-        fixed=[fixed_round0_file(d, s) for d in DATASETS for s in SEEDS] if compare_fixed() else [],
+        recipes=[f"{PLAN.tune_dir(d, s)}/recipe.yaml" for d, s in PLAN.tune_jobs()],
+        trials=[f"{PLAN.tune_dir(d, s)}/trials.csv" for d, s in PLAN.tune_jobs()],
+        fixed=[PLAN.fixed_round0_file(d, s) for d, s in PLAN.fixed_records()],
     output:
         report(
             f"{OUT}/report/classifier.rst",
@@ -119,16 +119,16 @@ rule classifier_report:
         ),
     params:
         recipe=config["task_model"]["recipe"],
-        scope=config["tune"]["scope"] if TUNED else None,
-        studies=[[d, s] for d, s in tune_jobs()],
-        fixed_records=[[d, s] for d in DATASETS for s in SEEDS] if compare_fixed() else [],
-        task_model=fixed_task_model(),
+        scope=config["tune"]["scope"] if PLAN.tuned else None,
+        studies=[[d, s] for d, s in PLAN.tune_jobs()],
+        fixed_records=PLAN.fixed_records(),
+        task_model=PLAN.fixed_task_model(),
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("classifier_report", "all"),
+        PLAN.log_path("classifier_report", "all"),
     benchmark:
-        bench_path("classifier_report", "all")
+        PLAN.bench_path("classifier_report", "all")
     localrule: True
     script:
         "../scripts/classifier_report.py"

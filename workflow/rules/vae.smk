@@ -6,7 +6,7 @@
 
 rule train_vae:
     input:
-        unpack(vae_inputs),
+        unpack(lambda wc: PLAN.vae_inputs(wc.dataset, wc.scope)),
     output:
         model=f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/model.pt",
         latents=f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/latents.npy",
@@ -26,15 +26,15 @@ rule train_vae:
             labels={"dataset": "{dataset}", "kind": "{kind}", "scope": "{scope}"},
         ),
     params:
-        vae=lambda wc: canonical(vae_params(wc.kind)),
-        seed=lambda wc: vae_seed(wc.dataset, wc.scope),
-        initial_labels=lambda wc: config["al"]["initial_labels"] if labeled_kind(wc.kind) else None,
+        vae=lambda wc: canonical(PLAN.vae_params(wc.kind)),
+        seed=lambda wc: PLAN.vae_seed(wc.dataset, wc.scope),
+        initial_labels=lambda wc: PLAN.vae_initial_labels(wc.kind),
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("train_vae", "{dataset}", "{kind}", "{scope}"),
+        PLAN.log_path("train_vae", "{dataset}", "{kind}", "{scope}"),
     benchmark:
-        bench_path("train_vae", "{dataset}", "{kind}", "{scope}")
+        PLAN.bench_path("train_vae", "{dataset}", "{kind}", "{scope}")
     threads: 1
     resources:
         gpu=1,  # one GPU slot; the job leases which (alvae.training.devices)
@@ -50,17 +50,17 @@ rule train_vae:
 rule encode_eval:
     input:
         model=f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/model.pt",
-        evaluation=lambda wc: eval_file(wc.dataset),
+        evaluation=lambda wc: PLAN.eval_file(wc.dataset),
     output:
         f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/eval_latents.npz",
     params:
-        vae=lambda wc: canonical(vae_params(wc.kind)),
+        vae=lambda wc: canonical(PLAN.vae_params(wc.kind)),
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("encode_eval", "{dataset}", "{kind}", "{scope}"),
+        PLAN.log_path("encode_eval", "{dataset}", "{kind}", "{scope}"),
     benchmark:
-        bench_path("encode_eval", "{dataset}", "{kind}", "{scope}")
+        PLAN.bench_path("encode_eval", "{dataset}", "{kind}", "{scope}")
     threads: 1
     resources:
         gpu=1,  # one GPU slot; the job leases which (alvae.training.devices)
@@ -74,16 +74,16 @@ rule encode_eval:
 # a change to the evaluation split (test_size) never retrains a representation.
 rule vae_diagnostics:
     input:
-        unpack(vae_diagnostics_inputs),
+        unpack(lambda wc: PLAN.vae_diagnostics_inputs(wc.dataset, wc.kind, wc.scope)),
     output:
         f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/diagnostics.json",
     params:
-        seed=lambda wc: vae_seed(wc.dataset, wc.scope),
-        initial_labels=lambda wc: config["al"]["initial_labels"] if labeled_kind(wc.kind) else None,
+        seed=lambda wc: PLAN.vae_seed(wc.dataset, wc.scope),
+        initial_labels=lambda wc: PLAN.vae_initial_labels(wc.kind),
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("vae_diagnostics", "{dataset}", "{kind}", "{scope}"),
+        PLAN.log_path("vae_diagnostics", "{dataset}", "{kind}", "{scope}"),
     threads: 1
     resources:
         mem_mb=4000,
@@ -94,7 +94,7 @@ rule vae_diagnostics:
 
 rule latent_knn:
     input:
-        lambda wc: [vae_file(d, k, s, "diagnostics.json") for d, k, s in vae_jobs()],
+        lambda wc: PLAN.latent_knn_inputs(all_seeds()),
     output:
         report(
             f"{OUT}/results/latent_knn.csv",
@@ -105,7 +105,7 @@ rule latent_knn:
     conda:
         "../../envs/alvae.yaml"
     log:
-        log_path("latent_knn", "all"),
+        PLAN.log_path("latent_knn", "all"),
     threads: 1
     resources:
         mem_mb=1000,
