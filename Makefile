@@ -32,8 +32,9 @@ test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -q
 
 # The fast check while developing: the library's tests without a Snakemake, SLURM or
-# other slow run (100 s on 2 idle cores, measured 2026-11-30). `make test` stays the full suite, CI's command.
-check: $(STAMP)
+# other slow run, after the linters (about 3 min on this 2-core machine beside other work, 2026-12-05).
+# `make test` stays the full suite, CI's command.
+check: lint
 	$(BIN)/python -m pytest -q -m "not workflow and not slurm and not slow"
 
 # System packages the tests need (Fashion-MNIST, SLURM): installed with apt as root,
@@ -41,8 +42,10 @@ check: $(STAMP)
 sysdeps: $(STAMP)
 	bash .ci/setup-system.sh $(VENV)
 
+# ruff (unused or undefined names, import order: pyproject.toml) and Snakemake's own lints
 lint: $(STAMP)
-	$(BIN)/snakemake --lint
+	$(BIN)/ruff check src workflow/scripts tests bench
+	$(BIN)/snakemake --lint --configfile tests/configs/tiny.yaml
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_coreset.py

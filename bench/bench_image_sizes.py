@@ -31,9 +31,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-
-from alvae.training.engine import build_model
 from alvae.representations.vae import VAE
+from alvae.training.engine import build_model
 
 SIZES = (28, 64, 128, 224)
 

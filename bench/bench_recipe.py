@@ -41,9 +41,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
+from alvae.al.loop import run_loop
 from alvae.data.loaders import draw_subset
 from alvae.data.sources import load_dataset
-from alvae.al.loop import run_loop
 from alvae.training.tune import apply_recipe, storage_for, tune_recipe
 
 THESIS = {"weights": None, "grayscale": "repeat", "input_size": 28, "lr": 0.001, "momentum": 0.9,

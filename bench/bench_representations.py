@@ -23,13 +23,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
-
 from alvae.data.loaders import draw_subset
 from alvae.data.sources import load_dataset
-from alvae.seeds import initial_labeled
 from alvae.representations import train_representation
 from alvae.representations.diagnostics import knn_accuracy
 from alvae.representations.vae import encode_means
+from alvae.seeds import initial_labeled
 
 DEMO_VAE = {"latent_dim": 16, "epochs": 30, "lr": 1e-3, "weight_decay": 5e-3, "batch_size": 32}
 

@@ -33,7 +33,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-
 from alvae.data.loaders import FASHION_MNIST_DEBIAN, draw_subset
 from alvae.data.sources import load_dataset
 from alvae.representations import train_representation

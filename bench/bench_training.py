@@ -46,7 +46,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-
 from alvae.training import accel, determinism
 from alvae.training.engine import DevicePool, TrainConfig, build_model, infer, train_model
 

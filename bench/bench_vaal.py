@@ -40,8 +40,7 @@ import numpy as np
 import torch
 
 from alvae.data.loaders import draw_subset, load_digits_dataset
-from alvae.strategies.vaal import (DEFAULTS, n_iterations, prob_labeled, resolve_image_size,
-                                   train_vaal)
+from alvae.strategies.vaal import DEFAULTS, n_iterations, prob_labeled, resolve_image_size, train_vaal
 
 SETTINGS = {
     "default": {"width": 128, "image_size": "auto", "epochs": 100},

@@ -23,8 +23,13 @@ import pandas as pd
 
 from alvae.analysis.labels_saved import labels_saved, primary_metrics
 from alvae.analysis.results import METRICS, aulc, summarize
-from alvae.analysis.stats import (anchor_metric, equivalence_margins, metrics_for, paired_tests,
-                                  paired_tests_aulc)
+from alvae.analysis.stats import (
+    anchor_metric,
+    equivalence_margins,
+    metrics_for,
+    paired_tests,
+    paired_tests_aulc,
+)
 
 
 def recompute(folder: Path, alpha: float = 0.05, correction: str = "holm") -> dict:

@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.training import accel
-from alvae.training import determinism
-from alvae.data.loaders import draw_subset, load_digits_dataset
-from alvae.training.engine import DevicePool, TrainConfig, build_model, infer, train_model
 from alvae.al.loop import run_loop
+from alvae.data.loaders import draw_subset, load_digits_dataset
+from alvae.training import accel, determinism
+from alvae.training.engine import DevicePool, TrainConfig, build_model, infer, train_model
 
 TM = {"weights": None, "grayscale": "repeat", "input_size": None}
 QUIET = lambda msg: None  # noqa: E731

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.strategies.alpha import latent_share, measured_alpha, split_label, spread, spread_alpha
-from alvae.data.loaders import draw_subset, load_digits_dataset
-from alvae.training.engine import DevicePool, TrainConfig, build_model, infer, train_model
 from alvae.al.loop import run_loop
+from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.seeds import initial_labeled, round_seed
+from alvae.strategies.alpha import latent_share, measured_alpha, split_label, spread, spread_alpha
+from alvae.training.engine import DevicePool, TrainConfig, build_model, infer, train_model
 from test_loop import LLOSS, QUIET, SMALL_AL, SMALL_TM
 
 

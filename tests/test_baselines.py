@@ -10,16 +10,15 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.data.loaders import draw_subset, load_digits_dataset, load_npz_dataset
 from alvae.al.loop import run_loop
+from alvae.data.loaders import draw_subset, load_digits_dataset, load_npz_dataset
 from alvae.strategies import get_strategy
 from alvae.strategies.badge import badge_select, gradient_factors, sq_dists_to
 from alvae.strategies.bald import bald_scores
 from alvae.strategies.least_confidence import least_confidence_scores
 from alvae.strategies.margin import margin_scores
-from alvae.strategies.probcover import (ball_graph, coverage, max_coverage, other_label_distance,
-                                        purity_delta)
-from alvae.strategies.typiclust import typiclust_select, typicality
+from alvae.strategies.probcover import ball_graph, coverage, max_coverage, other_label_distance, purity_delta
+from alvae.strategies.typiclust import typicality, typiclust_select
 from conftest import medmnist_arrays
 
 QUIET = lambda msg: None  # noqa: E731

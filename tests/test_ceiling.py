@@ -8,9 +8,8 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from alvae.training import ceiling
-from alvae.training import engine
 from alvae.data.loaders import Subset
+from alvae.training import ceiling, engine
 
 AL = {"initial_labels": 40, "labels_per_round": 40, "final_labels": 120}
 TASK_MODEL = {"weights": None, "input_size": None, "batch_size": 32, "epochs_initial": 1,

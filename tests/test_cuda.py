@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.data.loaders import draw_subset, load_digits_dataset
-from alvae.training.engine import DevicePool, TrainConfig, _prepare, build_model, infer, train_model
 from alvae.al.loop import run_loop
+from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.strategies.coreset import k_center_greedy
+from alvae.training.engine import DevicePool, TrainConfig, _prepare, build_model, infer, train_model
 from conftest import REPO
 
 pytestmark = [

@@ -7,7 +7,6 @@ import pytest
 
 from alvae.data import loaders as data
 from alvae.data.loaders import DataError
-
 from conftest import medmnist_arrays, write_idx
 
 
@@ -91,6 +90,7 @@ def test_medmnist_md5_ok(tmp_path, monkeypatch):
 
 def test_medmnist_md5_mismatch(tmp_path):
     path = _medmnist_file(tmp_path)
+    assert path.name == "chestmnist.npz"  # the file the message must name
     with pytest.raises(DataError, match=r"chestmnist\.npz: MD5 mismatch.*check_md5: false"):
         data.load_medmnist("chestmnist", tmp_path)
     ds = data.load_medmnist("chestmnist", tmp_path, check_md5=False)  # explicitly off

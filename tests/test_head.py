@@ -11,7 +11,7 @@ from alvae.al.loop import run_loop
 from alvae.config import ConfigError, load_config
 from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.strategies.badge import gradient_factors
-from alvae.training.engine import TrainConfig, build_model, infer, DevicePool
+from alvae.training.engine import build_model
 from alvae.training.head import HeadModel, standardize
 from conftest import REPO
 

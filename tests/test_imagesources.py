@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from alvae.config import ConfigError, validate_config
+from alvae.data import imagesources
 from alvae.data import loaders as data
 from alvae.data import sources as datasources
-from alvae.data import imagesources
-from alvae.config import ConfigError, validate_config
 from alvae.data.loaders import DataError
 
 CLASSES = ("cat", "dog", "eel")

@@ -8,13 +8,19 @@ import re
 import pytest
 import yaml
 
-from alvae.strategies.alpha import split_label
+from alvae.analysis.plots import style
+from alvae.analysis.stats import (
+    OTHER_FAMILY,
+    RANDOM_FAMILY,
+    RETRAIN_FAMILY,
+    THESIS_FAMILY,
+    default_pairs,
+    pair_family,
+)
 from alvae.config import ConfigError, validate_config
 from alvae.labels import parse_label, retrain_of, strategy_of, without_retrain
-from alvae.analysis.plots import style
+from alvae.strategies.alpha import split_label
 from conftest import REPO
-from alvae.analysis.stats import (OTHER_FAMILY, RANDOM_FAMILY, RETRAIN_FAMILY, THESIS_FAMILY,
-                         default_pairs, pair_family)
 
 
 @pytest.mark.parametrize("label, name, scale, retrain", [

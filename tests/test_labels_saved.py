@@ -8,8 +8,15 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from alvae.analysis.labels_saved import (BEYOND, COLUMNS, labels_needed, labels_saved,
-                                         labels_saved_figure, monotone_curve, summary_rst)
+from alvae.analysis.labels_saved import (
+    BEYOND,
+    COLUMNS,
+    labels_needed,
+    labels_saved,
+    labels_saved_figure,
+    monotone_curve,
+    summary_rst,
+)
 
 BUDGETS = [100, 200, 300, 400, 500]
 SEED_SHIFT = {0: -0.02, 1: 0.0, 2: 0.02, 3: 0.01, 4: -0.01}  # per-seed offsets, mean 0

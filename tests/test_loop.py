@@ -10,8 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.al.loop import run_loop
+from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.seeds import initial_labeled
 from alvae.training.metrics import accuracy, auc
 from conftest import REPO

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.training.lossnet import LossPredictionModule, pair_margin_loss
 from alvae.strategies import SelectionContext, get_strategy
+from alvae.training.lossnet import LossPredictionModule, pair_margin_loss
 
 
 def test_pair_margin_loss_hand_example():

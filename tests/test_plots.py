@@ -5,9 +5,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvae.analysis.plots import (_significant_budgets, cd_figure, curves_figure, curves_title,
-                         learning_curves, ppm_figure, selection_points, tsne_embed,
-                         tsne_figure, tsne_pair)
+from alvae.analysis.plots import (
+    _significant_budgets,
+    cd_figure,
+    curves_figure,
+    curves_title,
+    learning_curves,
+    ppm_figure,
+    selection_points,
+    tsne_embed,
+    tsne_figure,
+    tsne_pair,
+)
 
 
 def check_png(path, min_w, max_w, min_h, max_h, min_ink=0.03):

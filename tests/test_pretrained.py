@@ -157,8 +157,9 @@ def test_planning_imports_no_torch_and_the_digest_is_the_files(tmp_path, checkpo
 def test_the_workflow_retrains_when_the_weights_file_changes(tmp_path, checkpoint):
     """The file's digest is in the train_vae job's params: a replaced file reruns it, and
     the AL runs after it; the same file reruns nothing."""
-    from test_workflow import job_counts, smk
     from torchvision.models import resnet18
+
+    from test_workflow import job_counts, smk
 
     weights = tmp_path / "w.pth"
     weights.write_bytes(checkpoint[0].read_bytes())

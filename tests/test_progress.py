@@ -85,10 +85,10 @@ def sub():
 
 def _train_all(sub, log):
     """One small run of every trainer; returns what each produced."""
-    from alvae.training.engine import DevicePool, TrainConfig, build_model, train_model
     from alvae.representations import train_representation
     from alvae.schema import defaults
     from alvae.strategies.vaal import train_vaal
+    from alvae.training.engine import DevicePool, TrainConfig, build_model, train_model
 
     out = {}
     cfg = {"latent_dim": 4, "epochs": 2, "lr": 1e-3, "weight_decay": 5e-3, "batch_size": 32,

@@ -6,9 +6,19 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from alvae.analysis.ranking import (block_means, cliques, friedman, mean_ranks, nemenyi_cd,
-                           pairwise_penalty, ppm, rank_table, smallest_p, wilcoxon_holm,
-                           with_primary)
+from alvae.analysis.ranking import (
+    block_means,
+    cliques,
+    friedman,
+    mean_ranks,
+    nemenyi_cd,
+    pairwise_penalty,
+    ppm,
+    rank_table,
+    smallest_p,
+    wilcoxon_holm,
+    with_primary,
+)
 from alvae.analysis.stats import holm
 
 NOISE = [0.000, 0.004, -0.003, 0.002, -0.001]  # per seed, shared by all strategies

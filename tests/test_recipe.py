@@ -9,12 +9,17 @@ import numpy as np
 import pytest
 import torch
 
+from alvae.al.loop import run_loop
 from alvae.config import validate_config
 from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.training.engine import DevicePool, TrainConfig, build_model, train_model
-from alvae.al.loop import run_loop
-from alvae.training.recipe import (augment_uint8, make_scheduler, planned_epochs, split_validation,
-                          validation_size)
+from alvae.training.recipe import (
+    augment_uint8,
+    make_scheduler,
+    planned_epochs,
+    split_validation,
+    validation_size,
+)
 
 QUIET = lambda msg: None  # noqa: E731
 TASK_MODEL = {"weights": None, "input_size": None, "lr": 0.001, "momentum": 0.9, "batch_size": 10,

@@ -115,8 +115,8 @@ def test_summary_states_method_families_and_power():
 
 def one_seed_tests():
     """What stats.paired_tests writes for one seed: nothing testable."""
-    from alvae.analysis.stats import paired_tests, paired_tests_aulc
     from alvae.analysis.results import aulc
+    from alvae.analysis.stats import paired_tests, paired_tests_aulc
 
     rows = [dict(dataset="pneumonia", strategy=s, seed=0, round=r, n_labels=100 * (r + 1),
                  test_acc=0.6 + 0.01 * r + (0.02 if s == "coreset" else 0), test_auc=0.7)

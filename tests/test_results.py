@@ -4,8 +4,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alvae.analysis.results import (all_negative_accuracy, aulc, dataset_info, load_runs,
-                           majority_class_accuracy, summarize, trivial_baseline)
+from alvae.analysis.results import (
+    all_negative_accuracy,
+    aulc,
+    dataset_info,
+    load_runs,
+    majority_class_accuracy,
+    summarize,
+    trivial_baseline,
+)
 
 COLUMNS = ["round", "n_labels", "test_acc", "test_auc", "val_acc", "val_auc", "train_acc",
            "train_loss", "epochs", "train_time_s", "select_time_s", "n_picked"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import gzip
 import os
 import subprocess
 import sys
@@ -11,15 +10,20 @@ import sys
 import numpy as np
 import pytest
 import torch
-import yaml
 
-from alvae.config import ConfigError, read_yaml, validate_config
-from alvae.data.loaders import (DataError, draw_subset, load_digits_dataset, load_idx_dataset,
-                        load_npz_dataset, read_npz)
-from alvae.data.checks import check_dataset
-from alvae.io import DiskFullError, atomic_path
 from alvae.al.loop import load_state, run_loop, save_state
-from conftest import REPO, write_idx
+from alvae.config import ConfigError, read_yaml, validate_config
+from alvae.data.checks import check_dataset
+from alvae.data.loaders import (
+    DataError,
+    draw_subset,
+    load_digits_dataset,
+    load_idx_dataset,
+    load_npz_dataset,
+    read_npz,
+)
+from alvae.io import DiskFullError, atomic_path
+from conftest import REPO
 
 TASK_MODEL = {"weights": None, "input_size": None, "lr": 0.001, "momentum": 0.9, "batch_size": 32,
               "epochs_initial": 1, "epochs_per_round": 0, "eval_batch_size": 512,

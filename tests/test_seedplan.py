@@ -13,8 +13,7 @@ import yaml
 from scipy import stats
 
 from alvae.analysis.power import paired_power
-from alvae.analysis.seedplan import (plan, plan_from_runs, rule_text, sd_bound, seeds_to_decide,
-                                     tost_power)
+from alvae.analysis.seedplan import plan, plan_from_runs, rule_text, sd_bound, seeds_to_decide, tost_power
 from alvae.config import ConfigError, load_config
 from conftest import REPO
 

@@ -15,9 +15,15 @@ from alvae.data.loaders import draw_subset
 from alvae.data.sources import load_dataset
 from alvae.representations import REPRESENTATION_KINDS, train_representation
 from alvae.representations import diagnostics as diag
-from alvae.representations.simclr import (DEFAULTS, adjust_contrast, adjust_hue,
-                                          adjust_saturation, augment, luminance, nt_xent)
-
+from alvae.representations.simclr import (
+    DEFAULTS,
+    adjust_contrast,
+    adjust_hue,
+    adjust_saturation,
+    augment,
+    luminance,
+    nt_xent,
+)
 from conftest import REPO
 
 # small and fast: 600 pool images, width 16, 12 epochs of batch 64

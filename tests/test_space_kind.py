@@ -5,14 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 import yaml
 
 from alvae.config import ConfigError, load_config
 from alvae.strategies import get_strategy
 from alvae.strategies.space import check_space
-
 from conftest import REPO
 
 

@@ -6,9 +6,22 @@ import pytest
 from scipy import stats as sps
 
 from alvae.analysis.power import minimal_detectable_effect, paired_power, seeds_needed
-from alvae.analysis.stats import (BEFORE_QUERY, adjust, benjamini_hochberg, default_metrics, default_pairs,
-                         holm, metrics_for, pair_family, paired_tests, paired_tests_aulc,
-                         primary_metric, to_markdown, tost_paired, verdict)
+from alvae.analysis.stats import (
+    BEFORE_QUERY,
+    adjust,
+    benjamini_hochberg,
+    default_metrics,
+    default_pairs,
+    holm,
+    metrics_for,
+    pair_family,
+    paired_tests,
+    paired_tests_aulc,
+    primary_metric,
+    to_markdown,
+    tost_paired,
+    verdict,
+)
 
 A = {0: [0.80, 0.85, 0.90], 1: [0.82, 0.86, 0.91], 2: [0.85, 0.84, 0.93],
      3: [0.81, 0.88, 0.92], 4: [0.84, 0.87, 0.95]}
@@ -356,6 +369,7 @@ def test_power_columns_in_tests():
 
 def test_stats_keys_in_the_schema():
     import yaml
+
     from alvae.config import ConfigError, validate_config
     from conftest import REPO
 
@@ -536,8 +550,9 @@ def test_margins_are_matched_to_the_task_metric_through_the_curves():
 
 
 def test_the_tests_use_the_margin_of_their_dataset_and_metric():
-    from alvae.analysis.stats import equivalence_margins
     from statsmodels.stats.weightstats import ttost_paired
+
+    from alvae.analysis.stats import equivalence_margins
 
     df = _curves()
     df.loc[(df["strategy"] == "x") & (df["seed"] == 1), ["test_acc", "test_auc"]] += 0.001

@@ -10,8 +10,7 @@ import torch
 
 from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.training import precision
-from alvae.training.engine import (DevicePool, StopRule, TrainConfig, build_model, infer,
-                                   train_model)
+from alvae.training.engine import DevicePool, StopRule, TrainConfig, build_model, infer, train_model
 
 QUIET = lambda msg: None  # noqa: E731
 TM = {"weights": None, "input_size": None, "grayscale": "repeat", "batch_size": 16,

@@ -12,9 +12,20 @@ import pytest
 from alvae.config import ConfigError
 from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.seeds import initial_labeled
-from alvae.training.tune import (apply_recipe, chosen_recipe, counted_trials, cv_folds, distributions,
-                        history_figure, labeled_set, read_recipe, run_study, storage_for,
-                        tune_recipe, write_recipe)
+from alvae.training.tune import (
+    apply_recipe,
+    chosen_recipe,
+    counted_trials,
+    cv_folds,
+    distributions,
+    history_figure,
+    labeled_set,
+    read_recipe,
+    run_study,
+    storage_for,
+    tune_recipe,
+    write_recipe,
+)
 
 QUIET = lambda msg: None  # noqa: E731
 N_INITIAL, SEED = 40, 0

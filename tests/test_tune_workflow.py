@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from conftest import REPO
-from test_workflow import build_report, dry_run_with, job_counts, smk
+from test_workflow import build_report, dry_run_with, smk
 
 pytestmark = pytest.mark.workflow
 TUNED = REPO / "tests/configs/tiny_tuned.yaml"

@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from alvae.data.loaders import draw_subset, load_digits_dataset
+from alvae.schema import defaults
 from alvae.strategies import SelectionContext, get_strategy
 from alvae.strategies import vaal as vaal_mod
-from alvae.schema import defaults
 from alvae.strategies.vaal import Discriminator, prob_labeled, resolve_image_size, train_vaal
 
 DEFAULTS = defaults("vaal")  # the schema's, the only place they are written

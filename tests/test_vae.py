@@ -7,8 +7,16 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from alvae.representations.vae import (VAE, encode_means, load_vae, reconstruct, save_loss_table, save_vae,
-                       train_vae, vae_loss)
+from alvae.representations.vae import (
+    VAE,
+    encode_means,
+    load_vae,
+    reconstruct,
+    save_loss_table,
+    save_vae,
+    train_vae,
+    vae_loss,
+)
 
 
 @pytest.fixture(scope="module")

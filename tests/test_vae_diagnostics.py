@@ -6,8 +6,8 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from alvae.representations import train_representation
 from alvae.representations import diagnostics as diag
+from alvae.representations import train_representation
 
 
 @pytest.mark.parametrize("kind", ["vae", "cvae", "gmvae"])

@@ -15,10 +15,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO
-
 from alvae import vocabulary
 from alvae.config import ConfigError, validate_config
+from conftest import REPO
 
 
 def test_names_come_from_the_traits():

@@ -16,10 +16,15 @@ from typing import Any, Mapping
 import yaml
 
 from .errors import ConfigError
-from .validation import (_allowed, _coerce_numbers, _schema, _schema_problems,  # noqa: F401
-                         _validator_with_defaults, checked_section)
 from .schema import SCHEMA_PATH  # noqa: F401  (the file, for users of alvae.config)
-
+from .validation import (  # noqa: F401
+    _allowed,
+    _coerce_numbers,
+    _schema,
+    _schema_problems,
+    _validator_with_defaults,
+    checked_section,
+)
 
 # Size of the official training split of each named source (None: only known once loaded).
 TRAIN_SPLIT_SIZES = {

@@ -3,10 +3,10 @@
 import numpy as np
 import pandas as pd
 
-from alvae.io import write_text_atomic
-from alvae.logs import job_logger
 from alvae.analysis.results import METRICS, aulc, dataset_info, load_runs, summarize
 from alvae.analysis.stats import primary_metric
+from alvae.io import write_text_atomic
+from alvae.logs import job_logger
 
 log = job_logger(snakemake.log[0])
 p = snakemake.params

@@ -5,11 +5,11 @@ import shutil
 import numpy as np
 import torch
 
-from alvae.data.loaders import load_subset
-from alvae.training.devices import job_device
-from alvae.logs import job_logger
 from alvae.al.loop import run_loop, write_metrics, write_picks
+from alvae.data.loaders import load_subset
+from alvae.logs import job_logger
 from alvae.representations.retrain import RoundRetrainer, load_representation_state, write_round_latents
+from alvae.training.devices import job_device
 from alvae.training.tune import apply_recipe, read_recipe
 
 log = job_logger(snakemake.log[0])

@@ -3,12 +3,12 @@
 import numpy as np
 import torch
 
+from alvae.data.loaders import load_subset
+from alvae.logs import job_logger
 from alvae.training import determinism
 from alvae.training.ceiling import train_ceiling, write_row
-from alvae.training.tune import apply_recipe, read_recipe
-from alvae.data.loaders import load_subset
 from alvae.training.devices import job_device
-from alvae.logs import job_logger
+from alvae.training.tune import apply_recipe, read_recipe
 
 log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

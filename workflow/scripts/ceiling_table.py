@@ -1,8 +1,8 @@
 """Snakemake adapter: the ceiling runs in one table (rule ceiling_table)."""
 
-from alvae.training.ceiling import ceiling_table
 from alvae.io import atomic_path
 from alvae.logs import job_logger
+from alvae.training.ceiling import ceiling_table
 
 log = job_logger(snakemake.log[0])
 records = [(d, s, path) for (d, s), path in zip(snakemake.params.records, snakemake.input)]

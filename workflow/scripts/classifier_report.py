@@ -2,9 +2,9 @@
 
 import pandas as pd
 
+from alvae.analysis.report import classifier_rst
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
-from alvae.analysis.report import classifier_rst
 from alvae.training.tune import read_recipe
 
 log = job_logger(snakemake.log[0])

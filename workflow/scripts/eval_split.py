@@ -1,10 +1,10 @@
 """Snakemake adapter: the evaluation splits of one dataset (rule eval_split)."""
 
-from alvae.data.loaders import draw_subset, save_eval
-from alvae.data.sources import load_dataset
 from alvae.data.checks import check_dataset, split_overlaps
-from alvae.logs import console_line, job_logger
+from alvae.data.loaders import draw_subset, save_eval
 from alvae.data.sourcefiles import DigestStore, fetch_options, record_download
+from alvae.data.sources import load_dataset
+from alvae.logs import console_line, job_logger
 
 log = job_logger(snakemake.log[0])
 name = snakemake.wildcards.dataset

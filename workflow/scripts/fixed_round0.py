@@ -3,10 +3,10 @@ to set beside the tuned recipe's round 0 in the report."""
 
 import torch
 
-from alvae.data.loaders import load_subset
-from alvae.training.devices import job_device
-from alvae.logs import job_logger
 from alvae.al.loop import run_loop, write_metrics
+from alvae.data.loaders import load_subset
+from alvae.logs import job_logger
+from alvae.training.devices import job_device
 
 log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

@@ -2,10 +2,10 @@
 
 import pandas as pd
 
-from alvae.io import atomic_path
 from alvae.analysis.labels_saved import labels_saved, labels_saved_figure, primary_metrics
-from alvae.logs import job_logger
 from alvae.analysis.plots import NAMES
+from alvae.io import atomic_path
+from alvae.logs import job_logger
 
 log = job_logger(snakemake.log[0])
 p, out = snakemake.params, snakemake.output

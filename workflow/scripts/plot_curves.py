@@ -3,10 +3,10 @@
 import numpy as np
 import pandas as pd
 
-from alvae.logs import job_logger
-from alvae.training.ceiling import ceiling_means
 from alvae.analysis.plots import learning_curves
 from alvae.analysis.results import trivial_baseline
+from alvae.logs import job_logger
+from alvae.training.ceiling import ceiling_means
 
 log = job_logger(snakemake.log[0])
 p, wc = snakemake.params, snakemake.wildcards

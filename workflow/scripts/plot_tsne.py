@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from alvae.logs import job_logger
 from alvae.analysis.plots import NAMES, selection_points, tsne_embed, tsne_figure, tsne_pair
+from alvae.logs import job_logger
 
 log = job_logger(snakemake.log[0])
 p, wc, out = snakemake.params, snakemake.wildcards, snakemake.output

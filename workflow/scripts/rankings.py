@@ -5,11 +5,18 @@ import json
 
 import pandas as pd
 
+from alvae.analysis.plots import cd_figure, ppm_figure
+from alvae.analysis.ranking import (
+    PRIMARY_COLUMN,
+    after_first_query,
+    cliques,
+    pairwise_penalty,
+    ppm,
+    rank_table,
+    with_primary,
+)
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
-from alvae.analysis.plots import cd_figure, ppm_figure
-from alvae.analysis.ranking import (PRIMARY_COLUMN, after_first_query, cliques, pairwise_penalty, ppm,
-                           rank_table, with_primary)
 
 log = job_logger(snakemake.log[0])
 p, wc, out = snakemake.params, snakemake.wildcards, snakemake.output

@@ -4,10 +4,10 @@ import json
 
 import pandas as pd
 
-from alvae.io import write_text_atomic
-from alvae.logs import job_logger
 from alvae.analysis.design import design_rst
 from alvae.analysis.report import settings_rst, software_versions, summary_rst
+from alvae.io import write_text_atomic
+from alvae.logs import job_logger
 
 log = job_logger(snakemake.log[0])
 p = snakemake.params

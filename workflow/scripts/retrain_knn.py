@@ -2,9 +2,9 @@
 
 import pandas as pd
 
+from alvae.analysis.retrain_report import latent_knn_rounds_table, plot_latent_knn_rounds
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
-from alvae.analysis.retrain_report import latent_knn_rounds_table, plot_latent_knn_rounds
 
 log = job_logger(snakemake.log[0])
 out = snakemake.output

@@ -3,9 +3,9 @@
 import numpy as np
 import torch
 
+from alvae.analysis.retrain_report import save_round_tsne
 from alvae.data.loaders import load_subset
 from alvae.logs import job_logger
-from alvae.analysis.retrain_report import save_round_tsne
 
 log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

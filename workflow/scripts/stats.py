@@ -2,10 +2,16 @@
 
 import pandas as pd
 
+from alvae.analysis.stats import (
+    anchor_metric,
+    equivalence_margins,
+    metrics_for,
+    paired_tests,
+    paired_tests_aulc,
+    to_markdown,
+)
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
-from alvae.analysis.stats import (anchor_metric, equivalence_margins, metrics_for, paired_tests,
-                                  paired_tests_aulc, to_markdown)
 
 log = job_logger(snakemake.log[0])
 p = snakemake.params

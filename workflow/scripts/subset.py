@@ -1,10 +1,10 @@
 """Snakemake adapter: load one dataset, check it and draw its pool (rules subset, subset_per_seed)."""
 
-from alvae.data.loaders import draw_subset, pool_seed, save_pool
-from alvae.data.sources import load_dataset
 from alvae.data.checks import check_dataset
-from alvae.logs import job_logger
+from alvae.data.loaders import draw_subset, pool_seed, save_pool
 from alvae.data.sourcefiles import DigestStore, fetch_options, record_download
+from alvae.data.sources import load_dataset
+from alvae.logs import job_logger
 
 log = job_logger(snakemake.log[0])
 name = snakemake.wildcards.dataset

@@ -6,11 +6,11 @@ import numpy as np
 import torch
 
 from alvae.data.loaders import load_subset
-from alvae.training.devices import job_device
 from alvae.logs import job_logger
-from alvae.seeds import initial_labeled
-from alvae.representations import train_representation
 from alvae.representations import diagnostics as diag
+from alvae.representations import train_representation
+from alvae.seeds import initial_labeled
+from alvae.training.devices import job_device
 
 log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

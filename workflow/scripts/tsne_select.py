@@ -3,11 +3,11 @@
 import numpy as np
 import torch
 
+from alvae.al.tsne_experiment import select_for_tsne
 from alvae.data.loaders import load_subset
-from alvae.training.devices import job_device
 from alvae.io import atomic_path
 from alvae.logs import job_logger
-from alvae.al.tsne_experiment import select_for_tsne
+from alvae.training.devices import job_device
 
 log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

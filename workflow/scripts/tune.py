@@ -5,11 +5,10 @@ from pathlib import Path
 import torch
 
 from alvae.data.loaders import load_subset
-from alvae.training.devices import job_device
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
-from alvae.training.tune import (history_figure, run_study, storage_for, study_file, tune_recipe,
-                        write_recipe)
+from alvae.training.devices import job_device
+from alvae.training.tune import history_figure, run_study, storage_for, study_file, tune_recipe, write_recipe
 
 log = job_logger(snakemake.log[0])
 torch.set_num_threads(snakemake.threads)

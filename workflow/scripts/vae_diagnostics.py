@@ -1,7 +1,6 @@
 """Snakemake adapter: kNN accuracy of a trained representation's latent means on the
 test split (rule vae_diagnostics)."""
 
-import numpy as np
 import torch
 
 from alvae.data.loaders import load_subset

@@ -21,18 +21,26 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from ..training import accel, determinism
-from ..strategies.alpha import AUTO_MODES, measured_alpha, split_label
 from ..data.loaders import Subset
-from ..training.engine import (DevicePool, TrainConfig, TrainingDiverged, build_loss_module,
-                               build_model, evaluate, infer, train_model)
 from ..io import atomic_path
-from ..training.recipe import split_validation
 from ..runkey import arrays_digest, changed_fields, key_hash, run_key
-from ..training.head import check_features, is_head, standardize
 from ..schema import with_defaults
 from ..seeds import initial_labeled, round_seed
 from ..strategies import SelectionContext, get_strategy
+from ..strategies.alpha import AUTO_MODES, measured_alpha, split_label
+from ..training import accel, determinism
+from ..training.engine import (
+    DevicePool,
+    TrainConfig,
+    TrainingDiverged,
+    build_loss_module,
+    build_model,
+    evaluate,
+    infer,
+    train_model,
+)
+from ..training.head import check_features, is_head, standardize
+from ..training.recipe import split_validation
 
 METRIC_COLUMNS = ["round", "n_labels", "test_acc", "test_auc", "val_acc", "val_auc", "train_acc",
                   "train_loss", "epochs", "train_time_s", "select_time_s", "n_picked",

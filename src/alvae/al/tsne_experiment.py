@@ -13,10 +13,10 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..data.loaders import Subset
-from ..training.engine import DevicePool, TrainConfig, build_model, infer, train_model
-from ..strategies.alpha import AUTO_MODES, measured_alpha
 from ..seeds import initial_labeled, round_seed
 from ..strategies import SelectionContext, get_strategy
+from ..strategies.alpha import AUTO_MODES, measured_alpha
+from ..training.engine import DevicePool, TrainConfig, build_model, infer, train_model
 
 
 def select_for_tsne(subset: Subset, tsne: dict, task_model: dict, alpha="auto",

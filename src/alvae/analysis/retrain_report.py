@@ -13,8 +13,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .alpha_report import plot_rounds, round_table
 from ..representations.diagnostics import save_tsne_grid
+from .alpha_report import plot_rounds, round_table
 
 
 def latent_knn_rounds_table(runs: pd.DataFrame, strategies: Sequence[str]) -> pd.DataFrame:

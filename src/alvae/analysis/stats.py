@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..labels import parse_label, without_retrain
 from .. import vocabulary
+from ..labels import parse_label, without_retrain
 from .power import DETECT_DIFF, POWER, minimal_detectable_effect, seeds_needed
 from .results import PRIMARY, t_interval
 

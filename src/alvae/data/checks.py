@@ -11,7 +11,7 @@ import hashlib
 
 import numpy as np
 
-from .loaders import Dataset, DataError
+from .loaders import DataError, Dataset
 
 # The smallest image side the task model (ResNet-18 without resizing) and the VAE
 # take: 8×8 is scikit-learn's digits; below it the feature maps vanish and the loss

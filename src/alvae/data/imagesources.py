@@ -22,7 +22,6 @@ with one line that names the file or folder and says what to do.
 from __future__ import annotations
 
 import csv
-import os
 import re
 from pathlib import Path
 

@@ -34,8 +34,15 @@ from typing import Callable, Mapping, Optional
 from ..errors import UserError
 from ..io import file_lock as _locked
 from ..io import waiting_for_lock
-from .loaders import (FASHION_MNIST_DEBIAN, IDX_FILES, DataError, find_idx_files, md5sum,
-                      medmnist_info, missing_idx_files)
+from .loaders import (
+    FASHION_MNIST_DEBIAN,
+    IDX_FILES,
+    DataError,
+    find_idx_files,
+    md5sum,
+    medmnist_info,
+    missing_idx_files,
+)
 
 # Keys of datasets.<name> that decide how files are obtained, never what they hold.
 FETCH_KEYS = ("download", "check_md5", "url")

@@ -4,7 +4,14 @@ source. A new source adds its loader here (and its file list in alvae.data.sourc
 from __future__ import annotations
 
 from . import imagesources
-from .loaders import DataError, Dataset, load_digits_dataset, load_idx_dataset, load_medmnist, load_npz_dataset
+from .loaders import (
+    DataError,
+    Dataset,
+    load_digits_dataset,
+    load_idx_dataset,
+    load_medmnist,
+    load_npz_dataset,
+)
 
 
 def _digits(name: str, spec: dict) -> Dataset:

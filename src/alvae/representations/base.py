@@ -46,9 +46,9 @@ def sub_cfg(vae_cfg: dict, kind: str, defaults: dict | None = None) -> dict:
     as the workflow checks them before any job, with the schema's defaults for the keys
     not given (library use). Raises :class:`alvae.errors.ConfigError` (a ValueError)
     naming the key: an unknown one, or a value the schema refuses."""
-    from ..validation import checked_section
     from ..errors import ConfigError
     from ..schema import defaults as schema_defaults
+    from ..validation import checked_section
 
     known = schema_defaults("vae", kind) if defaults is None else defaults
     given = dict(vae_cfg.get(kind) or {})

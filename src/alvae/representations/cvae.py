@@ -33,11 +33,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .vae import VAE, check_images, to01
-from ._train import (Epochs, batched, bce_per_sample, kl_normal_per_sample, load_or_build, state_of)
 from ..schema import defaults
+from ._train import Epochs, batched, bce_per_sample, kl_normal_per_sample, load_or_build, state_of
 from .base import RepresentationResult, check_init_state, labeled_indices, sub_cfg
-
+from .vae import VAE, check_images, to01
 
 
 class CVAE(VAE):

@@ -36,10 +36,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .vae import VAE, check_images, to01, vae_loss
-from ._train import Epochs, batched, bce_per_sample, load_or_build, state_of
 from ..schema import defaults
+from ._train import Epochs, batched, bce_per_sample, load_or_build, state_of
 from .base import RepresentationResult, check_init_state, sub_cfg
+from .vae import VAE, check_images, to01, vae_loss
 
 VAR_FLOOR = 1e-3
 WEIGHT_FLOOR = 0.1    # × 1/K: the least weight π_c can take

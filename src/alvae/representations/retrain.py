@@ -21,8 +21,8 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from ..runkey import array_digest, config_hash
 from ..io import atomic_path
+from ..runkey import array_digest, config_hash
 
 
 def state_digest(state) -> str:

@@ -66,9 +66,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..schema import defaults
-from .vae import check_images, to01
 from ._train import Epochs, batched, load_or_build, state_of
 from .base import RepresentationResult, check_init_state, sub_cfg
+from .vae import check_images, to01
 
 # vae.simclr's defaults, read from the schema (written there only)
 DEFAULTS = defaults("vae", "simclr")

@@ -21,8 +21,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import RepresentationResult, check_init_state
 from ..logs import Progress, steps_per_epoch
+from .base import RepresentationResult, check_init_state
 
 ENC_CHANNELS = (32, 64, 128, 256)
 DEC_CHANNELS = 64

@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .scoring import prob_matrix, top_k_stable
 from .base import SelectionContext, Strategy
+from .scoring import top_k_stable
 
 
 def _xlogx(p: np.ndarray) -> np.ndarray:

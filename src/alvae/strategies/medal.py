@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from .base import SelectionContext, Strategy
-from .features import distance_inputs, distance_features
+from .features import distance_features, distance_inputs
 
 
 def medal_greedy(candidate_feats: torch.Tensor, labeled_feats: torch.Tensor,

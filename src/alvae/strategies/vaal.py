@@ -53,6 +53,7 @@ from ..logs import Progress
 from .base import SelectionContext, Strategy
 from .scoring import top_k_stable
 
+
 def _kaiming(module: nn.Module) -> None:
     for m in module.modules():
         if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):

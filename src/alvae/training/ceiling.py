@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import csv
 import math
-from pathlib import Path
 from typing import Callable, Mapping
 
 import numpy as np
@@ -66,11 +65,11 @@ def train_ceiling(subset, seed: int, al: Mapping, task_model: Mapping, device="c
     ``(row, model)``: ``row`` with the columns of :data:`COLUMNS` but ``dataset``."""
     import torch
 
+    from ..seeds import round_seed
     from . import determinism
     from .engine import DevicePool, TrainConfig, build_model, evaluate, train_model
-    from ..seeds import round_seed
-    from .recipe import split_validation
     from .head import check_features, is_head, standardize
+    from .recipe import split_validation
 
     n_pool = len(subset.pool_labels)
     rnd = final_round(n_pool, al["initial_labels"], al["labels_per_round"], al["final_labels"])

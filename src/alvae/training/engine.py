@@ -20,10 +20,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import accel, precision as _precision
 from ..errors import UserError
-from ..schema import with_defaults
 from ..logs import Progress, steps_per_epoch
+from ..schema import with_defaults
+from . import accel
+from . import precision as _precision
 from .head import HeadModel, is_head
 from .lossnet import LossPredictionModule, pair_margin_loss
 from .model import BLOCK_CHANNELS, TaskModel

@@ -29,8 +29,8 @@ was running is marked failed and its parameters are tried again first.
 from __future__ import annotations
 
 import math
-import socket
 import os
+import socket
 import time
 import warnings
 from dataclasses import dataclass
@@ -128,7 +128,7 @@ def space_problems(space: Mapping[str, Any], fixed: Mapping[str, Any]) -> list[s
 def distributions(space: Mapping[str, Any], fixed: Mapping[str, Any]) -> dict:
     """Optuna distributions of the searched keys, each holding the fixed recipe's value:
     a range is widened to it, a list of choices gets it appended."""
-    from optuna.distributions import (CategoricalDistribution, FloatDistribution, IntDistribution)
+    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
     problems = space_problems(space, fixed)
     if problems:
@@ -530,7 +530,6 @@ def history_figure(table, metric: str, title: str, out_png) -> str:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
     from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
