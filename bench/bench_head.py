@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from alvae.al.loop import run_loop
+from alvae.al.loop import RunSpec, run_loop
 from alvae.data.loaders import FASHION_MNIST_DEBIAN, draw_subset
 from alvae.data.sources import load_dataset
 
@@ -79,7 +79,7 @@ def main(argv=None):
 
         tm = RESNET if arch == "resnet18" else {**HEAD, "arch": arch}
         t0 = time.perf_counter()
-        rows, _ = run_loop(sub, args.strategy, 0, al, tm, {}, log=log,
+        rows, _ = run_loop(sub, RunSpec(args.strategy, 0, al, tm, {}), log=log,
                            task_features=None if arch == "resnet18" else feats)
         rounds = np.diff([t0] + stamps).tolist()
         result["archs"][arch] = {

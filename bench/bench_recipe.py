@@ -41,7 +41,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 
-from alvae.al.loop import run_loop
+from alvae.al.loop import RunSpec, run_loop
 from alvae.data.loaders import draw_subset
 from alvae.data.sources import load_dataset
 from alvae.training.tune import apply_recipe, storage_for, tune_recipe
@@ -166,7 +166,7 @@ def main(argv=None) -> None:
             else:
                 tm = {"thesis": THESIS, "strong": strong}[name]
             t0 = time.perf_counter()
-            rows, _ = run_loop(sub, "random", seed, al, tm, {}, device=args.device,
+            rows, _ = run_loop(sub, RunSpec("random", seed, al, tm, {}), device=args.device,
                                log=lambda m: None)
             res["seconds"].append(time.perf_counter() - t0)
             res["test_acc"].append(rows[0]["test_acc"])

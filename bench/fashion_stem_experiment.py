@@ -10,10 +10,16 @@ small (3x3 s1, no max-pool); LABELS random labels from a seeded pool of 10,000 o
 MAX_EPOCHS; AUG 1: crop (4 px padding) + flip. Stops at 99 % train accuracy (DISTIL's
 rule). One thread; the full official test split.
 """
-import time, torch, sys, numpy as np, gzip, json
-from torch import nn
+import gzip
+import sys
+import time
+
+import numpy as np
+import torch
 import torch.nn.functional as F
+from torch import nn
 from torchvision.models import resnet18
+
 stem, n_lab, lr, aug, maxep = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4] == "1", int(sys.argv[5])
 torch.set_num_threads(1); torch.manual_seed(0)
 def idx(p):
@@ -21,6 +27,7 @@ def idx(p):
     nd = d[3]; dims = [int.from_bytes(d[4+4*i:8+4*i], "big") for i in range(nd)]
     return np.frombuffer(d, np.uint8, offset=4+4*nd).reshape(dims)
 import glob
+
 root = "/usr/share/datasets/fashion-mnist"
 f = lambda k: sorted(glob.glob(f"{root}/*{k}*"))[0]
 Xtr, ytr = idx(f("train-images")), idx(f("train-labels")); Xte, yte = idx(f("t10k-images")), idx(f("t10k-labels"))

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.al.loop import run_loop
+from alvae.al.loop import RunSpec, run_loop
 from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.training import accel, determinism
 from alvae.training.engine import DevicePool, TrainConfig, build_model, infer, train_model
@@ -54,14 +54,14 @@ def test_run_records_determinism_in_its_settings(tmp_path, restore_determinism):
     al = {"initial_labels": 20, "labels_per_round": 20, "final_labels": 40}
     tm = dict(TM, lr=0.001, momentum=0.9, batch_size=16, epochs_initial=1, epochs_per_round=0,
               eval_batch_size=256, deterministic=True)
-    run_loop(sub, "random", 0, al, tm, {}, state_dir=tmp_path, log=QUIET)
+    run_loop(sub, RunSpec("random", 0, al, tm, {}), state_dir=tmp_path, log=QUIET)
     state = torch.load(tmp_path / "state.pt", weights_only=False)
     rec = state["settings"]["determinism"]
     assert rec["deterministic"] and rec["cudnn_deterministic"] and not rec["cudnn_benchmark"]
     assert rec["cublas_workspace_config"] == ":4096:8"
     assert torch.are_deterministic_algorithms_enabled()
     # switching it off is a different setting: a different hash, so no stale resume
-    run_loop(sub, "random", 0, al, dict(tm, deterministic=False), {}, state_dir=tmp_path / "b",
+    run_loop(sub, RunSpec("random", 0, al, dict(tm, deterministic=False), {}), state_dir=tmp_path / "b",
              log=QUIET)
     other = torch.load(tmp_path / "b" / "state.pt", weights_only=False)
     assert other["settings"]["determinism"]["deterministic"] is False
@@ -75,8 +75,8 @@ def test_deterministic_mode_changes_no_cpu_result(restore_determinism):
               eval_batch_size=256)
     strip = lambda rows: [{k: v for k, v in r.items() if not k.endswith("_time_s")}  # noqa: E731
                           for r in rows]
-    a = run_loop(sub, "coreset", 1, al, dict(tm, deterministic=True), {}, log=QUIET)
-    b = run_loop(sub, "coreset", 1, al, dict(tm, deterministic=False), {}, log=QUIET)
+    a = run_loop(sub, RunSpec("coreset", 1, al, dict(tm, deterministic=True), {}), log=QUIET)
+    b = run_loop(sub, RunSpec("coreset", 1, al, dict(tm, deterministic=False), {}), log=QUIET)
     assert strip(a[0]) == strip(b[0])
     np.testing.assert_array_equal(a[1]["round_1"], b[1]["round_1"])
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.al.loop import run_loop
+from alvae.al.loop import RunSpec, run_loop
 from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.seeds import initial_labeled, round_seed
 from alvae.strategies.alpha import latent_share, measured_alpha, split_label, spread, spread_alpha
@@ -72,15 +72,15 @@ def test_auto_norm_and_numeric_alpha_pick_as_before(small, strategy):
     feats, labeled = _round0_features(sub, 2)
     old = float(feats.norm(dim=1).mean()) / float(np.linalg.norm(latents, axis=1).mean())
     logs = []
-    a = run_loop(sub, strategy, 2, SMALL_AL, SMALL_TM, LLOSS, alpha="auto_norm", latents=latents,
+    a = run_loop(sub, RunSpec(strategy, 2, SMALL_AL, SMALL_TM, LLOSS, alpha="auto_norm"), latents=latents,
                  log=logs.append)
-    b = run_loop(sub, strategy, 2, SMALL_AL, SMALL_TM, LLOSS, alpha=old, latents=latents, log=QUIET)
+    b = run_loop(sub, RunSpec(strategy, 2, SMALL_AL, SMALL_TM, LLOSS, alpha=old), latents=latents, log=QUIET)
     for key in b[1]:
         np.testing.assert_array_equal(a[1][key], b[1][key])
     assert any(f"alpha = {old:.4g} (auto_norm)" in m for m in logs)
     new = math.sqrt(spread(feats) / spread(latents[labeled]))
     logs = []
-    run_loop(sub, strategy, 2, dict(SMALL_AL, final_labels=20), SMALL_TM, LLOSS, alpha="auto",
+    run_loop(sub, RunSpec(strategy, 2, dict(SMALL_AL, final_labels=20), SMALL_TM, LLOSS, alpha="auto"),
              latents=latents, log=logs.append)
     assert any(f"alpha = {new:.4g} (auto)" in m for m in logs)
     assert measured_alpha("auto", feats, latents, labeled) == pytest.approx(new)
@@ -92,19 +92,19 @@ def test_alpha_label_scales_alpha_and_rows_carry_latent_share(small):
     feats, labeled = _round0_features(sub, 0)
     base = measured_alpha("auto", feats, latents, labeled)
     logs = []
-    rows, picks = run_loop(sub, "coreset_vae@2.5", 0, SMALL_AL, SMALL_TM, LLOSS, alpha="auto",
+    rows, picks = run_loop(sub, RunSpec("coreset_vae@2.5", 0, SMALL_AL, SMALL_TM, LLOSS, alpha="auto"),
                            latents=latents, log=logs.append)
     assert any(f"alpha = {2.5 * base:.4g} (auto x 2.5)" in m for m in logs)
     assert math.isnan(rows[0]["latent_share"])
     assert all(0.0 < r["latent_share"] < 1.0 for r in rows[1:])
     # the share on round 1's candidates, by hand, from the same round-1 inputs
-    zero = run_loop(sub, "coreset_vae@0", 0, SMALL_AL, SMALL_TM, LLOSS, alpha="auto",
+    zero = run_loop(sub, RunSpec("coreset_vae@0", 0, SMALL_AL, SMALL_TM, LLOSS, alpha="auto"),
                     latents=latents, log=QUIET)
-    plain = run_loop(sub, "coreset", 0, SMALL_AL, SMALL_TM, LLOSS, log=QUIET)
+    plain = run_loop(sub, RunSpec("coreset", 0, SMALL_AL, SMALL_TM, LLOSS), log=QUIET)
     for key in plain[1]:
         np.testing.assert_array_equal(zero[1][key], plain[1][key])
     assert [r["latent_share"] for r in zero[0][1:]] == [0.0, 0.0]
-    lloss_rows, _ = run_loop(sub, "lloss_vae", 0, dict(SMALL_AL, final_labels=40), SMALL_TM, LLOSS,
+    lloss_rows, _ = run_loop(sub, RunSpec("lloss_vae", 0, dict(SMALL_AL, final_labels=40), SMALL_TM, LLOSS),
                              latents=latents, log=QUIET)
     assert all(math.isnan(r["latent_share"]) for r in lloss_rows)
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.al.loop import run_loop
+from alvae.al.loop import RunSpec, run_loop
 from alvae.data.loaders import draw_subset, load_digits_dataset, load_npz_dataset
 from alvae.strategies import get_strategy
 from alvae.strategies.badge import badge_select, gradient_factors, sq_dists_to
@@ -303,13 +303,13 @@ def _latents(n, seed=0):
 def test_runs_in_loop_on_digits(digits, name):
     al = {"initial_labels": 30, "labels_per_round": 20, "final_labels": 70}
     cfg = {"bald": {"passes": 4, "dropout": 0.5}}.get(name)
-    rows, picks = run_loop(digits, name, 0, al, TASK_MODEL, {}, latents=_latents(len(digits)),
-                           log=QUIET, strategy_cfg=cfg)
+    rows, picks = run_loop(digits, RunSpec(name, 0, al, TASK_MODEL, {}, strategy_cfg=cfg),
+                           latents=_latents(len(digits)), log=QUIET)
     assert [r["n_labels"] for r in rows] == [30, 50, 70]
     allp = np.concatenate(list(picks.values()))
     assert len(np.unique(allp)) == 70
-    again = run_loop(digits, name, 0, al, TASK_MODEL, {}, latents=_latents(len(digits)),
-                     log=QUIET, strategy_cfg=cfg)[1]
+    again = run_loop(digits, RunSpec(name, 0, al, TASK_MODEL, {}, strategy_cfg=cfg),
+                     latents=_latents(len(digits)), log=QUIET)[1]
     for k in picks:  # seeded: the same picks again
         np.testing.assert_array_equal(picks[k], again[k])
 
@@ -320,7 +320,7 @@ def test_runs_in_loop_on_multilabel_npz(multilabel, name):
     al = {"initial_labels": 20, "labels_per_round": 10, "final_labels": 40}
     cfg = {"typiclust": {"space": "features"}, "probcover": {"space": "features"},
            "bald": {"passes": 3}}.get(name)
-    rows, picks = run_loop(multilabel, name, 0, al, TASK_MODEL, {}, log=QUIET, strategy_cfg=cfg)
+    rows, picks = run_loop(multilabel, RunSpec(name, 0, al, TASK_MODEL, {}, strategy_cfg=cfg), log=QUIET)
     assert [r["n_labels"] for r in rows] == [20, 30, 40]
     assert 0.0 <= rows[-1]["test_acc"] <= 1.0
 
@@ -328,10 +328,10 @@ def test_runs_in_loop_on_multilabel_npz(multilabel, name):
 def test_latent_space_needs_latents(digits):
     al = {"initial_labels": 30, "labels_per_round": 20, "final_labels": 50}
     with pytest.raises(ValueError, match="needs VAE latents"):
-        run_loop(digits, "typiclust", 0, al, TASK_MODEL, {}, log=QUIET)
+        run_loop(digits, RunSpec("typiclust", 0, al, TASK_MODEL, {}), log=QUIET)
     with pytest.raises(ValueError, match="probcover.space"):
-        run_loop(digits, "probcover", 0, al, TASK_MODEL, {}, latents=_latents(len(digits)),
-                 log=QUIET, strategy_cfg={"space": "pixels"})
+        run_loop(digits, RunSpec("probcover", 0, al, TASK_MODEL, {}, strategy_cfg={"space": "pixels"}),
+                 latents=_latents(len(digits)), log=QUIET)
 
 
 def test_bald_trains_with_dropout_only_for_bald(digits):
@@ -377,8 +377,8 @@ def test_baselines_preset_plans_latents_only_where_needed(tmp_path):
 @pytest.mark.parametrize("name", NEW)
 def test_runs_in_loop_on_cuda(digits, name):
     al = {"initial_labels": 30, "labels_per_round": 20, "final_labels": 70}
-    rows, picks = run_loop(digits, name, 0, al, TASK_MODEL, {}, latents=_latents(len(digits)),
-                           device="cuda", log=QUIET, strategy_cfg={"passes": 4})
+    rows, picks = run_loop(digits, RunSpec(name, 0, al, TASK_MODEL, {}, strategy_cfg={"passes": 4}),
+                           latents=_latents(len(digits)), device="cuda", log=QUIET)
     assert [r["n_labels"] for r in rows] == [30, 50, 70]
     assert len(np.unique(np.concatenate(list(picks.values())))) == 70
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.al.loop import run_loop
+from alvae.al.loop import RunSpec, run_loop
 from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.strategies.coreset import k_center_greedy
 from alvae.training.engine import DevicePool, TrainConfig, _prepare, build_model, infer, train_model
@@ -122,8 +122,8 @@ def test_lloss_trains_on_cuda(digits, strategy):
     latents = np.random.default_rng(0).normal(size=(len(digits), 8)).astype(np.float32)
     al = {"initial_labels": 100, "labels_per_round": 50, "final_labels": 200}
     lines = []
-    rows, picks = run_loop(digits, strategy, 0, al, LOOP_TM, LLOSS, alpha="auto",
-                           latents=latents, device="cuda", log=lines.append)
+    rows, picks = run_loop(digits, RunSpec(strategy, 0, al, LOOP_TM, LLOSS, alpha="auto"), latents=latents,
+                           device="cuda", log=lines.append)
     assert [r["n_labels"] for r in rows] == [100, 150, 200]
     assert all(np.isfinite(r["train_loss"]) and 0 <= r["test_acc"] <= 1 for r in rows)
     chosen = np.concatenate(list(picks.values()))
@@ -179,13 +179,13 @@ def test_leases_over_real_cuda_visible_devices(tmp_path):
 
 def test_deterministic_runs_repeat_exactly_on_cuda(digits):
     al = {"initial_labels": 60, "labels_per_round": 60, "final_labels": 180}
-    a = run_loop(digits, "coreset", 3, al, LOOP_TM, {}, device="cuda", log=QUIET)
-    b = run_loop(digits, "coreset", 3, al, LOOP_TM, {}, device="cuda", log=QUIET)
+    a = run_loop(digits, RunSpec("coreset", 3, al, LOOP_TM, {}), device="cuda", log=QUIET)
+    b = run_loop(digits, RunSpec("coreset", 3, al, LOOP_TM, {}), device="cuda", log=QUIET)
     assert _strip(a[0]) == _strip(b[0])
     for key in a[1]:
         np.testing.assert_array_equal(a[1][key], b[1][key])
     # paired design: another strategy of the seed starts from the same round-0 model
-    c = run_loop(digits, "entropy", 3, dict(al, final_labels=60), LOOP_TM, {}, device="cuda",
+    c = run_loop(digits, RunSpec("entropy", 3, dict(al, final_labels=60), LOOP_TM, {}), device="cuda",
                  log=QUIET)
     assert _strip(c[0])[0] == _strip(a[0])[0]
 
@@ -214,9 +214,11 @@ def test_vaal_and_per_round_retraining_on_cuda(digits):
     from alvae.representations.retrain import RoundRetrainer
 
     al = {"initial_labels": 60, "labels_per_round": 40, "final_labels": 140}
-    rows, picks = run_loop(digits, "vaal", 0, al, LOOP_TM, {}, device="cuda", log=QUIET,
-                           strategy_cfg={"epochs": 2, "batch_size": 32, "width": 8,
-                                         "latent_dim": 8, "image_size": 16})
+    rows, picks = run_loop(digits,
+                           RunSpec("vaal", 0, al, LOOP_TM, {},
+                                   strategy_cfg={"epochs": 2, "batch_size": 32, "width": 8,
+                                         "latent_dim": 8, "image_size": 16}),
+                           device="cuda", log=QUIET)
     assert [r["n_labels"] for r in rows] == [60, 100, 140]
     assert len(np.unique(np.concatenate(list(picks.values())))) == 140
     cfg = {"latent_dim": 8, "epochs": 2, "lr": 1e-3, "weight_decay": 0.0, "batch_size": 64}
@@ -225,7 +227,7 @@ def test_vaal_and_per_round_retraining_on_cuda(digits):
                                device="cuda")
     retrainer = RoundRetrainer("vae", cfg, 1, res.state, res.latents, 0, torch.device("cuda"),
                                QUIET)
-    rows, _ = run_loop(digits, "coreset_vae", 0, al, LOOP_TM, {}, latents=res.latents,
-                       device="cuda", log=QUIET, retrainer=retrainer)
+    rows, _ = run_loop(digits, RunSpec("coreset_vae", 0, al, LOOP_TM, {}), latents=res.latents, device="cuda",
+                       log=QUIET, retrainer=retrainer)
     assert len(rows) == 3 and all(np.isfinite(r["test_acc"]) for r in rows)
     assert not np.array_equal(retrainer.history["round_0"], retrainer.history["round_2"])

@@ -7,7 +7,7 @@ import pytest
 import torch
 import yaml
 
-from alvae.al.loop import run_loop
+from alvae.al.loop import RunSpec, run_loop
 from alvae.config import ConfigError, load_config
 from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.strategies.badge import gradient_factors
@@ -83,22 +83,22 @@ def test_strategies_run_on_a_linear_head(digits, strategy):
     cfg = {"space": "features"} if strategy == "typiclust" else None
     if strategy == "bald":
         cfg = {"passes": 4, "dropout": 0.2}
-    rows, picks = run_loop(sub, strategy, 0, AL, HEAD, {}, alpha=1.0,
+    rows, picks = run_loop(sub, RunSpec(strategy, 0, AL, HEAD, {}, alpha=1.0, strategy_cfg=cfg),
                            latents=latents if strategy.endswith("_vae") else None, log=QUIET,
-                           strategy_cfg=cfg, task_features=feats)
+                           task_features=feats)
     assert [r["n_labels"] for r in rows] == [20, 40, 60, 80]
     assert rows[-1]["test_acc"] > 0.6, rows  # chance is 0.1; a linear probe of 80 labels
-    again, picks2 = run_loop(sub, strategy, 0, AL, HEAD, {}, alpha=1.0,
+    again, picks2 = run_loop(sub, RunSpec(strategy, 0, AL, HEAD, {}, alpha=1.0, strategy_cfg=cfg),
                              latents=latents if strategy.endswith("_vae") else None, log=QUIET,
-                             strategy_cfg=cfg, task_features=feats)
+                             task_features=feats)
     for key in picks:
         np.testing.assert_array_equal(picks[key], picks2[key])  # deterministic
 
 
 def test_head_learns_and_mlp_differs(digits):
     sub, feats = digits
-    lin, _ = run_loop(sub, "random", 0, AL, HEAD, {}, log=QUIET, task_features=feats)
-    mlp, _ = run_loop(sub, "random", 0, AL, dict(HEAD, arch="mlp", hidden=32), {}, log=QUIET,
+    lin, _ = run_loop(sub, RunSpec("random", 0, AL, HEAD, {}), log=QUIET, task_features=feats)
+    mlp, _ = run_loop(sub, RunSpec("random", 0, AL, dict(HEAD, arch="mlp", hidden=32), {}), log=QUIET,
                       task_features=feats)
     assert lin[-1]["test_acc"] > lin[0]["test_acc"]  # more labels, better head
     assert lin[-1]["test_acc"] != mlp[-1]["test_acc"]
@@ -106,9 +106,10 @@ def test_head_learns_and_mlp_differs(digits):
 
 def test_vaal_trains_on_the_pool_images_beside_a_head(digits):
     sub, feats = digits
-    rows, picks = run_loop(sub, "vaal", 0, {**AL, "final_labels": 40}, HEAD, {}, log=QUIET,
-                           strategy_cfg={"epochs": 1, "width": 8, "latent_dim": 4},
-                           task_features=feats)
+    rows, picks = run_loop(sub,
+                           RunSpec("vaal", 0, {**AL, "final_labels": 40}, HEAD, {},
+                                   strategy_cfg={"epochs": 1, "width": 8, "latent_dim": 4}),
+                           log=QUIET, task_features=feats)
     assert len(picks["round_1"]) == 20 and rows[-1]["n_labels"] == 40
 
 
@@ -116,11 +117,11 @@ def test_the_loop_refuses_what_a_head_cannot_do(digits):
     sub, feats = digits
     with pytest.raises(ValueError, match="lloss trains a module on the task model's residual "
                                          "blocks; task_model.arch: linear has none"):
-        run_loop(sub, "lloss", 0, AL, HEAD, {}, log=QUIET, task_features=feats)
+        run_loop(sub, RunSpec("lloss", 0, AL, HEAD, {}), log=QUIET, task_features=feats)
     with pytest.raises(ValueError, match="needs the frozen features"):
-        run_loop(sub, "random", 0, AL, HEAD, {}, log=QUIET)
+        run_loop(sub, RunSpec("random", 0, AL, HEAD, {}), log=QUIET)
     with pytest.raises(ValueError, match="test has 5 rows for 297 images"):
-        run_loop(sub, "random", 0, AL, HEAD, {}, log=QUIET,
+        run_loop(sub, RunSpec("random", 0, AL, HEAD, {}), log=QUIET,
                  task_features={**feats, "test": feats["test"][:5]})
 
 
@@ -128,11 +129,11 @@ def test_run_key_holds_the_features(digits, tmp_path):
     """A run resumed on other features starts over (the features are in its run key)."""
     sub, feats = digits
     logs = []
-    run_loop(sub, "random", 0, {**AL, "final_labels": 40}, HEAD, {}, log=QUIET,
-             task_features=feats, state_dir=tmp_path)
+    run_loop(sub, RunSpec("random", 0, {**AL, "final_labels": 40}, HEAD, {}), state_dir=tmp_path, log=QUIET,
+             task_features=feats)
     other = {**feats, "pool": feats["pool"] + 1.0}
-    run_loop(sub, "random", 0, {**AL, "final_labels": 40}, HEAD, {}, log=logs.append,
-             task_features=other, state_dir=tmp_path)
+    run_loop(sub, RunSpec("random", 0, {**AL, "final_labels": 40}, HEAD, {}), state_dir=tmp_path,
+             log=logs.append, task_features=other)
     assert any("changed: task_features" in m for m in logs), logs
 
 
@@ -174,7 +175,7 @@ def test_a_head_runs_on_cuda_where_images_go_channels_last(digits):
     feature rows are 2-d and must pass as they are."""
     sub, feats = digits
     for strategy in ("random", "badge", "coreset"):
-        rows, picks = run_loop(sub, strategy, 0, AL, HEAD, {}, log=QUIET, device="cuda",
+        rows, picks = run_loop(sub, RunSpec(strategy, 0, AL, HEAD, {}), device="cuda", log=QUIET,
                                task_features=feats)
         assert [r["n_labels"] for r in rows] == [20, 40, 60, 80]
         assert rows[-1]["test_acc"] > 0.5

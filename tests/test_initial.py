@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from alvae.al.initial import select_initial
-from alvae.al.loop import run_loop
+from alvae.al.loop import RunSpec, run_loop
 from alvae.config import ConfigError, load_config
 from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.seeds import initial_labeled
@@ -63,15 +63,15 @@ def test_the_loop_starts_from_the_given_set_and_keys_it(tmp_path):
     tm = {"weights": None, "input_size": None, "batch_size": 16, "epochs_initial": 1,
           "epochs_per_round": 0}
     chosen = np.arange(0, 300, 15, dtype=np.int64)
-    rows, picks = run_loop(sub, "random", 0, al, tm, {}, log=QUIET, initial=chosen)
+    rows, picks = run_loop(sub, RunSpec("random", 0, al, tm, {}), log=QUIET, initial=chosen)
     np.testing.assert_array_equal(picks["initial"], chosen)
     assert rows[0]["n_labels"] == 20
     with pytest.raises(ValueError, match="has 19 points"):
-        run_loop(sub, "random", 0, al, tm, {}, log=QUIET, initial=chosen[:19])
+        run_loop(sub, RunSpec("random", 0, al, tm, {}), log=QUIET, initial=chosen[:19])
     logs = []
-    run_loop(sub, "random", 0, al, tm, {}, log=QUIET, initial=chosen, state_dir=tmp_path)
-    run_loop(sub, "random", 0, al, tm, {}, log=logs.append, initial=chosen[::-1] + 1,
-             state_dir=tmp_path)
+    run_loop(sub, RunSpec("random", 0, al, tm, {}), state_dir=tmp_path, log=QUIET, initial=chosen)
+    run_loop(sub, RunSpec("random", 0, al, tm, {}), state_dir=tmp_path, log=logs.append,
+             initial=chosen[::-1] + 1)
     assert any("changed: initial" in m for m in logs)
 
 

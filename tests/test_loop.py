@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from alvae.al.loop import run_loop
+from alvae.al.loop import RunSpec, run_loop
 from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.seeds import initial_labeled
 from alvae.training.metrics import accuracy, auc
@@ -36,7 +36,7 @@ def _strip(rows):
 def test_random_loop_beats_chance(digits):
     al = {"initial_labels": 100, "labels_per_round": 100, "final_labels": 200}
     tm = dict(TASK_MODEL, epochs_initial=8, epochs_per_round=4)
-    rows, picks = run_loop(digits, "random", 0, al, tm, LLOSS, log=QUIET)
+    rows, picks = run_loop(digits, RunSpec("random", 0, al, tm, LLOSS), log=QUIET)
     assert [r["n_labels"] for r in rows] == [100, 200]
     assert rows[-1]["test_acc"] > 0.5, rows  # chance is 0.1
     assert rows[-1]["test_auc"] > 0.85
@@ -49,8 +49,8 @@ def test_random_loop_beats_chance(digits):
 def test_same_seed_same_everything(digits):
     al = {"initial_labels": 40, "labels_per_round": 30, "final_labels": 100}
     tm = dict(TASK_MODEL, epochs_initial=1, epochs_per_round=1)
-    a = run_loop(digits, "random", 3, al, tm, LLOSS, log=QUIET)
-    b = run_loop(digits, "random", 3, al, tm, LLOSS, log=QUIET)
+    a = run_loop(digits, RunSpec("random", 3, al, tm, LLOSS), log=QUIET)
+    b = run_loop(digits, RunSpec("random", 3, al, tm, LLOSS), log=QUIET)
     assert _strip(a[0]) == _strip(b[0])
     for key in a[1]:
         np.testing.assert_array_equal(a[1][key], b[1][key])
@@ -67,7 +67,7 @@ def test_initial_labels_shared_and_seeded():
 KILL_SCRIPT = r"""
 import json, os, signal, sys
 from alvae.data.loaders import draw_subset, load_digits_dataset
-from alvae.al.loop import run_loop
+from alvae.al.loop import RunSpec, run_loop
 cfg = json.loads(sys.argv[1])
 kill_at = cfg.pop("kill_at")
 sub = draw_subset(load_digits_dataset(), 300, seed=0)
@@ -75,7 +75,7 @@ def log(msg):
     print(msg, flush=True)
     if kill_at and kill_at in msg:
         os.kill(os.getpid(), signal.SIGKILL)
-rows, picks = run_loop(sub, cfg["strategy"], 0, cfg["al"], cfg["tm"], cfg["lloss"],
+rows, picks = run_loop(sub, RunSpec(cfg["strategy"], 0, cfg["al"], cfg["tm"], cfg["lloss"]),
                        state_dir=cfg["state_dir"], log=log)
 print("RESULT " + json.dumps({"rows": [{k: v for k, v in r.items() if not k.endswith("_time_s")}
                                        for r in rows],
@@ -155,7 +155,7 @@ def small():
 @pytest.mark.slow
 def test_every_strategy_runs_in_the_loop(small, strategy):
     sub, latents = small
-    rows, picks = run_loop(sub, strategy, 0, SMALL_AL, SMALL_TM, LLOSS, alpha="auto",
+    rows, picks = run_loop(sub, RunSpec(strategy, 0, SMALL_AL, SMALL_TM, LLOSS, alpha="auto"),
                            latents=latents, log=QUIET)
     assert [r["n_labels"] for r in rows] == [20, 40, 60]
     chosen = np.concatenate([picks["initial"], picks["round_1"], picks["round_2"]])
@@ -167,8 +167,8 @@ def test_every_strategy_runs_in_the_loop(small, strategy):
 @pytest.mark.parametrize("plain", ["coreset", "medal", "lloss"])
 def test_alpha_zero_reproduces_the_plain_strategy_in_the_loop(small, plain):
     sub, latents = small
-    a = run_loop(sub, plain, 2, SMALL_AL, SMALL_TM, LLOSS, log=QUIET)
-    b = run_loop(sub, f"{plain}_vae", 2, SMALL_AL, SMALL_TM, LLOSS, alpha=0.0, latents=latents,
+    a = run_loop(sub, RunSpec(plain, 2, SMALL_AL, SMALL_TM, LLOSS), log=QUIET)
+    b = run_loop(sub, RunSpec(f"{plain}_vae", 2, SMALL_AL, SMALL_TM, LLOSS, alpha=0.0), latents=latents,
                  log=QUIET)
     # latent_share: NaN without a latent block; 0 for a distance strategy's zero block
     shares = [r.pop("latent_share") for r in b[0]]
@@ -182,8 +182,8 @@ def test_alpha_zero_reproduces_the_plain_strategy_in_the_loop(small, plain):
 
 def test_vae_features_change_the_picks(small):
     sub, latents = small
-    a = run_loop(sub, "coreset", 2, SMALL_AL, SMALL_TM, LLOSS, log=QUIET)
-    b = run_loop(sub, "coreset_vae", 2, SMALL_AL, SMALL_TM, LLOSS, alpha=50.0, latents=latents,
+    a = run_loop(sub, RunSpec("coreset", 2, SMALL_AL, SMALL_TM, LLOSS), log=QUIET)
+    b = run_loop(sub, RunSpec("coreset_vae", 2, SMALL_AL, SMALL_TM, LLOSS, alpha=50.0), latents=latents,
                  log=QUIET)
     assert not np.array_equal(a[1]["round_1"], b[1]["round_1"])
 
@@ -191,7 +191,7 @@ def test_vae_features_change_the_picks(small):
 def test_candidate_pool_bounds_the_choice(small):
     sub, _ = small
     al = dict(SMALL_AL, candidate_pool=30)
-    rows, picks = run_loop(sub, "entropy", 0, al, SMALL_TM, LLOSS, log=QUIET)
+    rows, picks = run_loop(sub, RunSpec("entropy", 0, al, SMALL_TM, LLOSS), log=QUIET)
     assert [r["n_labels"] for r in rows] == [20, 40, 60]
     # round 1's candidates: 30 unlabeled points drawn with the round's seeded generator
     unlabeled = np.setdiff1d(np.arange(len(sub)), picks["initial"])
@@ -205,7 +205,7 @@ def test_train_until_trains_each_round_to_the_rule_and_records_it(small):
     sub, _ = small
     tm = dict(SMALL_TM, lr=0.05, train_until={"train_acc": 0.8, "max_epochs": 40, "patience": None})
     lines = []
-    rows, _ = run_loop(sub, "random", 0, dict(SMALL_AL, final_labels=40), tm, LLOSS,
+    rows, _ = run_loop(sub, RunSpec("random", 0, dict(SMALL_AL, final_labels=40), tm, LLOSS),
                        log=lines.append)
     for row in rows:  # at the target, or at the cap
         assert row["epochs"] > 1 and (row["train_acc"] >= 0.8 or row["epochs"] == 40), row

@@ -55,7 +55,7 @@ def test_vaal_job_logs_progress_during_the_first_query(run):
 
 
 def test_typiclust_normalize_reaches_the_job_and_reruns_only_typiclust(run):
-    from alvae.al.loop import run_loop
+    from alvae.al.loop import RunSpec, run_loop
     from alvae.config import load_config
     from alvae.data.loaders import load_subset
 
@@ -64,13 +64,17 @@ def test_typiclust_normalize_reaches_the_job_and_reruns_only_typiclust(run):
     sub = load_subset(out / "data/digits/subset.npz", out / "data/digits/eval.npz")
     latents = np.load(next((out / "vae/digits/vae").glob("*/latents.npy")))
     al = {k: v for k, v in cfg["al"].items() if k != "seeds"}
-    _, lib = run_loop(sub, "typiclust", 0, al, cfg["task_model"], {}, None, latents,
-                      log=lambda m: None, strategy_cfg=cfg["typiclust"])
+    _, lib = run_loop(sub,
+                      RunSpec("typiclust", 0, al, cfg["task_model"], {}, alpha=None,
+                              strategy_cfg=cfg["typiclust"]),
+                      latents=latents, log=lambda m: None)
     job = np.load(out / "runs/digits/typiclust/seed0/picked.npz")
     assert cfg["typiclust"]["normalize"] is False
     np.testing.assert_array_equal(job["round_1"], lib["round_1"])
-    _, normed = run_loop(sub, "typiclust", 0, al, cfg["task_model"], {}, None, latents,
-                         log=lambda m: None, strategy_cfg={**cfg["typiclust"], "normalize": True})
+    _, normed = run_loop(sub,
+                         RunSpec("typiclust", 0, al, cfg["task_model"], {}, alpha=None,
+                                 strategy_cfg={**cfg["typiclust"], "normalize": True}),
+                         latents=latents, log=lambda m: None)
     assert not np.array_equal(job["round_1"], normed["round_1"])
     # writing the default out for vaal changes nothing; flipping normalize reruns typiclust only
     raw = yaml.safe_load(path.read_text())

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.al.loop import run_loop
+from alvae.al.loop import RunSpec, run_loop
 from alvae.config import validate_config
 from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.training.engine import DevicePool, TrainConfig, build_model, train_model
@@ -46,8 +46,8 @@ def test_defaults_reproduce_the_run_without_the_keys(digits):
                            "hflip": False, "lr_schedule": "none", "min_steps": 0,
                            "val_fraction": 0.0}
     al = {"initial_labels": 30, "labels_per_round": 20, "final_labels": 50}
-    a = run_loop(digits, "entropy", 0, al, TASK_MODEL, {}, log=QUIET)
-    b = run_loop(digits, "entropy", 0, al, dict(TASK_MODEL, **tm_defaults), {}, log=QUIET)
+    a = run_loop(digits, RunSpec("entropy", 0, al, TASK_MODEL, {}), log=QUIET)
+    b = run_loop(digits, RunSpec("entropy", 0, al, dict(TASK_MODEL, **tm_defaults), {}), log=QUIET)
     assert _strip(a[0]) == _strip(b[0])
     for k in a[1]:
         np.testing.assert_array_equal(a[1][k], b[1][k])

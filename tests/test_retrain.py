@@ -40,11 +40,11 @@ def _retrainer(res, kind, seed=0):
 @pytest.mark.slow
 @pytest.mark.parametrize("kind,strategy", [("cvae", "coreset_cvae"), ("vae", "lloss_vae")])
 def test_per_round_changes_the_latents_and_resumes_identically(pool, tmp_path, kind, strategy):
-    from alvae.al.loop import run_loop
+    from alvae.al.loop import RunSpec, run_loop
 
     sub, res = pool
     ref_rt = _retrainer(res, kind)
-    ref = run_loop(sub, strategy, 0, SMALL_AL, SMALL_TM, LLOSS, latents=res[kind].latents,
+    ref = run_loop(sub, RunSpec(strategy, 0, SMALL_AL, SMALL_TM, LLOSS), latents=res[kind].latents,
                    state_dir=tmp_path / "ref", log=QUIET, retrainer=ref_rt)
     h = ref_rt.history
     assert sorted(h) == ["round_0", "round_1", "round_2"]
@@ -52,7 +52,7 @@ def test_per_round_changes_the_latents_and_resumes_identically(pool, tmp_path, k
     assert not np.allclose(h["round_0"], h["round_1"])
     assert not np.allclose(h["round_1"], h["round_2"])
     # differs from the run that keeps the round-0 latents
-    once = run_loop(sub, strategy, 0, SMALL_AL, SMALL_TM, LLOSS, latents=res[kind].latents,
+    once = run_loop(sub, RunSpec(strategy, 0, SMALL_AL, SMALL_TM, LLOSS), latents=res[kind].latents,
                     log=QUIET)
     def no_knn(rows):
         return [{k: v for k, v in r.items() if k != "latent_knn_acc"} for r in _rows(rows)]
@@ -74,11 +74,11 @@ def test_per_round_changes_the_latents_and_resumes_identically(pool, tmp_path, k
             raise Killed(msg)
 
     with pytest.raises(Killed):
-        run_loop(sub, strategy, 0, SMALL_AL, SMALL_TM, LLOSS, latents=res[kind].latents,
+        run_loop(sub, RunSpec(strategy, 0, SMALL_AL, SMALL_TM, LLOSS), latents=res[kind].latents,
                  state_dir=tmp_path / "run", log=kill_in_round_2, retrainer=_retrainer(res, kind))
     logs = []
     rt = _retrainer(res, kind)
-    out = run_loop(sub, strategy, 0, SMALL_AL, SMALL_TM, LLOSS, latents=res[kind].latents,
+    out = run_loop(sub, RunSpec(strategy, 0, SMALL_AL, SMALL_TM, LLOSS), latents=res[kind].latents,
                    state_dir=tmp_path / "run", log=logs.append, retrainer=rt)
     assert any("resume: continuing after round 1" in m for m in logs)
     assert not any("round 1 |" in m for m in logs)
@@ -90,19 +90,19 @@ def test_per_round_changes_the_latents_and_resumes_identically(pool, tmp_path, k
 
 
 def test_resume_key_covers_the_representation(pool, tmp_path):
-    from alvae.al.loop import run_loop
+    from alvae.al.loop import RunSpec, run_loop
 
     sub, res = pool
     with pytest.raises(Killed):
         def kill(msg):
             if "round 2 | picked" in msg:
                 raise Killed(msg)
-        run_loop(sub, "coreset_vae", 0, SMALL_AL, SMALL_TM, LLOSS, latents=res["vae"].latents,
+        run_loop(sub, RunSpec("coreset_vae", 0, SMALL_AL, SMALL_TM, LLOSS), latents=res["vae"].latents,
                  state_dir=tmp_path / "st", log=kill, retrainer=_retrainer(res, "vae"))
     logs = []
     other = RoundRetrainer("vae", dict(VAE_CFG, lr=2e-3), 1, res["vae"].state, res["vae"].latents,
                            0, log=QUIET)
-    run_loop(sub, "coreset_vae", 0, dict(SMALL_AL, final_labels=20), SMALL_TM, LLOSS,
+    run_loop(sub, RunSpec("coreset_vae", 0, dict(SMALL_AL, final_labels=20), SMALL_TM, LLOSS),
              latents=res["vae"].latents, state_dir=tmp_path / "st", log=logs.append, retrainer=other)
     assert any("refusing the stale state" in m for m in logs)
     assert state_digest(res["vae"].state) != state_digest(res["cvae"].state)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from alvae.al.loop import load_state, run_loop, save_state
+from alvae.al.loop import RunSpec, load_state, run_loop, save_state
 from alvae.config import ConfigError, read_yaml, validate_config
 from alvae.data.checks import check_dataset
 from alvae.data.loaders import (
@@ -48,11 +48,11 @@ def test_resume_with_a_changed_test_split_equals_a_clean_run(tmp_path):
     np.testing.assert_array_equal(old.pool_indices, new.pool_indices)  # same pool
     al = {"initial_labels": 20, "labels_per_round": 20, "final_labels": 40}
     state = tmp_path / "state"
-    run_loop(old, "random", 0, al, TASK_MODEL, LLOSS, state_dir=state, log=lambda m: None)
+    run_loop(old, RunSpec("random", 0, al, TASK_MODEL, LLOSS), state_dir=state, log=lambda m: None)
     assert (state / "state.pt").is_file()  # as a killed job leaves it (here after its last round)
     lines = []
-    resumed, _ = run_loop(new, "random", 0, al, TASK_MODEL, LLOSS, state_dir=state, log=lines.append)
-    clean, _ = run_loop(new, "random", 0, al, TASK_MODEL, LLOSS, log=lambda m: None)
+    resumed, _ = run_loop(new, RunSpec("random", 0, al, TASK_MODEL, LLOSS), state_dir=state, log=lines.append)
+    clean, _ = run_loop(new, RunSpec("random", 0, al, TASK_MODEL, LLOSS), log=lambda m: None)
     strip = lambda rows: [{k: v for k, v in r.items() if not k.endswith("_time_s")} for r in rows]  # noqa: E731
     assert strip(resumed) == strip(clean)
     assert any("changed: test" in m and "starting from round 0" in m for m in lines), lines
@@ -64,9 +64,9 @@ def test_resume_key_covers_test_content_not_only_size(tmp_path):
     flipped = draw_subset(ds, 100, 0, test_size=40)
     flipped.test_images = flipped.test_images[:, :, ::-1, :].copy()  # same size, other content
     al = {"initial_labels": 20, "labels_per_round": 20, "final_labels": 40}
-    run_loop(sub, "random", 0, al, TASK_MODEL, LLOSS, state_dir=tmp_path, log=lambda m: None)
+    run_loop(sub, RunSpec("random", 0, al, TASK_MODEL, LLOSS), state_dir=tmp_path, log=lambda m: None)
     lines = []
-    run_loop(flipped, "random", 0, al, TASK_MODEL, LLOSS, state_dir=tmp_path, log=lines.append)
+    run_loop(flipped, RunSpec("random", 0, al, TASK_MODEL, LLOSS), state_dir=tmp_path, log=lines.append)
     assert any("refusing the stale state" in m and "test" in m for m in lines)
     assert any("round 0 | labels 20" in m for m in lines)
 

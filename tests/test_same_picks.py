@@ -27,9 +27,14 @@ import json, sys, tempfile
 sys.path.insert(0, sys.argv[1])  # the code under comparison, whichever layout it has
 import numpy as np, torch
 torch.set_num_threads(1)
+RunSpec = None
 try:
     from alvae.data.loaders import draw_subset, load_digits_dataset
     from alvae.al.loop import run_loop
+    try:
+        from alvae.al.loop import RunSpec  # run_loop(subset, spec, ...) since issue 29
+    except ImportError:
+        pass
 except ImportError:  # the landed layout
     from alvae.data import draw_subset, load_digits_dataset
     from alvae.loop import run_loop
@@ -45,9 +50,14 @@ out = {}
 for name in json.loads(sys.argv[2]):
     cfg = {"passes": 4, "dropout": 0.5} if name == "bald" else None
     with tempfile.TemporaryDirectory() as d:
-        rows, picks = run_loop(sub, name, 1, al, tm, lloss, "auto",
-                               lat if "_vae" in name else None, d, "cpu", lambda m: None,
-                               strategy_cfg=cfg)
+        if RunSpec is None:
+            rows, picks = run_loop(sub, name, 1, al, tm, lloss, "auto",
+                                   lat if "_vae" in name else None, d, "cpu", lambda m: None,
+                                   strategy_cfg=cfg)
+        else:
+            rows, picks = run_loop(sub, RunSpec(name, 1, al, tm, lloss, "auto", cfg),
+                                   latents=lat if "_vae" in name else None, state_dir=d,
+                                   device="cpu", log=lambda m: None)
     out[name] = {"picks": {k: v.tolist() for k, v in picks.items()},
                  "rows": [{k: v for k, v in r.items() if not k.endswith("time_s")} for r in rows]}
 import alvae

@@ -298,12 +298,12 @@ def test_a_dead_workers_trial_is_retried_by_another_worker(digits, tmp_path):
 
 def test_the_run_key_covers_the_recipe(digits, reference, tmp_path):
     """An AL state saved under the fixed recipe is refused under the tuned one."""
-    from alvae.al.loop import run_loop
+    from alvae.al.loop import RunSpec, run_loop
 
     al = {"initial_labels": N_INITIAL, "labels_per_round": 1, "final_labels": N_INITIAL}
-    run_loop(digits, "random", SEED, al, FIXED, {}, state_dir=tmp_path, log=QUIET)
+    run_loop(digits, RunSpec("random", SEED, al, FIXED, {}), state_dir=tmp_path, log=QUIET)
     logs = []
     tuned = apply_recipe(FIXED, reference[0])
     assert tuned != FIXED
-    run_loop(digits, "random", SEED, al, tuned, {}, state_dir=tmp_path, log=logs.append)
+    run_loop(digits, RunSpec("random", SEED, al, tuned, {}), state_dir=tmp_path, log=logs.append)
     assert any("refusing the stale state" in m and "changed: settings" in m for m in logs), logs

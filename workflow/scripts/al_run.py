@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import torch
 
-from alvae.al.loop import run_loop, write_metrics, write_picks
+from alvae.al.loop import RunSpec, run_loop, write_metrics, write_picks
 from alvae.data.loaders import load_subset
 from alvae.logs import job_logger
 from alvae.representations.retrain import RoundRetrainer, load_representation_state, write_round_latents
@@ -36,10 +36,11 @@ with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log)
         retrainer = RoundRetrainer(r["kind"], r["vae"], r["epochs"],
                                    load_representation_state(snakemake.input.model, r["kind"]),
                                    latents, int(wc.seed), device, log)
-    rows, picks = run_loop(sub, wc.strategy, int(wc.seed), p.al, task_model, p.lloss or {},
-                           p.alpha, latents, p.state_dir, device, log, retrainer=retrainer,
-                           strategy_cfg=p.strategy_cfg, task_features=task_features,
-                           initial=initial)
+    rows, picks = run_loop(sub,
+                           RunSpec(wc.strategy, int(wc.seed), p.al, task_model, p.lloss or {},
+                                   alpha=p.alpha, strategy_cfg=p.strategy_cfg),
+                           latents=latents, state_dir=p.state_dir, device=device, log=log,
+                           retrainer=retrainer, task_features=task_features, initial=initial)
 write_picks(picks, snakemake.output.picked)
 if "latents" in snakemake.output.keys():
     write_round_latents(retrainer.history if retrainer is not None else {}, snakemake.output.latents)

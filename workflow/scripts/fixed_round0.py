@@ -3,7 +3,7 @@ to set beside the tuned recipe's round 0 in the report."""
 
 import torch
 
-from alvae.al.loop import run_loop, write_metrics
+from alvae.al.loop import RunSpec, run_loop, write_metrics
 from alvae.data.loaders import load_subset
 from alvae.logs import job_logger
 from alvae.training.devices import job_device
@@ -15,7 +15,7 @@ sub = load_subset(snakemake.input.subset, snakemake.input.evaluation)
 n = p.initial_labels
 al = {"initial_labels": n, "labels_per_round": 1, "final_labels": n}
 with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:
-    rows, _ = run_loop(sub, "random", int(wc.seed), al, dict(p.task_model), {}, device=device,
+    rows, _ = run_loop(sub, RunSpec("random", int(wc.seed), al, dict(p.task_model), {}), device=device,
                        log=log)
 write_metrics(rows, snakemake.output[0])
 log("done")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -306,30 +306,41 @@ class ALRun:
         return LoopState(0, labeled, rows, {"initial": labeled.copy()}, model, module, extra, alpha)
 
 
-def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model: dict,
-             lloss: dict, alpha="auto", latents: Optional[np.ndarray] = None,
-             state_dir: str | Path | None = None, device: str = "cpu",
-             log: Callable[[str], None] = print, retrainer=None,
-             strategy_cfg: Optional[dict] = None,
-             task_features: Optional[dict] = None,
-             initial: Optional[np.ndarray] = None) -> tuple[list[dict], dict]:
-    """Run Algorithm 1 and return ``(metric rows, picks)``.
+@dataclass(frozen=True)
+class RunSpec:
+    """What one AL run is, apart from its data and where it runs: the strategy's label (it
+    may carry an α scale, ``coreset_vae@0.5``, :mod:`alvae.strategies.alpha`), the seed, the
+    config sections ``al``, ``task_model`` and ``lloss`` (a library caller may pass part of
+    them: the schema's defaults fill the rest), ``alpha`` (``vae.alpha``) and the strategy's
+    own section (``vaal``, ``bald``, ``typiclust``, ``probcover``), if any."""
 
-    ``picks`` maps ``"initial"`` and ``"round_<r>"`` to pool indices. With a
-    ``state_dir`` the run checkpoints after every round and resumes from it.
-    ``strategy_name`` may carry an α scale, ``coreset_vae@0.5`` (:mod:`alvae.strategies.alpha`).
-    ``retrainer``: a :class:`alvae.representations.retrain.RoundRetrainer` for ``vae.retrain:
-    per_round`` (its ``history`` then holds each round's latents).
-    ``strategy_cfg``: the strategy's own config section (``vaal``, ``bald``,
-    ``typiclust``, ``probcover``), if any.
-    ``task_features``: with ``task_model.arch`` linear or mlp, the frozen features the head
-    trains on, ``{"pool": N x d, "test": ..., "val": ... or None}`` (one row per image of
-    the split; :mod:`alvae.training.head`).
-    ``initial``: the seed's chosen initial labeled set (``al.initial_selection`` other than
-    random, :mod:`alvae.al.initial`); None draws it at random (:func:`initial_labeled`).
+    strategy: str
+    seed: int
+    al: dict
+    task_model: dict
+    lloss: dict = field(default_factory=dict)
+    alpha: object = "auto"
+    strategy_cfg: Optional[dict] = None
+
+
+def run_loop(subset: Subset, spec: RunSpec, *, latents: Optional[np.ndarray] = None,
+             task_features: Optional[dict] = None, initial: Optional[np.ndarray] = None,
+             state_dir: str | Path | None = None, device: str = "cpu",
+             log: Callable[[str], None] = print, retrainer=None) -> tuple[list[dict], dict]:
+    """Run Algorithm 1 for ``spec`` on ``subset`` and return ``(metric rows, picks)``.
+
+    ``picks`` maps ``"initial"`` and ``"round_<r>"`` to pool indices. The run's inputs:
+    ``latents``, the representation's pool latents (strategies that read them);
+    ``task_features``, with ``task_model.arch`` linear or mlp, the frozen features the head
+    trains on, ``{"pool": N x d, "test": ..., "val": ... or None}`` (:mod:`alvae.training.head`);
+    ``initial``, the seed's chosen initial labeled set (``al.initial_selection`` other than
+    random, :mod:`alvae.al.initial`; None draws it at random, :func:`initial_labeled`).
+    Where it runs: with a ``state_dir`` the run checkpoints after every round and resumes
+    from it; ``retrainer``, a :class:`alvae.representations.retrain.RoundRetrainer` for
+    ``vae.retrain: per_round`` (its ``history`` then holds each round's latents).
     """
-    run = ALRun(subset, strategy_name, seed, al, task_model, lloss, alpha, latents, state_dir,
-                device, log, retrainer, strategy_cfg, task_features, initial)
+    run = ALRun(subset, spec.strategy, spec.seed, spec.al, spec.task_model, spec.lloss, spec.alpha,
+                latents, state_dir, device, log, retrainer, spec.strategy_cfg, task_features, initial)
     st = run.resume()
     if st is None:
         st = run.round_zero()
