@@ -8,6 +8,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
+from alvae.analysis.pages.ceiling import share_rst
 from alvae.data.loaders import Subset
 from alvae.training import ceiling, engine
 
@@ -127,8 +128,8 @@ def test_table_lines_and_shares(tmp_path, subset):
         {"dataset": "digits", "strategy": s, "n_labels": n, "metric": "test_acc", "mean": m}
         for s, pts in (("random", ((40, 0.5), (120, 0.68))), ("coreset", ((40, 0.5), (120, 0.765))))
         for n, m in pts])
-    text = ceiling.share_rst(summary, table, {"digits": "test_acc"})
+    text = share_rst(summary, table, {"digits": "test_acc"})
     assert "reaches 0.8500 (mean of 2 seeds)" in text
     assert "coreset: 0.7650 at 120 labels, 90.0% of the ceiling." in text
     assert "random: 0.6800 at 120 labels, 80.0% of the ceiling." in text
-    assert "not trained" in ceiling.share_rst(summary, ceiling.ceiling_table([]), {})
+    assert "not trained" in share_rst(summary, ceiling.ceiling_table([]), {})

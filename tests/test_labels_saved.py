@@ -15,8 +15,8 @@ from alvae.analysis.labels_saved import (
     labels_saved,
     labels_saved_figure,
     monotone_curve,
-    summary_rst,
 )
+from alvae.analysis.pages.labels_saved import labels_saved_rst
 
 BUDGETS = [100, 200, 300, 400, 500]
 SEED_SHIFT = {0: -0.02, 1: 0.0, 2: 0.02, 3: 0.01, 4: -0.01}  # per-seed offsets, mean 0
@@ -223,7 +223,7 @@ def test_claims_follow_the_adjusted_test():
     costs = labels_saved(runs_of({"random": random_curve, "behind": lambda n: random_curve(n - 40)}),
                          {"d": "test_acc"}, tests=every)
     assert set(costs["claim"]) == {"costs"}
-    text = summary_rst(t.reset_index())
+    text = labels_saved_rst(t.reset_index())
     line = next(x for x in text.splitlines() if x.startswith("- **d, ahead**"))
     # the final budget (500) has no test row: no saving claimed, only the interval
     assert "at 500 labels" in line and "no paired test of this budget" in line
@@ -259,14 +259,14 @@ def test_summary_and_figure(tmp_path):
                           for s in ("ahead", "far") for b in BUDGETS])
     from alvae.analysis.labels_saved import with_tests
     t = with_tests(t, tests)
-    text = summary_rst(t, {"ahead": "ahead of random"})
+    text = labels_saved_rst(t, {"ahead": "ahead of random"})
     assert "**d, ahead of random** (test_acc, 5 seeds): at 500 labels" in text
     assert ("it **saves** labels, how many this study cannot tell (random would need budgets "
             "beyond the last)") in text
     short = pd.concat([runs_of({"random": random_curve}),
                        runs_of({"short": lambda n: 1.2 + 0 * n}, budgets=BUDGETS[:4])])
     tests_short = tests.assign(strategy_a="short")
-    text_short = summary_rst(labels_saved(short, {"d": "test_acc"}, tests=tests_short))
+    text_short = labels_saved_rst(labels_saved(short, {"d": "test_acc"}, tests=tests_short))
     assert "at 400 labels it scores" in text_short
     assert "it **saves** more than 100 labels" in text_short
     assert "t interval of the paired score difference" in text

@@ -3,7 +3,10 @@
 import numpy as np
 import pandas as pd
 
-from alvae.analysis.report import NULL_PHRASE, settings_rst, software_versions, summary_rst
+from alvae.analysis.pages.settings import settings_rst
+from alvae.analysis.pages.summary import summary_rst
+from alvae.analysis.pages.verdicts import NULL_PHRASE
+from alvae.analysis.report import software_versions
 from alvae.analysis.stats import verdict
 
 
@@ -270,7 +273,7 @@ def test_an_evaluation_split_sharing_training_images_is_stated_in_the_summary():
     """issue 17: the overlap reaches the report, not only two job logs."""
     import pandas as pd
 
-    from alvae.analysis.report import summary_rst
+    from alvae.analysis.pages.summary import summary_rst
 
     datasets = pd.DataFrame([{"dataset": "mine", "task": "multi-class", "n_test": 297,
                               "test_shared": 100, "val_shared": 0},
@@ -294,7 +297,8 @@ def test_train_accuracy_threshold_comes_from_the_recipe():
 def test_train_accuracy_check_per_strategy_beside_random():
     """Issue 27: the share of each strategy's rounds below the recipe's threshold, beside
     random's; a strategy with a larger share than random's is named."""
-    from alvae.analysis.report import classifier_rst, underfit_shares
+    from alvae.analysis.pages.classifier import classifier_rst
+    from alvae.analysis.report import underfit_shares
 
     train = {"random": [1.0, 0.99, 0.93, 0.99], "coreset": [1.0, 0.9, 0.92, 0.99],
              "entropy": [1.0, 0.99, 0.99, 0.97]}

@@ -231,7 +231,7 @@ def test_recipe_file_round_trip_and_history(reference, tmp_path):
 
 
 def test_classifier_page_sets_both_recipes_side_by_side_and_warns(reference):
-    from alvae.analysis.report import classifier_rst
+    from alvae.analysis.pages.classifier import classifier_rst
 
     recipe, table, _ = reference
     runs = pd.DataFrame([

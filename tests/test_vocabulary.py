@@ -65,6 +65,7 @@ def test_rule_files_and_analysis_name_no_method():
     literal = re.compile(r"""(.)(["'])([^"'\n]*)\2(.?)""")
     for path in [*(REPO / "workflow/rules").glob("*.smk"), REPO / "src/alvae/analysis/stats.py",
                  REPO / "src/alvae/analysis/plots.py", REPO / "src/alvae/analysis/report.py",
+                 *(REPO / "src/alvae/analysis/pages").glob("*.py"),
                  REPO / "src/alvae/representations/diagnostics.py",
                  REPO / "src/alvae/strategies/__init__.py"]:
         hits = []

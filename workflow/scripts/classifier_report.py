@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from alvae.analysis.report import classifier_rst
+from alvae.analysis.pages.classifier import classifier_rst
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
 from alvae.training.tune import read_recipe

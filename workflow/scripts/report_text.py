@@ -4,8 +4,10 @@ import json
 
 import pandas as pd
 
-from alvae.analysis.design import design_rst
-from alvae.analysis.report import settings_rst, software_versions, summary_rst
+from alvae.analysis.pages.design import design_rst
+from alvae.analysis.pages.settings import settings_rst
+from alvae.analysis.pages.summary import summary_rst
+from alvae.analysis.report import software_versions
 from alvae.io import write_text_atomic
 from alvae.logs import job_logger
 

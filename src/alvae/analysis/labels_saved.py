@@ -34,6 +34,9 @@ What the report *claims* follows the adjusted test (:func:`with_tests`): a
 budget saves or costs labels only where the paired test of S vs random there
 ``differs`` after the family's adjustment; elsewhere the saving is
 inconclusive and only its interval is shown.
+
+The words (the claims, the table's text columns and the report's sentences) are in
+:mod:`alvae.analysis.pages.labels_saved`; this module computes the numbers.
 """
 
 from __future__ import annotations
@@ -45,20 +48,26 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+# the words of the table (its text columns and claims) live with the report's other words
+from .pages.labels_saved import (
+    BEYOND,
+    COSTS,
+    INCONCLUSIVE,
+    METHOD,
+    NO_DIFFERENCE,
+    NOT_TESTED,
+    SAVES,
+    ci_text,
+    needed_text,
+)
+
 LEVEL = 0.95
-BEYOND = "> final budget"
-AT_FIRST = "<= first budget"
 REFERENCE = "random"
-METHOD = ("{level:.0%} t interval of the paired score difference (strategy - random, over "
-          "seeds), mapped through random's monotone mean curve; per budget, not adjusted")
 COLUMNS = ["dataset", "metric", "strategy", "n_labels", "n_seeds", "score", "random_score",
            "mean_diff", "diff_low", "diff_high", "reached", "random_needed",
            "random_needed_text", "labels_saved", "share_saved", "ci_low", "ci_high", "ci_text",
            "level", "interval_method", "final_budget", "test_verdict", "p_adj", "margin",
            "claim", "note"]
-# what a row claims, from the paired test of the budget (after the family's adjustment)
-SAVES, COSTS, NO_DIFFERENCE, INCONCLUSIVE, NOT_TESTED = (
-    "saves", "costs", "no difference larger than the margin", "inconclusive", "not tested")
 _TOL = 1e-12  # scores this close count as reached (float noise in the CSVs)
 
 
@@ -115,32 +124,6 @@ def labels_needed(budgets: Sequence[float], curve: Sequence[float], score: float
     ``score``: the first budget when the curve starts at or above it, ``inf``
     when it never reaches it (no extrapolation beyond the last budget)."""
     return float(labels_needed_many(budgets, curve, [score])[0])
-
-
-def _fmt_labels(v: float) -> str:
-    return f"{v:,.0f}"
-
-
-def _needed_text(needed: float, first: float) -> str:
-    if np.isnan(needed):
-        return "n/a"
-    if np.isinf(needed):
-        return BEYOND
-    if needed <= first:
-        return f"{AT_FIRST} ({_fmt_labels(first)})"
-    return _fmt_labels(needed)
-
-
-def _ci_text(lo: float, hi: float, low_clipped: bool) -> str:
-    if np.isnan(lo) or np.isnan(hi):
-        return "n/a"
-    ends = []
-    for v, clipped in ((lo, low_clipped), (hi, False)):
-        if np.isinf(v):
-            ends.append(BEYOND)
-        else:
-            ends.append(("<= " if clipped else "") + _fmt_labels(v))
-    return f"{ends[0]} to {ends[1]}"
 
 
 _T = {}
@@ -267,9 +250,9 @@ def labels_saved(runs: pd.DataFrame, primary: Mapping[str, str], reference: str 
                 saved = n - b if reached else float("nan")
                 r.update(dataset=dataset, metric=metric, strategy=strategy, reached=reached,
                          random_needed=n if reached else float("nan"),
-                         random_needed_text=_needed_text(n, first), labels_saved=saved,
+                         random_needed_text=needed_text(n, first), labels_saved=saved,
                          share_saved=saved / n if reached and n > 0 else float("nan"),
-                         ci_text=_ci_text(r["ci_low"], r["ci_high"], r.pop("low_clipped")),
+                         ci_text=ci_text(r["ci_low"], r["ci_high"], r.pop("low_clipped")),
                          level=float(level), interval_method=METHOD.format(level=level),
                          final_budget=int(final))
                 rows.append(r)
@@ -321,84 +304,6 @@ def _claim(verdict: str, mean_diff: float) -> str:
 def primary_metrics(datasets_df: pd.DataFrame) -> dict:
     """dataset -> primary metric, from results/datasets.csv."""
     return dict(zip(datasets_df["dataset"], datasets_df["primary_metric"]))
-
-
-# ------------------------------------------------------------------ report text
-def _p(v: float) -> str:
-    return "n/a" if pd.isna(v) else f"{v:.3g}"
-
-
-def _amount(r) -> str:
-    """"651 labels (25% of random's)", or what is known when random never gets there."""
-    if r["reached"]:
-        return (f"{_fmt_labels(abs(r['labels_saved']))} labels "
-                f"({abs(r['share_saved']):.0%} of random's)")
-    left = r["final_budget"] - r["n_labels"]
-    return (f"more than {_fmt_labels(left)} labels (random does not reach that score within "
-            f"the study's budgets)" if left > 0 else
-            "labels, how many this study cannot tell (random would need budgets beyond the last)")
-
-
-def _row_sentence(r) -> str:
-    """What one budget claims, gated by its paired test."""
-    test = f"paired test of this budget, adjusted: {r['test_verdict']} (p_adj = {_p(r['p_adj'])})"
-    interval = f"interval {r['ci_text']} labels saved"
-    if r["claim"] in (SAVES, COSTS):
-        needs = (f"random needs {r['random_needed_text']} labels for that score, so " if
-                 r["reached"] else "")
-        return f"{test}; {needs}it **{r['claim']}** {_amount(r)}; {interval}"
-    if r["claim"] == NO_DIFFERENCE:
-        return (f"{test}: no difference larger than ±{r['margin']:.3g} in {r['metric']}, so no "
-                f"saving is claimed ({interval})")
-    if r["claim"] == NOT_TESTED:
-        return (f"no paired test of this budget against random (``stats.pairs``), so no saving "
-                f"is claimed ({interval})")
-    return f"{test}, so no saving is claimed: **inconclusive** ({interval})"
-
-
-def summary_rst(table: pd.DataFrame, names: Mapping[str, str] | None = None) -> str:
-    """One sentence per dataset x strategy about its labels saved at the final
-    budget, and a short one per earlier budget (reStructuredText). "saves" or
-    "costs" only where the budget's adjusted paired test differs (``claim``)."""
-    names = names or {}
-    lines = ["Labels saved", "------------", ""]
-    if table.empty:
-        return "\n".join(lines + ["No strategy was run beside random sampling: no labels-saved "
-                                  "table.", ""])
-    first = table.iloc[0]
-    lines += [f"How many labels random sampling needs to match each strategy's mean score: "
-              f"random's mean curve made monotone and interpolated between budgets; the "
-              f"interval is the {first['level']:.0%} t interval of the paired score difference "
-              "(strategy - random, over seeds) mapped through that curve, per budget and not "
-              "adjusted for multiplicity (``results/labels_saved.csv``). A strategy is said "
-              "to save or cost labels at a budget only where the paired test of that budget "
-              "against random differs after its family's adjustment (``results/tests.csv``); "
-              "elsewhere the saving is inconclusive, and only its interval is given.", ""]
-    for (dataset, strategy), g in table.groupby(["dataset", "strategy"], sort=True):
-        g = g.sort_values("n_labels")
-        r = g.iloc[-1]
-        who = names.get(strategy, strategy)
-        diff = ("" if pd.isna(r["mean_diff"]) else
-                f", paired difference {r['mean_diff']:+.4f}"
-                + ("" if pd.isna(r["diff_low"]) else
-                   f" ({r['level']:.0%} t interval {r['diff_low']:+.4f} to {r['diff_high']:+.4f})"))
-        text = (f"- **{dataset}, {who}** ({r['metric']}, {int(r['n_seeds'])} seeds): at "
-                f"{_fmt_labels(r['n_labels'])} labels it scores {r['score']:.4f} against "
-                f"random's {r['random_score']:.4f}{diff}; " + _row_sentence(r) + ".")
-        if len(g) > 1:
-            others = []
-            for x in g.iloc[:-1].to_dict("records"):
-                at = f"at {_fmt_labels(x['n_labels'])}"
-                if x["claim"] in (SAVES, COSTS):
-                    amount = (_fmt_labels(abs(x["labels_saved"])) if x["reached"] else
-                              f"more than {_fmt_labels(x['final_budget'] - x['n_labels'])}")
-                    others.append(f"{at} {x['claim']} {amount} (differs, p_adj = "
-                                  f"{_p(x['p_adj'])})")
-                else:
-                    others.append(f"{at} {x['claim']} (interval {x['ci_text']})")
-            text += " Earlier budgets: " + "; ".join(others) + "."
-        lines.append(text)
-    return "\n".join(lines) + "\n"
 
 
 # ------------------------------------------------------------------ figure

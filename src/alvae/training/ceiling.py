@@ -22,6 +22,9 @@ test labels or images do).
 With ``task_model.recipe: tuned`` the ceiling trains with the recipe.yaml of the tuning
 stage that the AL runs of its seed use (laid over ``task_model`` by
 :func:`alvae.training.tune.apply_recipe`, in the rule's script).
+
+The report's section on each strategy's share of the ceiling is written by
+alvae.analysis.pages.ceiling from :func:`ceiling_means` (training imports no analysis).
 """
 
 from __future__ import annotations
@@ -144,31 +147,3 @@ def ceiling_means(table: pd.DataFrame, dataset: str) -> dict:
             v = d[metric].dropna()
             out[metric] = (float(v.mean()), int(len(v)), int(d["n_labels"].max()))
     return out
-
-
-def share_rst(summary: pd.DataFrame, table: pd.DataFrame, primary: Mapping[str, str],
-              names: Mapping[str, str] | None = None) -> str:
-    """One line per dataset × strategy: its mean at the final budget as a share
-    of the all-labels ceiling (mean over seeds), in the primary metric."""
-    names = names or {}
-    lines = ["All-labels ceiling", "------------------", ""]
-    if table.empty:
-        return "\n".join(lines + ["The ceiling was not trained (``ceiling.enabled: false``).", ""])
-    for dataset in sorted(set(summary["dataset"])):
-        metric = primary.get(dataset, "test_acc")
-        ceil = ceiling_means(table, dataset).get(metric)
-        if ceil is None:
-            lines.append(f"- **{dataset}**: no ceiling run.")
-            continue
-        value, n, n_labels = ceil
-        lines.append(f"- **{dataset}** ({metric}): trained on all {n_labels:,} pool labels, the "
-                     f"task model reaches {value:.4f} (mean of {n} seeds). At the final budget:")
-        lines.append("")
-        d = summary[(summary["dataset"] == dataset) & (summary["metric"] == metric)]
-        for strategy, g in d.groupby("strategy", sort=True):
-            last = g.sort_values("n_labels").iloc[-1]
-            lines.append(f"  - {names.get(strategy, strategy)}: {last['mean']:.4f} at "
-                         f"{int(last['n_labels']):,} labels, {last['mean'] / value:.1%} of the "
-                         f"ceiling.")
-        lines.append("")
-    return "\n".join(lines) + "\n"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Mapping, Optional
 
-from .. import vocabulary
+from ... import vocabulary
 
 INITIAL_WORDS = {
     "random": "drawn uniformly at random from the pool",
@@ -55,7 +55,7 @@ def seeds_sentence(al: Mapping, plan: Optional[Mapping] = None) -> str:
     if not al.get("extra_seeds"):
         return (f"- **Seeds**: a fixed list of {len(seeds)} ({', '.join(map(str, seeds))}), set "
                 f"before any run.")
-    from .seedplan import rule_text
+    from ..seedplan import rule_text
 
     rule = rule_text(al["extra_seeds"], len(seeds))
     if plan is None:

@@ -1,30 +1,7 @@
-"""The task model's recipe, tuned on the round-0 labeled set alone (``task_model.recipe:
-tuned``, the ``tune:`` block of the config; docs/tuning.md).
-
-What the search may read: the images and labels of the initial labeled set of one
-AL seed (:func:`labeled_set`, which calls :func:`alvae.seeds.initial_labeled`, the
-function the AL loop itself draws round 0 with), nothing else: not the test or val
-split, not the labels of the unlabeled pool, not any later round. The score of a
-recipe is k-fold cross-validation on those labels (stratified for single-label
-tasks, see :func:`cv_folds`), in the task's primary metric: accuracy for single-label tasks, the mean
-per-label ROC-AUC for multi-label ones (``tune.metric``).
-
-The search is an Optuna study: TPE sampling, a median pruner that stops a bad trial
-after its first epochs (the first fold reports its validation score after every
-epoch), and a storage in the job's folder (SQLite, or Optuna's journal file for
-several SLURM jobs sharing one study) so that a killed job resumes its study.
-
-The config's fixed recipe is always trial 0 (:meth:`optuna.Study.enqueue_trial`;
-the space is widened to hold its values where needed), and ties go to the lower
-trial number, so on the cross-validation score the chosen recipe is never worse
-than the fixed one.
-
-Determinism: the folds, each fold's model init and batch order, and the sampler's
-random numbers all derive from the study's seed; the sampler is reseeded before
-each trial from ``(seed, number of finished trials)``. A study killed mid-trial
-therefore resumes into the same trials as one that ran through: the trial that
-was running is marked failed and its parameters are tried again first.
-"""
+"""The Optuna study of the tuning stage: its storage (SQLite or a journal file), its key
+and name, resuming a killed study, the sampler and the pruner, the trials run until
+``tune.trials`` have finished, and its outputs: the chosen recipe (recipe.yaml), the
+trials table (trials.csv) and the optimization history figure."""
 
 from __future__ import annotations
 
@@ -33,221 +10,27 @@ import os
 import socket
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
-from ..errors import ConfigError
-from ..runkey import array_digest, config_hash
+from ...errors import ConfigError
+from ...runkey import config_hash
+from .cv import LabeledSet, cross_validate, cv_folds, derived_seed, labeled_set
+from .space import (
+    INT_KEYS,
+    NOT_IN_ROUND_0,
+    TUNABLE,
+    distributions,
+    fixed_params,
+    primary_metric,
+    trial_recipe,
+)
 
-# task_model keys a search may vary (tune.space), and which of them are integers
-TUNABLE = ("lr", "momentum", "weight_decay", "batch_size", "epochs_initial", "min_steps",
-           "augment", "hflip", "crop_padding", "stem", "lr_schedule")
-INT_KEYS = ("batch_size", "epochs_initial", "min_steps", "crop_padding")
-METRICS = {"accuracy": "acc", "auc": "auc"}
-# task_model keys a trial's cross-validation does not depend on
-NOT_IN_ROUND_0 = ("recipe", "epochs_per_round")
 # a RUNNING trial whose heartbeat is older than this is taken to be dead (several workers);
 # with a single worker every RUNNING trial found at start is dead (its job was killed)
 STALE_AFTER_S = 900.0
-
-
-@dataclass
-class LabeledSet:
-    """The round-0 labeled points of one AL seed: all a search may read."""
-
-    images: np.ndarray   # uint8 N x C x H x W
-    labels: np.ndarray
-    task: str
-    n_classes: int
-    indices: np.ndarray  # their positions in the pool (recorded, never used to read)
-    seed: int
-
-    def digest(self) -> str:
-        return config_hash({"images": array_digest(self.images),
-                            "labels": array_digest(self.labels), "task": self.task,
-                            "n_classes": self.n_classes, "indices": array_digest(self.indices)})
-
-
-def labeled_set(subset, n_initial: int, seed: int) -> LabeledSet:
-    """The labeled set of round 0 of AL seed ``seed`` (the same points every strategy
-    of the seed starts from), copied out of the pool."""
-    from ..seeds import initial_labeled
-
-    idx = initial_labeled(len(subset), n_initial, seed)
-    return LabeledSet(images=np.ascontiguousarray(subset.pool_images[idx]),
-                      labels=np.ascontiguousarray(subset.pool_labels[idx]), task=subset.task,
-                      n_classes=subset.n_classes, indices=idx, seed=int(seed))
-
-
-# ---------------------------------------------------------------- the search space
-
-
-def primary_metric(task: str, metric: str = "auto") -> str:
-    """``accuracy`` for single-label tasks, ``auc`` for multi-label ones, unless set."""
-    if metric in METRICS:
-        return metric
-    if metric != "auto":
-        raise ConfigError(f"tune.metric must be auto, accuracy or auc, got {metric!r}")
-    return "auc" if task == "multi-label" else "accuracy"
-
-
-def space_problems(space: Mapping[str, Any], fixed: Mapping[str, Any]) -> list[str]:
-    """What is wrong with a ``tune.space`` (one line per key); the schema has checked
-    the shapes, these are the checks across values."""
-    problems = []
-    for key, spec in space.items():
-        where = f"tune.space.{key}"
-        if key not in TUNABLE:
-            problems.append(f"{where}: not a tunable task_model key ({', '.join(TUNABLE)})")
-            continue
-        if spec is None:
-            continue
-        if isinstance(spec, list):
-            if len(spec) == 0:
-                problems.append(f"{where}: an empty list of choices (null turns the key off)")
-            continue
-        low, high, log = spec["low"], spec["high"], spec.get("log", False)
-        if key in INT_KEYS and not all(isinstance(v, int) and not isinstance(v, bool)
-                                       for v in (low, high)):
-            problems.append(f"{where}: {key} is an integer; low and high must be integers")
-        if low > high:
-            problems.append(f"{where}: low ({low}) is above high ({high})")
-        if log and low <= 0:
-            problems.append(f"{where}: a log range needs low > 0 (got {low})")
-        value = fixed.get(key)
-        if log and value is not None and value <= 0:
-            problems.append(f"{where}: the fixed recipe's task_model.{key} = {value} cannot lie "
-                            f"in a log range (trial 0 is the fixed recipe); give a list of "
-                            f"choices or log: false")
-    return problems
-
-
-def distributions(space: Mapping[str, Any], fixed: Mapping[str, Any]) -> dict:
-    """Optuna distributions of the searched keys, each holding the fixed recipe's value:
-    a range is widened to it, a list of choices gets it appended."""
-    from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-
-    problems = space_problems(space, fixed)
-    if problems:
-        raise ConfigError("invalid configuration:\n" + "\n".join(f"  {p}" for p in problems))
-    dists = {}
-    for key in sorted(space):
-        spec = space[key]
-        if spec is None:
-            continue
-        value = fixed[key]
-        if isinstance(spec, list):
-            choices = list(spec) + ([value] if value not in spec else [])
-            dists[key] = CategoricalDistribution(choices)
-            continue
-        low, high = min(spec["low"], value), max(spec["high"], value)
-        log = bool(spec.get("log", False))
-        if key in INT_KEYS:
-            dists[key] = IntDistribution(int(low), int(high), log=log)
-        else:
-            dists[key] = FloatDistribution(float(low), float(high), log=log)
-    return dists
-
-
-def fixed_params(dists: Mapping[str, Any], fixed: Mapping[str, Any]) -> dict:
-    """The fixed recipe's values of the searched keys (trial 0)."""
-    return {k: fixed[k] for k in dists}
-
-
-def trial_recipe(fixed: Mapping[str, Any], params: Mapping[str, Any]) -> dict:
-    """A trial's whole task_model: the fixed recipe with the trial's values."""
-    tm = dict(fixed)
-    for k, v in params.items():
-        tm[k] = int(v) if k in INT_KEYS else v
-    return tm
-
-
-# ---------------------------------------------------------------- cross-validation
-
-
-def derived_seed(*parts: int) -> int:
-    return int(np.random.default_rng([int(p) for p in parts]).integers(2**31 - 1))
-
-
-def cv_folds(labels: np.ndarray, task: str, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(train, val)`` positions in the labeled set for each fold. Single-label
-    tasks: stratified by class (scikit-learn's ``StratifiedKFold``, shuffled)
-    whenever at least one class has ``folds`` members; a class with fewer lands
-    in fewer folds than ``folds`` (as many as it has members), the others are
-    still spread evenly. Only when no class has ``folds`` members (scikit-learn
-    cannot stratify then), and for multi-label tasks, plain shuffled k-fold."""
-    import warnings
-
-    from sklearn.model_selection import KFold, StratifiedKFold
-
-    n = len(labels)
-    if folds < 2 or folds > n // 2:
-        raise ValueError(f"tune.folds ({folds}) must be in 2..{n // 2} for {n} labeled points")
-    rs = derived_seed(seed, 31)
-    pos = np.arange(n)
-    if task != "multi-label":
-        counts = np.bincount(np.asarray(labels, dtype=np.int64))
-        if counts.max() >= folds:
-            split = StratifiedKFold(n_splits=folds, shuffle=True, random_state=rs)
-            with warnings.catch_warnings():  # "the least populated class has only k members"
-                warnings.simplefilter("ignore", UserWarning)
-                return [(np.sort(a), np.sort(b)) for a, b in split.split(pos, labels)]
-    split = KFold(n_splits=folds, shuffle=True, random_state=rs)
-    return [(np.sort(a), np.sort(b)) for a, b in split.split(pos)]
-
-
-def score(probs: np.ndarray, labels: np.ndarray, task: str, metric: str) -> float:
-    """The fold score in ``metric``; predictions that are not finite (a diverged
-    model) score 0."""
-    from .metrics import accuracy, auc
-
-    if not np.isfinite(probs).all():
-        return 0.0
-    value = accuracy(probs, labels, task) if metric == "accuracy" else auc(probs, labels, task)
-    return 0.0 if not np.isfinite(value) else float(value)
-
-
-def cross_validate(data: LabeledSet, task_model: Mapping[str, Any], folds, metric: str,
-                   seed: int, device="cpu", pool=None,
-                   on_epoch: Optional[Callable[[int, int, Callable[[], float]], None]] = None,
-                   log: Callable[[str], None] = print, prefix: str = "") -> list[float]:
-    """The score of each fold: a fresh model (seeded by the fold) trained on the
-    other folds with the recipe ``task_model`` (its round-0 epochs, its hold-out if
-    any), scored on the fold. ``folds``: :func:`cv_folds` output. ``on_epoch(fold,
-    epoch, score)`` is called after every epoch; ``score()`` computes the fold's
-    validation score of the model at that epoch (for pruning)."""
-    from .engine import DevicePool, TrainConfig, build_model, infer, train_model
-    from .recipe import split_validation
-
-    pool = pool if pool is not None else DevicePool(data.images, data.labels, data.task, device)
-    cfg = TrainConfig.from_config(task_model).on(pool.device)
-    in_ch = data.images.shape[1]
-    labels = np.asarray(data.labels)
-    out = []
-    for f, (train, val) in enumerate(folds):
-        fs = derived_seed(seed, f, 41)
-        model = build_model(data.task, data.n_classes, in_ch, task_model, fs, pool.device,
-                            precision=cfg.precision)
-        fit, holdout = split_validation(train, task_model.get("val_fraction", 0.0), fs)
-
-        def fold_score(m) -> float:
-            probs = infer(m, pool, val, cfg)["probs"].float().cpu().numpy()
-            return score(probs, labels[val], data.task, metric)
-
-        hook = None
-        if on_epoch is not None:
-            hook = lambda epoch, m, _f=f: on_epoch(_f, epoch, lambda: fold_score(m))  # noqa: E731
-        train_model(model, pool, fit, task_model["epochs_initial"], cfg, fs, log=log,
-                    log_prefix=f"{prefix}fold {f + 1}/{len(folds)} ", val=holdout, on_epoch=hook)
-        out.append(fold_score(model))
-        log(f"{prefix}fold {f + 1}/{len(folds)} {metric} {out[-1]:.4f}")
-    return out
-
-
-# ---------------------------------------------------------------- the study
 
 
 def study_file(folder: str | Path, kind: str = "sqlite") -> Path:
@@ -344,7 +127,7 @@ def run_study(data: LabeledSet, fixed: Mapping[str, Any], tune: Mapping[str, Any
     import optuna
     from optuna.trial import TrialState
 
-    from .engine import DevicePool
+    from ..engine import DevicePool
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     metric = primary_metric(data.task, tune.get("metric", "auto"))
@@ -516,7 +299,7 @@ def read_recipe(path: str | Path) -> dict:
 def write_recipe(path: str | Path, recipe: Mapping[str, Any]) -> None:
     import yaml
 
-    from ..io import write_text_atomic
+    from ...io import write_text_atomic
 
     head = ("# The task_model keys chosen by the tuning stage (alvae.training.tune) on the round-0 "
             "labeled set;\n# the AL jobs of task_model.recipe: tuned train with them.\n")
@@ -566,7 +349,7 @@ def tune_recipe(subset, seed: int, n_initial: int, task_model: Mapping[str, Any]
                 log: Callable[[str], None] = print, sole_worker: bool = True):
     """The whole stage for one study: the labeled set of ``seed``, the study run or
     resumed, the chosen recipe. Returns ``(recipe dict, trials table, study)``."""
-    from . import determinism
+    from .. import determinism
 
     determinism.configure(task_model.get("deterministic", True), log)
     data = labeled_set(subset, n_initial, seed)
