@@ -320,8 +320,8 @@ def run_loop(subset: Subset, strategy_name: str, seed: int, al: dict, task_model
     ``strategy_name`` may carry an α scale, ``coreset_vae@0.5`` (:mod:`alvae.strategies.alpha`).
     ``retrainer``: a :class:`alvae.representations.retrain.RoundRetrainer` for ``vae.retrain:
     per_round`` (its ``history`` then holds each round's latents).
-    ``strategy_cfg``: the strategy's own config section (``vaal``, ``bald``,
-    ``typiclust``, ``probcover``), if any.
+    ``strategy_cfg``: the strategy's own config section (its ``options`` in
+    :data:`alvae.vocabulary.STRATEGIES`), if any.
     ``task_features``: with ``task_model.arch`` linear or mlp, the frozen features the head
     trains on, ``{"pool": N x d, "test": ..., "val": ... or None}`` (one row per image of
     the split; :mod:`alvae.training.head`).
