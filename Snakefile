@@ -22,7 +22,7 @@ os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("P
 # strategies are the whole study, not additions to the thesis's.
 # (A --configfile is parsed by Snakemake before this file runs; `python -m alvae.config
 # FILE` names the line of a YAML syntax error there. config.yaml is checked here.)
-from alvae.config import config_or_exit  # noqa: E402
+from alvae.checks import config_or_exit  # noqa: E402
 
 if not workflow.overwrite_configfiles:
     config_or_exit(path="config.yaml")

@@ -71,7 +71,7 @@ def tune_settings(args) -> dict:
     if args.tune_cpu:
         tune = json.loads(json.dumps(TUNE_CPU))
     else:
-        from alvae.config import validate_config
+        from alvae.checks import validate_config
 
         preset = yaml.safe_load((REPO / "presets" / "strong.yaml").read_text())
         cfg = validate_config({"datasets": {"f": {"source": "digits", "subset_size": 1500}},

@@ -56,7 +56,7 @@ def image_epochs(al: dict, task_model: dict) -> int:
 
 
 def project(config_path: Path, training_json: Path) -> dict:
-    from alvae.config import load_config
+    from alvae.checks import load_config
 
     cfg = load_config(config_path)
     if not training_json.is_file():

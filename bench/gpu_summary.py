@@ -50,7 +50,7 @@ def _workflow_module():
 
 def thesis_work() -> dict:
     """Image-epochs and feature-pass images of the thesis grid (config.yaml)."""
-    from alvae.config import load_config
+    from alvae.checks import load_config
 
     cfg = load_config(REPO / "config.yaml")
     per_run = _workflow_module().image_epochs(cfg["al"], cfg["task_model"])

@@ -130,7 +130,7 @@ def test_schema_accepts_alpha_labels_and_names_bad_ones():
 
     import yaml
 
-    from alvae.config import ConfigError, validate_config
+    from alvae.checks import ConfigError, validate_config
     from conftest import REPO
 
     base = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())

@@ -7,7 +7,7 @@ import copy
 import pytest
 import yaml
 
-from alvae.config import ConfigError, load_config, validate_config
+from alvae.checks import ConfigError, load_config, validate_config
 from alvae.runkey import config_hash
 from conftest import REPO
 

@@ -8,7 +8,7 @@ import torch
 import yaml
 
 from alvae.al.loop import RunSpec, run_loop
-from alvae.config import ConfigError, load_config
+from alvae.checks import ConfigError, load_config
 from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.strategies.badge import gradient_factors
 from alvae.training.engine import build_model

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from alvae.config import ConfigError, validate_config
+from alvae.checks import ConfigError, validate_config
 from alvae.data import imagesources
 from alvae.data import loaders as data
 from alvae.data import sources as datasources

@@ -11,7 +11,7 @@ import yaml
 
 from alvae.al.initial import select_initial
 from alvae.al.loop import RunSpec, run_loop
-from alvae.config import ConfigError, load_config
+from alvae.checks import ConfigError, load_config
 from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.seeds import initial_labeled
 from conftest import REPO

@@ -17,7 +17,7 @@ from alvae.analysis.stats import (
     default_pairs,
     pair_family,
 )
-from alvae.config import ConfigError, validate_config
+from alvae.checks import ConfigError, validate_config
 from alvae.labels import parse_label, retrain_of, strategy_of, without_retrain
 from alvae.strategies.alpha import split_label
 from conftest import REPO

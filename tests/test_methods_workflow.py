@@ -56,7 +56,7 @@ def test_vaal_job_logs_progress_during_the_first_query(run):
 
 def test_typiclust_normalize_reaches_the_job_and_reruns_only_typiclust(run):
     from alvae.al.loop import RunSpec, run_loop
-    from alvae.config import load_config
+    from alvae.checks import load_config
     from alvae.data.loaders import load_subset
 
     _, path, out, targets = run

@@ -10,7 +10,8 @@ import sys
 
 import pytest
 
-from alvae.config import load_config, read_yaml, validate_config
+from alvae.checks import load_config, validate_config
+from alvae.config import read_yaml
 from alvae.plan import Plan, Sources, canonical, expand, family_of, scope_seed, vae_kind_of
 from conftest import REPO
 

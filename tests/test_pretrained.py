@@ -15,7 +15,7 @@ import torch
 import yaml
 from sklearn.datasets import load_digits
 
-from alvae.config import ConfigError, load_config
+from alvae.checks import ConfigError, load_config
 from alvae.representations import REPRESENTATION_KINDS, encode_images, train_representation
 from alvae.representations import pretrained as pre
 from alvae.representations.diagnostics import load_model

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from alvae.al.loop import RunSpec, run_loop
-from alvae.config import validate_config
+from alvae.checks import validate_config
 from alvae.data.loaders import draw_subset, load_digits_dataset
 from alvae.training.engine import DevicePool, TrainConfig, build_model, train_model
 from alvae.training.recipe import (

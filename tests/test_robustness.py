@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from alvae.al.loop import RunSpec, load_state, run_loop, save_state
-from alvae.config import ConfigError, read_yaml, validate_config
+from alvae.checks import validate_config
+from alvae.config import ConfigError, read_yaml
 from alvae.data.checks import check_dataset
 from alvae.data.loaders import (
     DataError,

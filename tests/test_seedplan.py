@@ -14,7 +14,7 @@ from scipy import stats
 
 from alvae.analysis.power import paired_power
 from alvae.analysis.seedplan import plan, plan_from_runs, rule_text, sd_bound, seeds_to_decide, tost_power
-from alvae.config import ConfigError, load_config
+from alvae.checks import ConfigError, load_config
 from conftest import REPO
 
 RULE = {"max_seeds": 60, "min_seeds": None, "power": 0.8, "effect": None, "sd_confidence": 0.8,

@@ -8,7 +8,7 @@ import sys
 import pytest
 import yaml
 
-from alvae.config import ConfigError, load_config
+from alvae.checks import ConfigError, load_config
 from alvae.strategies import get_strategy
 from alvae.strategies.space import check_space
 from conftest import REPO

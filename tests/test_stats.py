@@ -370,7 +370,7 @@ def test_power_columns_in_tests():
 def test_stats_keys_in_the_schema():
     import yaml
 
-    from alvae.config import ConfigError, validate_config
+    from alvae.checks import ConfigError, validate_config
     from conftest import REPO
 
     cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())

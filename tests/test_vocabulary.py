@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from alvae import vocabulary
-from alvae.config import ConfigError, validate_config
+from alvae.checks import ConfigError, validate_config
 from conftest import REPO
 
 

@@ -1,7 +1,7 @@
 """The study's plan: which jobs a validated config asks for, where their files lie, what
 each job reads, and the params it gets.
 
-``Plan(config)`` reads a config that :func:`alvae.config.validate_config` has checked and
+``Plan(config)`` reads a config that :func:`alvae.checks.validate_config` has checked and
 filled with the schema's defaults; it never reads files and never imports torch. The
 workflow (workflow/rules/common.smk) builds one plan and its rules call it, passing the
 wildcards as plain strings. Two things the plan cannot know alone are passed in:
@@ -77,7 +77,7 @@ def family_of(strategy: str) -> str:
 
 def vae_kind_of(strategy: str) -> Optional[str]:
     """The representation kind a strategy appends: coreset_vae -> vae,
-    lloss_gmvae -> gmvae; random, entropy, vaal -> None."""
+    lloss_simclr -> simclr; random, entropy, vaal -> None."""
     return vocabulary.kind_of(strategy_of(strategy))
 
 
@@ -148,7 +148,7 @@ class Plan:
 
     def latent_kind_of(self, strategy: str) -> Optional[str]:
         """The representation kind whose latents a run reads: a <base>_<kind> strategy's
-        kind, or the kind a latent-space strategy's `space` names (typiclust, probcover);
+        kind, or the kind a latent-space strategy's `space` names (vocabulary's latent_space);
         else None."""
         t = traits(strategy)
         if t.latent_space:
@@ -371,7 +371,7 @@ class Plan:
 
     def vae_params(self, kind: str) -> dict:
         """The vae settings a kind's training depends on (not vae.retrain etc.), its own
-        options (vae.cvae, vae.gmvae), and the identity of a file the user placed (weights)."""
+        options (vae.<kind>), and the identity of a file the user placed (weights)."""
         vae = self.config["vae"]
         params = {k: vae[k] for k in VAE_KEYS}
         if isinstance(vae.get(kind), dict):
@@ -456,7 +456,7 @@ class Plan:
                 "epochs": self.config["vae"]["retrain_epochs"]}
 
     def strategy_options(self, strategy: str) -> Optional[dict]:
-        """A strategy's own config section (vaal, bald, typiclust, probcover), or None. The
+        """A strategy's own config section (vocabulary's ``options``), or None. The
         learning-loss section goes to the loop apart (lloss_options): it shapes the training."""
         t = traits(strategy)
         return canonical(self.config[t.options]) if t.options and not t.trains_module else None
@@ -535,8 +535,8 @@ class Plan:
         return seed if seed in self.seeds else self.seeds[0]
 
     def retrain_tsne_labels(self) -> list[str]:
-        """One retrained label per representation kind (vae and gmvae retrain without labels,
-        so their latents are the same under every base strategy; cvae's follow the picks)."""
+        """One retrained label per representation kind (a kind trained without labels has the
+        same latents under every base strategy; one that uses labels follows the picks)."""
         first = {}
         for s in self.retrained_runs():
             first.setdefault(vae_kind_of(s), s)

@@ -1,8 +1,8 @@
 """Checking a config (or one section of it) against the schema: one short line per bad
 key, integers kept integers, the schema's defaults filled in, numbers made floats where
-the schema says ``number``. Below :mod:`alvae.config` (which adds the cross-field
-checks) so that a stage can check its own section without importing the whole config
-layer (:func:`checked_section`)."""
+the schema says ``number``. Below :mod:`alvae.config` and :mod:`alvae.checks` (which
+adds the cross-field checks) so that a stage can check its own section without
+importing the whole config layer (:func:`checked_section`)."""
 
 from __future__ import annotations
 

@@ -312,7 +312,7 @@ class RunSpec:
     may carry an α scale, ``coreset_vae@0.5``, :mod:`alvae.strategies.alpha`), the seed, the
     config sections ``al``, ``task_model`` and ``lloss`` (a library caller may pass part of
     them: the schema's defaults fill the rest), ``alpha`` (``vae.alpha``) and the strategy's
-    own section (``vaal``, ``bald``, ``typiclust``, ``probcover``), if any."""
+    own config section (its ``options`` in :data:`alvae.vocabulary.STRATEGIES`), if any."""
 
     strategy: str
     seed: int

@@ -1,4 +1,5 @@
-"""Seeded plumbing shared by the kinds that train their own loop (cvae, gmvae).
+"""Seeded plumbing shared by the kinds that train their own loop (the label-aware and
+mixture-prior VAEs).
 
 Same conventions as :func:`alvae.representations.vae.train_vae`: the pool goes to the device
 once as uint8, batch order from ``torch.randperm`` with a CPU generator seeded

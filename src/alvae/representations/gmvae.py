@@ -228,3 +228,14 @@ def encode(model: GMVAE, images_uint8, *, vae_cfg, device="cpu") -> np.ndarray:
 
 
 MODEL = GMVAE  # the module class a saved state rebuilds (alvae.representations.diagnostics)
+
+
+def config_problems(options: dict | None, config: dict) -> list[str]:
+    """``vae.gmvae`` against the config, before any job (alvae.representations.checks):
+    fewer mixture components than the points of each dataset's pool."""
+    components = (options or {}).get("components")
+    if components is None:
+        return []
+    return [f"vae.gmvae.components ({components}) must be smaller than "
+            f"datasets.{name}.subset_size ({ds['subset_size']}): each component needs points"
+            for name, ds in config["datasets"].items() if components >= ds["subset_size"]]
