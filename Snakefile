@@ -20,7 +20,7 @@ os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (_SRC, os.environ.get("P
 # config.yaml is the thesis experiment. A --configfile (presets/demo.yaml, say)
 # replaces it instead of being merged into it, so that a preset's datasets and
 # strategies are the whole study, not additions to the thesis's.
-# (A --configfile is parsed by Snakemake before this file runs; `python -m alvae.config
+# (A --configfile is parsed by Snakemake before this file runs; `python -m alvae.checks
 # FILE` names the line of a YAML syntax error there. config.yaml is checked here.)
 from alvae.checks import config_or_exit  # noqa: E402
 

@@ -91,7 +91,7 @@ def test_a_duplicate_block_in_the_configfile_is_an_error(tmp_path):
     assert proc.returncode != 0
     err = error_lines(proc)
     assert any("duplicate key 'al'" in line and f"{path}:" in line for line in err), err
-    checker = subprocess.run([sys.executable, "-m", "alvae.config", str(path)], cwd=REPO,
+    checker = subprocess.run([sys.executable, "-m", "alvae.checks", str(path)], cwd=REPO,
                              capture_output=True, text=True)
     assert checker.returncode != 0 and "duplicate key 'al'" in checker.stderr
 
@@ -262,7 +262,7 @@ def test_planning_a_download_leaves_no_lock_file_in_the_data_folder(tmp_path):
 def test_a_yaml_syntax_error_in_the_configfile(tmp_path):
     """Snakemake parses --configfile before the Snakefile runs, and says only that the
     file is not valid YAML (no file, no line): no code of the workflow runs to catch it.
-    What can be done: the message is short (no traceback), and `python -m alvae.config
+    What can be done: the message is short (no traceback), and `python -m alvae.checks
     FILE` (docs/reliability.md) names the file, the line and the column."""
     path = tmp_path / "broken.yaml"
     path.write_text("out_dir: x\ndatasets:\n  digits: {source: digits, subset_size: 600\n"
@@ -272,12 +272,12 @@ def test_a_yaml_syntax_error_in_the_configfile(tmp_path):
     err = error_lines(proc)
     assert len(err) <= 3 and "Traceback" not in proc.stderr, err
     assert any("not valid JSON or YAML" in line for line in err), err
-    checker = subprocess.run([sys.executable, "-m", "alvae.config", str(path)], cwd=REPO,
+    checker = subprocess.run([sys.executable, "-m", "alvae.checks", str(path)], cwd=REPO,
                              capture_output=True, text=True)
     assert checker.returncode != 0
     assert checker.stderr.strip().splitlines() == [
         f"ERROR: {path}:4:3: YAML syntax error: expected ',' or '}}', but got ':'"], checker.stderr
-    assert "python -m alvae.config" in (REPO / "docs" / "reliability.md").read_text()
+    assert "python -m alvae.checks" in (REPO / "docs" / "reliability.md").read_text()
 
 
 def test_simclr_options_reach_the_training_job(tmp_path):

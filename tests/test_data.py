@@ -66,7 +66,9 @@ def test_idx_download_impossible(tmp_path, monkeypatch):
     def offline(kind, root):
         raise OSError("Name or service not known")
 
-    monkeypatch.setattr(data, "_download_torchvision", offline)
+    from alvae.data.sources import idx
+
+    monkeypatch.setattr(idx, "_download_torchvision", offline)
     with pytest.raises(DataError, match=r"download failed \(Name or service not known\).*Place"):
         data.load_idx_dataset("mnist", tmp_path / "none", download=True)
 

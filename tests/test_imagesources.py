@@ -16,10 +16,13 @@ import pytest
 from PIL import Image
 
 from alvae.checks import ConfigError, validate_config
-from alvae.data import imagesources
 from alvae.data import loaders as data
 from alvae.data import sources as datasources
 from alvae.data.loaders import DataError
+from alvae.data.sources import folder as folder_source
+from alvae.data.sources import manifest as csv_source
+from alvae.data.sources import medmnist as medmnist_source
+from alvae.data.sources import torchvision_sets as tv_source
 
 CLASSES = ("cat", "dog", "eel")
 
@@ -129,7 +132,7 @@ def test_folder_jpeg(tmp_path):
             Image.fromarray(image(rng, 16, 3)).save(tmp_path / c / f"{i}.jpg", quality=90)
     ds = datasources.load_dataset("imgs", folder_spec(tmp_path, test_size=2))
     assert ds.train_images.shape == (4, 3, 16, 16)
-    files = imagesources.folder_files({"source": "folder", "root": str(tmp_path)})
+    files = folder_source.folder_files({"source": "folder", "root": str(tmp_path)})
     assert [f.name for f in files] == ["0.jpg", "1.jpg", "2.jpg"] * 2
 
 
@@ -257,7 +260,7 @@ def test_csv_single_label_with_split_column(tmp_path):
     np.testing.assert_array_equal(ds.test_images, direct(files[8:11]))
     index = {"covid": 0, "normal": 1, "pneumonia": 2}
     np.testing.assert_array_equal(ds.train_labels, [index[names[i % 3]] for i in range(8)])
-    listed = imagesources.csv_files(spec)
+    listed = csv_source.csv_files(spec)
     assert listed[0] == manifest and [p.name for p in listed[1:]] == [f.name for f in files]
 
 
@@ -338,7 +341,7 @@ def test_csv_without_a_split_names_split_column_and_the_column_that_holds_one(tm
     assert len(ds.train_images) == 8 and len(ds.test_images) == 4
     # no such column: the line names split_column all the same
     m2 = write_manifest(tmp_path / "m2.csv", ("path", "label"), [r[:2] for r in rows])
-    msg = one_line_error(imagesources.scan_csv, {"source": "csv", "path": str(m2)}, "datasets.imgs")
+    msg = one_line_error(csv_source.scan_csv, {"source": "csv", "path": str(m2)}, "datasets.imgs")
     assert "set datasets.imgs.split_column to a column of train / test / val values" in msg
 
 
@@ -402,10 +405,10 @@ def test_cifar_through_torchvision_matches_a_direct_read(tmp_path, kind):
     np.testing.assert_array_equal(ds.train_labels, written["train_labels"])
     np.testing.assert_array_equal(ds.test_labels, written["test_labels"])
     # and torchvision's own class (its MD5s taken off: these files are not the real ones)
-    tv = imagesources._without_md5(datasets.CIFAR10 if kind == "cifar10" else datasets.CIFAR100)(
+    tv = tv_source._without_md5(datasets.CIFAR10 if kind == "cifar10" else datasets.CIFAR100)(
         str(tmp_path), train=False)
     np.testing.assert_array_equal(ds.test_images, tv.data.transpose(0, 3, 1, 2))
-    files = imagesources.SOURCE_FILES[kind](spec)
+    files = tv_source.cifar_files(spec)
     expect = ([f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]
               if kind == "cifar10" else ["train", "test", "meta"])
     assert [f.name for f in files] == expect and all(f.is_file() for f in files)
@@ -485,7 +488,7 @@ def test_svhn_through_torchvision_matches_a_direct_read(tmp_path):
     assert (np.where(raw_test["y"][:, 0] == 10, 0, raw_test["y"][:, 0]) == ds.test_labels).all()
     write_svhn(tmp_path, n_train=11)  # label 10 appears: it is the digit 0
     assert datasources.load_dataset("s", spec).train_labels[9] == 0
-    assert [f.name for f in imagesources.svhn_files(spec)] == ["train_32x32.mat", "test_32x32.mat"]
+    assert [f.name for f in tv_source.svhn_files(spec)] == ["train_32x32.mat", "test_32x32.mat"]
 
 
 def test_svhn_errors(tmp_path):
@@ -513,14 +516,14 @@ def test_medmnist_plus_size_reads_its_file_and_md5(tmp_path, monkeypatch):
     path = tmp_path / "chestmnist_128.npz"
     np.savez(path, **arrays)
     spec = {"source": "medmnist", "flag": "chestmnist", "root": str(tmp_path), "size": 128}
-    assert imagesources.medmnist_files(spec) == [path]
+    assert medmnist_source.medmnist_files(spec) == [path]
     msg = one_line_error(datasources.load_dataset, "chest", spec)
     assert msg.startswith(f"{path}: MD5 mismatch (expected {INFO['chestmnist']['MD5_128']}")
     monkeypatch.setitem(INFO["chestmnist"], "MD5_128", data.md5sum(path))
     ds = datasources.load_dataset("chest", spec)
     assert ds.train_images.shape == (60, 1, 112, 112) and ds.task == "multi-label"
     # the 28-px file is another file, with its own MD5
-    assert imagesources.medmnist_files({**spec, "size": 28}) == [tmp_path / "chestmnist.npz"]
+    assert medmnist_source.medmnist_files({**spec, "size": 28}) == [tmp_path / "chestmnist.npz"]
 
 
 def test_medmnist_size_and_flag_checked_before_any_job():
@@ -553,7 +556,8 @@ def test_torchvision_sources_checked_before_any_job():
 
 # --------------------------------------------------------------------- digest
 def _identity(spec, store_dir, **fetch):
-    from alvae.data.sourcefiles import DigestStore, source_identity
+    from alvae.data.sourcefiles import DigestStore
+    from alvae.data.sources import source_identity
 
     return source_identity("imgs", {**spec, **fetch}, DigestStore(store_dir))
 
@@ -563,7 +567,7 @@ def test_folder_identity_follows_the_content(tmp_path):
     spec = folder_spec(tmp_path)
     (tmp_path / "unused" / "cat").mkdir(parents=True)  # not train/, test/ or val/: never read
     write_png(tmp_path / "unused" / "cat" / "x.png", image(np.random.default_rng(1)))
-    files = imagesources.folder_files(spec)
+    files = folder_source.folder_files(spec)
     assert files == sorted(p for s in written.values() for p, _ in s)
     store = tmp_path / "store"
     before = _identity(spec, store)

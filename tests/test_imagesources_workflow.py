@@ -72,13 +72,13 @@ def test_folder_pool_reruns_exactly_when_an_image_changes(tmp_path):
 
 
 def test_split_folder_test_size_leaves_the_pool_alone(tmp_path):
-    from alvae.data import imagesources
+    from alvae.data import sources
 
     root = tmp_path / "imgs"
     make_folder(root, split=True, n=(20, 6))
     spec = {"source": "folder", "root": str(root)}
-    assert imagesources.source_keys(spec) == ("image_size",)
-    assert imagesources.source_keys({"source": "folder", "root": str(tmp_path / "x")}) == (
+    assert sources.source_keys(spec) == ("image_size",)
+    assert sources.source_keys({"source": "folder", "root": str(tmp_path / "x")}) == (
         "image_size", "test_size", "split_seed")
     cfg = _folder_config(tmp_path, root, test_size=None)
     target = str(tmp_path / "out" / "data" / "imgs" / "subset.npz")

@@ -149,7 +149,7 @@ def test_yaml_syntax_error_names_file_and_line(tmp_path):
 def test_config_checker_command_names_the_line(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("al:\n  seeds: [0\n")
-    proc = subprocess.run([sys.executable, "-m", "alvae.config", str(bad)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "alvae.checks", str(bad)], capture_output=True,
                           text=True, env=dict(os.environ, PYTHONPATH=str(REPO / "src")))
     assert proc.returncode == 1
     assert proc.stderr.strip().startswith(f"ERROR: {bad}:3:1: YAML syntax error")

@@ -5,8 +5,7 @@ through the stage's registry). Every failure raises :class:`ConfigError` naming 
 to fix.
 
 The workflow calls :func:`config_or_exit` before it plans; library users call
-:func:`load_config`. ``python -m alvae.checks FILE`` (or ``python -m alvae.config
-FILE``) checks a config file with the same short messages.
+:func:`load_config`. ``python -m alvae.checks FILE`` checks a config file with the same short messages.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ the schema (:mod:`alvae.validation`: defaults filled in, one line per bad key).
 
 The checks across keys are each stage's own; :mod:`alvae.checks` runs the schema and
 then all of them (``validate_config``, ``load_config``, ``config_or_exit``).
-``python -m alvae.config FILE`` checks a config file, as ``python -m alvae.checks``.
+``python -m alvae.checks FILE`` checks a config file.
 """
 
 from __future__ import annotations
@@ -90,9 +90,8 @@ def read_yaml(path: str | Path) -> dict:
     return data
 
 
-if __name__ == "__main__":  # python -m alvae.config FILE: check a config file, short messages
+if __name__ == "__main__":  # the checker moved with the checks across keys
     import sys
 
-    from alvae.checks import main
-
-    main(sys.argv[1:])
+    sys.exit("python -m alvae.config no longer checks a file (it reads and validates the "
+             "schema only): run python -m alvae.checks FILE")

@@ -20,14 +20,14 @@ from typing import Any, Mapping, NamedTuple, Optional, Sequence
 
 from alvae import labels as strategy_labels
 from alvae import vocabulary
-from alvae.data import imagesources
+from alvae.data import sources as data_sources
 from alvae.labels import strategy_of
 
 # Metrics tested per budget and as AULC (results stage; AULC computed for these when recorded).
 TEST_METRICS = ["test_acc", "test_auc", "test_ap"]
 
 # What the pool and the evaluation splits hold depends on these keys, on the source's own
-# keys (alvae.data.imagesources.source_keys: image_size, a manifest's columns, a hold-out's
+# keys (alvae.data.sources.source_keys: image_size, a manifest's columns, a hold-out's
 # test_size and split_seed) and on the files' content (source_identity), never on the
 # fetch keys (alvae.data.sourcefiles.FETCH_KEYS: download, check_md5, url).
 DATA_KEYS = ("source", "root", "path", "flag", "size", "subset_size", "subset_seed")
@@ -324,7 +324,8 @@ class Plan:
         planned (its digest store lives under out_dir). A folder that cannot be written,
         a missing file (with download off) or a failed MD5 check raises a UserError of one
         line naming the file and the key."""
-        from alvae.data.sourcefiles import DigestStore, source_identity
+        from alvae.data.sourcefiles import DigestStore
+        from alvae.data.sources import source_identity
         from alvae.io import writable_folder
 
         writable_folder(self.out, "out_dir")
@@ -340,7 +341,7 @@ class Plan:
 
     def _data_spec(self, dataset: str, extra: tuple) -> dict:
         spec = self.config["datasets"][dataset]
-        keys = dict.fromkeys(DATA_KEYS + extra + imagesources.source_keys(spec))
+        keys = dict.fromkeys(DATA_KEYS + extra + data_sources.source_keys(spec))
         return canonical({k: spec.get(k) for k in keys})
 
     def pool_spec(self, dataset: str) -> dict:

@@ -21,7 +21,7 @@ SCHEMA_PATH = Path(str(resources.files("alvae") / "config.schema.yaml"))
 @functools.lru_cache(maxsize=1)
 def _loaded() -> dict:
     with open(SCHEMA_PATH) as fh:
-        return with_vocabulary(yaml.safe_load(fh))
+        return with_sources(with_vocabulary(yaml.safe_load(fh)))
 
 
 def load() -> dict:
@@ -64,6 +64,15 @@ def with_vocabulary(schema: dict) -> dict:
             props[t.options]["properties"]["space"] = {
                 "enum": vocabulary.space_names(), "default": space["default"],
                 "description": space.get("description", "")}
+    return schema
+
+
+def with_sources(schema: dict) -> dict:
+    """``schema`` with the names of :data:`alvae.vocabulary.SOURCES` as the values
+    ``datasets.<name>.source`` takes (the file allows any string; the registry is the list)."""
+    node = schema["properties"]["datasets"]["additionalProperties"]["properties"]["source"]
+    node.pop("type", None)  # (one line for a value that is not a name, as for any enum)
+    node["enum"] = list(vocabulary.SOURCES)
     return schema
 
 

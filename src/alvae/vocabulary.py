@@ -84,6 +84,22 @@ KINDS: dict[str, KindTraits] = {
     "pretrained": KindTraits("pretrained", "pretrained", color="tab:olive", reads_files=True),
 }
 
+# Data sources: ``datasets.<name>.source`` -> "module" (its SOURCE) or "module:NAME", a module
+# of alvae.data.sources that knows everything about the source. A new source adds one line.
+SOURCES: dict[str, str] = {
+    "digits": "digits",
+    "mnist": "idx:MNIST",
+    "fashion_mnist": "idx:FASHION_MNIST",
+    "medmnist": "medmnist",
+    "npz": "npz",
+    "folder": "folder",
+    "csv": "manifest",
+    "cifar10": "torchvision_sets:CIFAR10",
+    "cifar100": "torchvision_sets:CIFAR100",
+    "svhn": "torchvision_sets:SVHN",
+}
+
+
 _PALETTE = ("tab:pink", "tab:olive", "tab:cyan", "tab:red", "tab:gray")
 
 

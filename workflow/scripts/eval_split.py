@@ -2,8 +2,8 @@
 
 from alvae.data.checks import check_dataset, split_overlaps
 from alvae.data.loaders import draw_subset, save_eval
-from alvae.data.sourcefiles import DigestStore, fetch_options, record_download
-from alvae.data.sources import load_dataset
+from alvae.data.sourcefiles import DigestStore, fetch_options
+from alvae.data.sources import load_dataset, record_download
 from alvae.logs import console_line, job_logger
 
 log = job_logger(snakemake.log[0])

@@ -2,8 +2,8 @@
 
 from alvae.data.checks import check_dataset
 from alvae.data.loaders import draw_subset, pool_seed, save_pool
-from alvae.data.sourcefiles import DigestStore, fetch_options, record_download
-from alvae.data.sources import load_dataset
+from alvae.data.sourcefiles import DigestStore, fetch_options
+from alvae.data.sources import load_dataset, record_download
 from alvae.logs import job_logger
 
 log = job_logger(snakemake.log[0])

@@ -1,17 +1,14 @@
-"""Dataset loading into one in-memory form, and the seeded pool subset.
+"""The one in-memory form of a dataset, what the sources share to reach it, and the
+seeded pool subset.
 
-Every source ends as a :class:`Dataset`: uint8 images N×C×H×W, labels, the task
-type, class names and the official splits. Problems raise :class:`DataError`
-with a message that names the file and says what to do.
+Every source (:mod:`alvae.data.sources`, one module each) ends as a :class:`Dataset`:
+uint8 images N×C×H×W, labels, the task type, class names and the official splits.
+Problems raise :class:`DataError` with a message that names the file and says what to do.
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import os
-import struct
-import sys
 import zipfile
 import zlib
 from dataclasses import dataclass, field
@@ -23,17 +20,6 @@ import numpy as np
 from ..errors import UserError
 
 TASKS = ("multi-class", "binary", "multi-label")
-FASHION_MNIST_DEBIAN = "/usr/share/datasets/fashion-mnist"
-IDX_FILES = {
-    "train_images": "train-images-idx3-ubyte",
-    "train_labels": "train-labels-idx1-ubyte",
-    "test_images": "t10k-images-idx3-ubyte",
-    "test_labels": "t10k-labels-idx1-ubyte",
-}
-FASHION_CLASSES = [
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-]
 
 
 class DataError(UserError, RuntimeError):
@@ -123,133 +109,6 @@ def finish_dataset(name, task, class_names, arrays: dict, where: str, files=()) 
                    source_files=[str(f) for f in files], **splits)
 
 
-# -------------------------------------------------------------------- digits
-def load_digits_dataset() -> Dataset:
-    """scikit-learn's bundled 8×8 digits, scaled to uint8, with a fixed split:
-    1,500 training and 297 test images (a seeded permutation, seed 0)."""
-    from sklearn.datasets import load_digits
-
-    bunch = load_digits()
-    images = np.round(bunch.images * (255.0 / 16.0)).astype(np.uint8)
-    order = np.random.default_rng(0).permutation(len(images))
-    train, test = order[:1500], order[1500:]
-    arrays = {
-        "train_images": images[train], "train_labels": bunch.target[train],
-        "test_images": images[test], "test_labels": bunch.target[test],
-    }
-    return finish_dataset("digits", "multi-class", [str(i) for i in range(10)], arrays, "sklearn digits")
-
-
-# ----------------------------------------------------------------------- IDX
-def read_idx(path: str | Path) -> np.ndarray:
-    """Read an IDX file (``.gz`` or not) as used by MNIST and Fashion-MNIST."""
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as fh:
-            data = fh.read()
-    except (OSError, EOFError) as exc:
-        raise DataError(f"{path}: cannot read IDX file ({exc}); replace it with a fresh copy") from None
-    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
-        raise DataError(f"{path}: not an IDX file of unsigned bytes (bad magic number)")
-    ndim = data[3]
-    header = 4 + 4 * ndim
-    if len(data) < header:
-        raise DataError(f"{path}: truncated IDX header")
-    dims = struct.unpack(f">{ndim}I", data[4:header])
-    expected = int(np.prod(dims))
-    if len(data) - header != expected:
-        raise DataError(
-            f"{path}: truncated or corrupt IDX file: {len(data) - header} bytes of data for "
-            f"shape {dims} ({expected} expected); replace it with a fresh copy"
-        )
-    return np.frombuffer(data, dtype=np.uint8, offset=header).reshape(dims)
-
-
-def find_idx_files(root: str | Path) -> dict | None:
-    """Locate the four IDX files under ``root`` (plain or ``.gz``; also the
-    ``MNIST/raw`` and ``FashionMNIST/raw`` layouts torchvision writes)."""
-    root = Path(root)
-    for folder in idx_folders(root):
-        found = _idx_in(folder)
-        if len(found) == 4:
-            return found
-    return None
-
-
-def idx_folders(root: Path) -> tuple:
-    return (root, root / "raw", root / "MNIST" / "raw", root / "FashionMNIST" / "raw")
-
-
-def _idx_in(folder: Path) -> dict:
-    found = {}
-    for key, stem in IDX_FILES.items():
-        for cand in (folder / stem, folder / f"{stem}.gz"):
-            if cand.is_file():
-                found[key] = cand
-                break
-    return found
-
-
-def missing_idx_files(root: str | Path) -> tuple[Path, list[str]] | None:
-    """The folder under ``root`` holding some but not all IDX files, and the missing names."""
-    for folder in idx_folders(Path(root)):
-        found = _idx_in(folder)
-        if 0 < len(found) < 4:
-            return folder, [IDX_FILES[k] for k in IDX_FILES if k not in found]
-    return None
-
-
-def _download_torchvision(kind: str, root: Path) -> None:
-    from torchvision import datasets
-
-    cls = {"mnist": datasets.MNIST, "fashion_mnist": datasets.FashionMNIST}[kind]
-    for train in (True, False):
-        cls(str(root), train=train, download=True)
-
-
-def load_idx_dataset(kind: str, root: str | Path | None = None, download: bool = False) -> Dataset:
-    """MNIST or Fashion-MNIST from IDX files in ``root``; downloads through
-    torchvision when the files are missing and ``download`` is true."""
-    if root is None:
-        root = FASHION_MNIST_DEBIAN if kind == "fashion_mnist" else "data/mnist"
-    root = Path(root)
-    files = find_idx_files(root)
-    if files is None and download:
-        from ..io import file_lock
-
-        try:
-            with file_lock(root / ".alvae-download"):  # the pool and evaluation jobs may start together
-                if find_idx_files(root) is None:
-                    print(f"downloading {kind} through torchvision -> {root}", file=sys.stderr, flush=True)
-                    _download_torchvision(kind, root)
-        except Exception as exc:  # offline, proxy, checksum ...
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-            raise DataError(
-                f"{kind}: no IDX files under {root} and the download failed ({reason}). "
-                f"Place {', '.join(s + '.gz' for s in IDX_FILES.values())} in {root} "
-                f"(plain or .gz) and run again."
-            ) from None
-        files = find_idx_files(root)
-    partial = missing_idx_files(root) if files is None else None
-    if partial is not None:
-        folder, missing = partial
-        raise DataError(
-            f"{kind}: {folder} holds only some of the IDX files; missing: {', '.join(missing)} "
-            f"(plain or .gz). Copy them there, or remove the folder's IDX files and set download: true."
-        )
-    if files is None:
-        hint = " or set download: true" if not download else ""
-        apt = " (Debian: apt-get install dataset-fashion-mnist)" if kind == "fashion_mnist" else ""
-        raise DataError(
-            f"{kind}: IDX files not found under {root}. Place "
-            f"{', '.join(s + '.gz' for s in IDX_FILES.values())} there{apt}{hint}."
-        )
-    arrays = {key: read_idx(path) for key, path in files.items()}
-    names = [str(i) for i in range(10)] if kind == "mnist" else FASHION_CLASSES
-    return finish_dataset(kind, "multi-class", names, arrays, str(root), files.values())
-
-
 # ------------------------------------------------------------------------ npz
 def read_npz(path: str | Path) -> dict:
     """Load every array of an ``.npz`` file, turning corruption into DataError."""
@@ -277,7 +136,7 @@ def read_npz(path: str | Path) -> dict:
         ) from None
 
 
-def _require_keys(arrays: dict, path, optional=("val_images", "val_labels")) -> None:
+def require_keys(arrays: dict, path, optional=("val_images", "val_labels")) -> None:
     need = ["train_images", "train_labels", "test_images", "test_labels"]
     missing = [k for k in need if k not in arrays]
     if missing:
@@ -287,123 +146,13 @@ def _require_keys(arrays: dict, path, optional=("val_images", "val_labels")) -> 
         raise DataError(f"{path}: val_images and val_labels must come together")
 
 
-def infer_task(labels: np.ndarray) -> str:
-    labels = np.asarray(labels)
-    if labels.ndim == 2 and labels.shape[1] > 1:
-        return "multi-label"
-    return "binary" if np.unique(labels).size <= 2 else "multi-class"
-
-
-def load_npz_dataset(path: str | Path, name: str = "npz") -> Dataset:
-    """A user file in the MedMNIST layout. The task is taken from an optional
-    ``task`` array, else inferred from the labels' shape; class names from an
-    optional ``class_names`` array."""
-    arrays = read_npz(path)
-    _require_keys(arrays, path)
-    task = str(arrays.pop("task")) if "task" in arrays else infer_task(arrays["train_labels"])
-    if task not in TASKS:
-        raise DataError(f"{path}: task must be one of {TASKS}, got {task!r}")
-    if "class_names" in arrays:
-        names = [str(s) for s in arrays.pop("class_names")]
-    elif task == "multi-label":
-        names = [str(i) for i in range(np.asarray(arrays["train_labels"]).shape[1])]
-    else:
-        n = int(max(np.max(arrays[f"{s}_labels"]) for s in ("train", "test"))) + 1
-        seen = np.unique(np.concatenate([np.ravel(arrays[f"{s}_labels"]) for s in ("train", "test")]))
-        if n > 2 and len(seen) < n:
-            raise DataError(
-                f"{path}: labels run up to {n - 1}, which implies {n} classes, but only {len(seen)} "
-                f"occur; relabel them 0..{len(seen) - 1}, or add a class_names array of {n} names "
-                f"if the other classes exist"
-            )
-        names = [str(i) for i in range(max(n, 2))]
-    return finish_dataset(name, task, names, arrays, str(path), [path])
-
-
-# ------------------------------------------------------------------- medmnist
+# ----------------------------------------------------------------------- md5
 def md5sum(path: str | Path, chunk: int = 1 << 20) -> str:
     h = hashlib.md5()
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(chunk), b""):
             h.update(block)
     return h.hexdigest()
-
-
-def medmnist_info(flag: str) -> dict:
-    try:
-        from medmnist import INFO
-    except ImportError:
-        raise DataError("source medmnist needs the `medmnist` package (pip install medmnist)") from None
-    if flag not in INFO:
-        raise DataError(f"unknown MedMNIST flag {flag!r}; known: {', '.join(sorted(INFO))}")
-    return INFO[flag]
-
-
-def medmnist_task(info_task: str) -> str:
-    if info_task.startswith("multi-label"):
-        return "multi-label"
-    if info_task.startswith("binary"):
-        return "binary"
-    return "multi-class"  # multi-class and ordinal-regression
-
-
-def load_medmnist(flag: str, root: str | Path = "data/medmnist", size: int = 28,
-                  download: bool = False, check_md5: bool = True, url: str | None = None) -> Dataset:
-    """A 2D MedMNIST dataset from ``{root}/{flag}.npz`` (``{flag}_{size}.npz`` for
-    other sizes), verified against the MD5 in medmnist's INFO, downloaded (from
-    ``url``, by default medmnist's own address) when missing and allowed."""
-    info = medmnist_info(flag)
-    suffix = "" if size == 28 else f"_{size}"
-    root = Path(root)
-    path = root / f"{flag}{suffix}.npz"
-    md5 = info.get(f"MD5{suffix}")
-    url = url or info.get(f"url{suffix}")
-    if not path.is_file():
-        if not download:
-            raise DataError(
-                f"{path}: file not found. Place {path.name} from MedMNIST (url: {url}) in {root}, "
-                f"or set download: true."
-            )
-        try:
-            from torchvision.datasets.utils import download_url
-
-            from ..io import file_lock
-
-            with file_lock(root / ".alvae-download"):  # the pool and evaluation jobs may start together
-                if not path.is_file():  # into a temporary name: a killed download leaves no partial npz
-                    part = root / f".{path.name}.part"
-                    print(f"downloading {url} -> {path}", file=sys.stderr, flush=True)
-                    try:
-                        download_url(url, str(root), filename=part.name)
-                        got = md5sum(part) if check_md5 and md5 else None
-                        if got is not None and got != md5:  # said here, not as "corrupted"
-                            raise DataError(
-                                f"{path}: the file downloaded from {url} fails its MD5 check (expected "
-                                f"{md5}, got {got}): another version of the file, or a broken mirror. "
-                                f"Set check_md5: false for this dataset to use it anyway.")
-                        os.replace(part, path)
-                    finally:
-                        part.unlink(missing_ok=True)
-        except DataError:
-            raise
-        except Exception as exc:
-            raise DataError(
-                f"{path}: download from {url} failed ({exc}). Place {path.name} in {root} and run again."
-            ) from None
-    if check_md5 and md5:
-        actual = md5sum(path)
-        if actual != md5:
-            raise DataError(
-                f"{path}: MD5 mismatch (expected {md5}, got {actual}): the file is corrupt or another "
-                f"version. Download it again, or set check_md5: false to use it anyway."
-            )
-    arrays = read_npz(path)
-    _require_keys(arrays, path)
-    task = medmnist_task(info["task"])
-    names = [info["label"][str(i)] for i in range(len(info["label"]))]
-    if task == "binary" and len(names) < 2:
-        names = names + ["other"]
-    return finish_dataset(flag, task, names, arrays, str(path), [path])
 
 
 # --------------------------------------------------------------------- subset
@@ -521,3 +270,20 @@ def load_subset(path: str | Path, eval_path: str | Path | None = None) -> Subset
         val_images=e.get("val_images"), val_labels=e.get("val_labels"),
         preview_images=a.get("preview_images", e.get("test_images", empty)[:PREVIEW_IMAGES]),
     )
+
+
+# The readers of the built-in sources live in their source modules now; their old names
+# here keep working (``from alvae.data.loaders import load_digits_dataset``).
+_MOVED = {"load_digits_dataset": "digits",
+          **dict.fromkeys(("load_idx_dataset", "read_idx", "find_idx_files", "missing_idx_files",
+                           "IDX_FILES", "FASHION_MNIST_DEBIAN", "FASHION_CLASSES"), "idx"),
+          **dict.fromkeys(("load_medmnist", "medmnist_info", "medmnist_task"), "medmnist"),
+          **dict.fromkeys(("load_npz_dataset", "infer_task"), "npz")}
+
+
+def __getattr__(name: str):
+    if name in _MOVED:
+        from importlib import import_module
+
+        return getattr(import_module(f"alvae.data.sources.{_MOVED[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

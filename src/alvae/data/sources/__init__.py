@@ -3,38 +3,29 @@ that knows everything about it (how to load it, its files, its known split sizes
 side, the checks of its options), one module each in this package.
 
 A new source is one new module here (a :class:`~alvae.data.sources.base.Source` subclass,
-its instance named ``SOURCE``) and one line in :data:`SOURCES`; nothing else names it. The
-config schema takes the source names from here (:func:`names`).
+its instance named ``SOURCE``) and one line in :data:`alvae.vocabulary.SOURCES`, where the
+strategies and representation kinds are registered too; nothing else names it. The
+config schema takes the source names from there.
 
 The rest of alvae asks through the functions below, never by a source's name:
 :func:`load_dataset`, :func:`source_problems`, :func:`known_train_size`,
 :func:`known_test_size`, :func:`image_side`, :func:`self_split`, :func:`source_keys`,
-:func:`source_files`.
+:func:`source_files`, :func:`source_identity` (what a change of the files reruns) and
+:func:`record_download`.
 """
 
 from __future__ import annotations
 
 import functools
 from importlib import import_module
+from pathlib import Path
 from typing import Mapping
 
+from ...io import waiting_for_lock
+from ...vocabulary import SOURCES
 from ..loaders import DataError, Dataset
+from ..sourcefiles import DigestStore, SourceFiles, digest_of, fetch_options
 from .base import Source
-
-# source name -> "module" (its SOURCE) or "module:NAME", a module of this package.
-# A new source adds one line.
-SOURCES: dict[str, str] = {
-    "digits": "digits",
-    "mnist": "idx:MNIST",
-    "fashion_mnist": "idx:FASHION_MNIST",
-    "medmnist": "medmnist",
-    "npz": "npz",
-    "folder": "folder",
-    "csv": "manifest",
-    "cifar10": "torchvision_sets:CIFAR10",
-    "cifar100": "torchvision_sets:CIFAR100",
-    "svhn": "torchvision_sets:SVHN",
-}
 
 
 def names() -> list[str]:
@@ -112,6 +103,48 @@ def source_keys(spec: Mapping) -> tuple:
     return tuple(source_of(spec).source_keys(spec))
 
 
-def source_files(spec: Mapping):
+def source_files(spec: Mapping) -> SourceFiles:
     """The files a source reads (:class:`alvae.data.sourcefiles.SourceFiles`)."""
     return source_of(spec).files(spec)
+
+
+def source_identity(name: str, dataset_config: Mapping, store: DigestStore) -> str:
+    """One string that changes exactly when what the dataset's files hold changes.
+
+    Raises :class:`DataError` (naming the file and the key) when the files are missing
+    and ``download`` is off, or when a MedMNIST file fails its MD5 check, so that the
+    workflow stops before any job.
+    """
+    fetch = fetch_options(dataset_config)
+    found = source_files(dataset_config)
+    if not found.present and fetch["download"] and found.root is not None:
+        # a job may be downloading them right now: wait for it, leaving no lock file behind
+        # (planning, a dry run included, writes nothing into the data folder)
+        with waiting_for_lock(found.root / ".alvae-download"):
+            found = source_files(dataset_config)
+    if not found.present:
+        if found.planned is None or (found.needs_download and not fetch["download"]):
+            hint = (f", or set datasets.{name}.download: true" if found.planned is not None else "")
+            raise DataError(f"datasets.{name}: {found.missing or 'no files'}{hint}.")
+        return f"obtain ({found.planned})"
+    receipt = store.receipt(found.present)
+    if receipt is not None:
+        return receipt
+    if fetch["check_md5"]:
+        for path, md5 in found.expected_md5:
+            actual = store.md5(Path(path))
+            if actual != md5:
+                raise DataError(
+                    f"{path}: MD5 mismatch (expected {md5}, got {actual}): the file is corrupt or "
+                    f"another version. Download it again, or set datasets.{name}.check_md5: false "
+                    f"to use it anyway.")
+    return digest_of(found, store)
+
+
+def record_download(dataset_config: Mapping, identity: str, store: DigestStore) -> None:
+    """After a job downloaded the files of a planned identity: keep that identity for
+    them while they stay unchanged (no rerun on the next invocation)."""
+    if identity.startswith("obtain ("):
+        found = source_files(dataset_config)
+        if found.present:
+            store.record(found.present, identity)
