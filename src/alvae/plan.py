@@ -76,8 +76,8 @@ def family_of(strategy: str) -> str:
 
 
 def vae_kind_of(strategy: str) -> Optional[str]:
-    """The representation kind a strategy appends: coreset_vae -> vae,
-    lloss_simclr -> simclr; random, entropy, vaal -> None."""
+    """The representation kind a strategy appends (``<base>_<kind>``): coreset_vae -> vae;
+    a strategy without one (random, entropy) -> None."""
     return vocabulary.kind_of(strategy_of(strategy))
 
 
