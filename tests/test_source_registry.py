@@ -114,7 +114,13 @@ def test_a_new_source_is_a_file_and_a_line(tmp_path):
                                      'SOURCES: dict[str, str] = {\n    "toy": "toy",\n'))
     changed = subprocess.run(["git", "diff", "--no-index", "--numstat", str(REPO / "src"), str(copy / "src")],
                              capture_output=True, text=True).stdout.splitlines()
-    assert len(changed) == 2 and changed[0].split()[:2] == ["1", "0"], changed  # one line, one file
+    # (an installed checkout has src/alvae.egg-info and __pycache__, which the copy leaves out)
+    changed = sorted(line for line in changed if ".egg-info" not in line and "__pycache__" not in line)
+    assert len(changed) == 2, changed  # one new file, one line in the registry
+    new_file = [c for c in changed if "toy.py" in c]
+    assert len(new_file) == 1 and new_file[0].split()[1] == "0", changed
+    registry_line = [c for c in changed if "vocabulary.py" in c]
+    assert len(registry_line) == 1 and registry_line[0].split()[:2] == ["1", "0"], changed
 
     env = {**os.environ, "PYTHONPATH": str(copy / "src")}
     cfg = tiny_config(toy={"source": "toy", "subset_size": 301})
