@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import shutil
 import struct
 from pathlib import Path
 
@@ -10,6 +11,21 @@ import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def copy_repo(dest: Path) -> Path:
+    """A copy of the repository's code at ``dest`` (no .git, venv, results, caches, bench,
+    docs or the root's data folder; src/alvae/data is kept), for tests that add a file
+    and a registry line and run the workflow on the copy."""
+    skip_anywhere = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    skip_at_root = {".git", ".venv", "results", ".snakemake", "bench", "docs", "data"}
+
+    def ignore(folder, names):
+        at_root = Path(folder) == REPO
+        return set(skip_anywhere(folder, names)) | ({n for n in names if n in skip_at_root} if at_root else set())
+
+    shutil.copytree(REPO, dest, ignore=ignore)
+    return dest
 
 
 def write_idx(path: Path, array: np.ndarray, gz: bool = True) -> Path:

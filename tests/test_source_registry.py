@@ -7,10 +7,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,7 +19,7 @@ from alvae.checks import ConfigError, validate_config
 from alvae.data import sources
 from alvae.data.loaders import DataError
 from alvae.data.sources.base import Source
-from conftest import REPO
+from conftest import REPO, copy_repo
 
 
 def tiny_config(**datasets) -> dict:
@@ -97,15 +95,7 @@ SOURCE = Toy()
 
 @pytest.mark.workflow
 def test_a_new_source_is_a_file_and_a_line(tmp_path):
-    copy = tmp_path / "repo"
-    skip_anywhere = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    skip_at_root = {".git", ".venv", "results", ".snakemake", "bench", "docs", "data"}  # not src/alvae/data
-
-    def ignore(folder, names):
-        at_root = Path(folder) == REPO
-        return set(skip_anywhere(folder, names)) | ({n for n in names if n in skip_at_root} if at_root else set())
-
-    shutil.copytree(REPO, copy, ignore=ignore)
+    copy = copy_repo(tmp_path / "repo")
     (copy / "src/alvae/data/sources/toy.py").write_text(TOY_SOURCE)
     registry = copy / "src/alvae/vocabulary.py"
     text = registry.read_text()

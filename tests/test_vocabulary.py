@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -17,7 +15,7 @@ import yaml
 
 from alvae import vocabulary
 from alvae.checks import ConfigError, validate_config
-from conftest import REPO
+from conftest import REPO, copy_repo
 
 
 def test_names_come_from_the_traits():
@@ -107,15 +105,7 @@ def fit(*args, **kwargs):
 
 @pytest.mark.workflow
 def test_a_new_strategy_and_kind_are_a_file_and_a_line_each(tmp_path):
-    copy = tmp_path / "repo"
-    skip_anywhere = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    skip_at_root = {".git", ".venv", "results", ".snakemake", "bench", "docs", "data"}  # not src/alvae/data
-
-    def ignore(folder, names):
-        at_root = Path(folder) == REPO
-        return set(skip_anywhere(folder, names)) | ({n for n in names if n in skip_at_root} if at_root else set())
-
-    shutil.copytree(REPO, copy, ignore=ignore)
+    copy = copy_repo(tmp_path / "repo")
     (copy / "src/alvae/strategies/toy.py").write_text(TOY_STRATEGY)
     (copy / "src/alvae/representations/toykind.py").write_text(TOY_KIND)
     voc = copy / "src/alvae/vocabulary.py"
