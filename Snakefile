@@ -48,7 +48,7 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
-include: "workflow/rules/vae.smk"
+include: "workflow/rules/representation.smk"
 include: "workflow/rules/tune.smk"
 include: "workflow/rules/al.smk"
 include: "workflow/rules/seeds.smk"

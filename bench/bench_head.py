@@ -13,7 +13,7 @@ evaluate it on the test split, let the strategy pick (round 0: train and evaluat
   ``epochs_initial`` 1 raised to 100 steps) on ``--dim`` standardised features. The
   features here are a fixed random projection of the pixels: a round's cost depends on
   the number of dimensions, not on where they come from; the representation's own,
-  one-off training is not part of a round (it is the train_vae job, measured apart).
+  one-off training is not part of a round (it is the train_representation job, measured apart).
 
 Writes JSON (default bench/results/head_cpu.json): per arch, the seconds of every round
 (wall clock, from the loop's log lines) and the mean.

@@ -4,7 +4,7 @@ On scikit-learn's digits as the demo draws them (pool of 1,500, subset_seed 0,
 the remaining 297 images as test split) with the demo's VAE settings (latent
 16, 30 epochs, batch 32, Adam 1e-3, weight decay 5e-3), trains each kind and
 reports the kNN (k = 5) accuracy of the pool's latent means on the test split
-(the train_vae job's diagnostic), plus kNN on raw pixels for scale. cvae uses
+(the train_representation job's diagnostic), plus kNN on raw pixels for scale. cvae uses
 the labels of AL seed s's 100 initial points (the demo's al.initial_labels);
 gmvae pretrains 10 epochs as a plain VAE, then 30 with the mixture prior (K = 10).
 CPU, deterministic per seed. Writes JSON (default bench/results/representations.json).
@@ -56,7 +56,7 @@ def main(argv=None):
             labeled = initial_labeled(len(sub), args.initial_labels, seed) if kind == "cvae" else None
             t0 = time.perf_counter()
             res = train_representation(kind, sub.pool_images, sub.pool_labels, labeled, task=sub.task,
-                                       n_classes=sub.n_classes, vae_cfg=DEMO_VAE, seed=seed,
+                                       n_classes=sub.n_classes, rep_cfg=DEMO_VAE, seed=seed,
                                        log=lambda s: None)
             seconds = time.perf_counter() - t0
             test_mu = encode_means(res.model, sub.test_images)

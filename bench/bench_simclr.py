@@ -2,7 +2,7 @@
 
 For each dataset, trains the ``vae`` and the ``simclr`` kind on the same pool
 (labels unused) and reports the kNN (k = 5, Euclidean) accuracy of the pool's
-latents on the test split, fit with all pool labels (the train_vae job's
+latents on the test split, fit with all pool labels (the train_representation job's
 diagnostic, ``latent_knn.csv``), next to kNN on raw pixels, and the training
 time on the CPU (one thread, as a workflow job).
 
@@ -75,20 +75,20 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     result = {"machine": platform.processor() or platform.machine(), "torch": torch.__version__,
               "threads": 1, "command": " ".join(["python", *sys.argv]), "datasets": {}, "runs": []}
-    for name, what, sub, vae_cfg, simclr_opts in datasets(args):
+    for name, what, sub, rep_cfg, simclr_opts in datasets(args):
         t0 = time.perf_counter()
         pixels = knn_accuracy(flat(sub.pool_images), sub.pool_labels, flat(sub.test_images),
                               sub.test_labels, sub.task)
-        result["datasets"][name] = {"what": what, "vae": vae_cfg, "simclr": simclr_opts,
+        result["datasets"][name] = {"what": what, "vae": rep_cfg, "simclr": simclr_opts,
                                     "knn_acc_pixels": pixels,
                                     "knn_pixels_seconds": time.perf_counter() - t0}
         print(f"{name}: {what}; pixels kNN {pixels:.4f}", flush=True)
         for seed in args.seeds:
             for kind in args.kinds:
-                cfg = {**vae_cfg, "simclr": simclr_opts} if kind == "simclr" else vae_cfg
+                cfg = {**rep_cfg, "simclr": simclr_opts} if kind == "simclr" else rep_cfg
                 t0 = time.perf_counter()
                 res = train_representation(kind, sub.pool_images, sub.pool_labels, None,
-                                           task=sub.task, n_classes=sub.n_classes, vae_cfg=cfg,
+                                           task=sub.task, n_classes=sub.n_classes, rep_cfg=cfg,
                                            seed=seed, log=lambda s: None)
                 seconds = time.perf_counter() - t0
                 dim = res.model.config["latent_dim"]

@@ -39,7 +39,7 @@ def error_lines(proc) -> list[str]:
     (lambda c: c.update(strategies=["random", "coreset_vae", "coreset_vae+once"]),
      "strategies: 'coreset_vae' and 'coreset_vae+once' are the same run"),
     (lambda c: c.update(strategies=["random", "coreset_gmvae"], vae={"gmvae": {"components": 1000}}),
-     "vae.gmvae.components (1000) must be smaller than datasets.digits.subset_size (600)"),
+     "representation.gmvae.components (1000) must be smaller than datasets.digits.subset_size (600)"),
     (lambda c: c.update(strategies=["random", "typiclust"], typiclust={"min_cluster_size": 100000}),
      "typiclust.min_cluster_size (100000) must be smaller than datasets.digits.subset_size (600)"),
     (lambda c: c["datasets"]["digits"].update(test_size=10000),
@@ -58,14 +58,14 @@ def error_lines(proc) -> list[str]:
     (lambda c: c["datasets"]["digits"].update(test_size=1),
      "datasets.digits.test_size: 1 is less than the minimum of 2"),
     # issue 30: every kind's options are in the schema, with their minimums
-    (lambda c: c["vae"].update(simclr={"batch_size": 1}),
-     "vae.simclr.batch_size: 1 is less than the minimum of 2"),
-    (lambda c: c["vae"].update(simclr={"batch_size": 0}),
-     "vae.simclr.batch_size: 0 is less than the minimum of 2"),
-    (lambda c: c["vae"].update(simclr={"widht": 16}),
-     "vae.simclr: unknown key: Additional properties are not allowed ('widht' was unexpected)"),
-    (lambda c: c["vae"].update(vae={"latent_dim": 4}),
-     "vae.vae: unknown key: Additional properties are not allowed ('latent_dim' was unexpected)"),
+    (lambda c: c["representation"].update(simclr={"batch_size": 1}),
+     "representation.simclr.batch_size: 1 is less than the minimum of 2"),
+    (lambda c: c["representation"].update(simclr={"batch_size": 0}),
+     "representation.simclr.batch_size: 0 is less than the minimum of 2"),
+    (lambda c: c["representation"].update(simclr={"widht": 16}),
+     "representation.simclr: unknown key: Additional properties are not allowed ('widht' was unexpected)"),
+    (lambda c: c["representation"].update(vae={"latent_dim": 4}),
+     "representation.vae: unknown key: Additional properties are not allowed ('latent_dim' was unexpected)"),
     # issue 30: a value with a step says the step
     (lambda c: c.update(vaal={"image_size": 24}),
      "vaal.image_size: 24 is not allowed; expected an integer >= 16 and a multiple of 16, or 'auto'"),
@@ -281,20 +281,20 @@ def test_a_yaml_syntax_error_in_the_configfile(tmp_path):
 
 
 def test_simclr_options_reach_the_training_job(tmp_path):
-    """vae.simclr's keys (defaults in the schema) reach the train_vae job: its own epochs
-    override vae.epochs; the job trains that many epochs."""
+    """representation.simclr's keys (defaults in the schema) reach the train_representation job: its own epochs
+    override representation.epochs; the job trains that many epochs."""
     cfg = tiny()
     cfg.update(out_dir=str(tmp_path / "out"), strategies=["random", "coreset_simclr"],
                tsne={"datasets": []})
     cfg["datasets"]["digits"]["subset_size"] = 60
     cfg["al"].update(initial_labels=10, labels_per_round=10, final_labels=20, seeds=[0])
-    cfg["vae"].update(epochs=1, simclr={"epochs": 2, "width": 4, "batch_size": 30})
+    cfg["representation"].update(epochs=1, simclr={"epochs": 2, "width": 4, "batch_size": 30})
     path = tmp_path / "cfg.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    losses = tmp_path / "out/vae/digits/simclr/shared/losses.csv"
+    losses = tmp_path / "out/representation/digits/simclr/shared/losses.csv"
     proc = smk(str(losses), "--cores", "1", "--configfile", str(path))
     assert proc.returncode == 0, proc.stderr[-3000:]
     rows = losses.read_text().strip().splitlines()
     assert len(rows) == 3 and rows[0].startswith("epoch"), rows  # header and 2 epochs
-    log = (tmp_path / "out/logs/train_vae/digits/simclr/shared.log").read_text()
+    log = (tmp_path / "out/logs/train_representation/digits/simclr/shared.log").read_text()
     assert "simclr epoch 2/2" in log

@@ -303,12 +303,12 @@ def _latents(n, seed=0):
 def test_runs_in_loop_on_digits(digits, name):
     al = {"initial_labels": 30, "labels_per_round": 20, "final_labels": 70}
     cfg = {"bald": {"passes": 4, "dropout": 0.5}}.get(name)
-    rows, picks = run_loop(digits, RunSpec(name, 0, al, TASK_MODEL, {}, strategy_cfg=cfg),
+    rows, picks = run_loop(digits, RunSpec(name, 0, al, TASK_MODEL, {}, strategy_options=cfg),
                            latents=_latents(len(digits)), log=QUIET)
     assert [r["n_labels"] for r in rows] == [30, 50, 70]
     allp = np.concatenate(list(picks.values()))
     assert len(np.unique(allp)) == 70
-    again = run_loop(digits, RunSpec(name, 0, al, TASK_MODEL, {}, strategy_cfg=cfg),
+    again = run_loop(digits, RunSpec(name, 0, al, TASK_MODEL, {}, strategy_options=cfg),
                      latents=_latents(len(digits)), log=QUIET)[1]
     for k in picks:  # seeded: the same picks again
         np.testing.assert_array_equal(picks[k], again[k])
@@ -320,7 +320,7 @@ def test_runs_in_loop_on_multilabel_npz(multilabel, name):
     al = {"initial_labels": 20, "labels_per_round": 10, "final_labels": 40}
     cfg = {"typiclust": {"space": "features"}, "probcover": {"space": "features"},
            "bald": {"passes": 3}}.get(name)
-    rows, picks = run_loop(multilabel, RunSpec(name, 0, al, TASK_MODEL, {}, strategy_cfg=cfg), log=QUIET)
+    rows, picks = run_loop(multilabel, RunSpec(name, 0, al, TASK_MODEL, {}, strategy_options=cfg), log=QUIET)
     assert [r["n_labels"] for r in rows] == [20, 30, 40]
     assert 0.0 <= rows[-1]["test_acc"] <= 1.0
 
@@ -330,7 +330,7 @@ def test_latent_space_needs_latents(digits):
     with pytest.raises(ValueError, match="needs VAE latents"):
         run_loop(digits, RunSpec("typiclust", 0, al, TASK_MODEL, {}), log=QUIET)
     with pytest.raises(ValueError, match="probcover.space"):
-        run_loop(digits, RunSpec("probcover", 0, al, TASK_MODEL, {}, strategy_cfg={"space": "pixels"}),
+        run_loop(digits, RunSpec("probcover", 0, al, TASK_MODEL, {}, strategy_options={"space": "pixels"}),
                  latents=_latents(len(digits)), log=QUIET)
 
 
@@ -369,7 +369,7 @@ def test_baselines_preset_plans_latents_only_where_needed(tmp_path):
     cfg = yaml.safe_load((REPO / "presets/baselines.yaml").read_text())
     cfg["typiclust"]["space"] = cfg["probcover"]["space"] = "features"
     (tmp_path / "f.yaml").write_text(yaml.safe_dump(cfg))
-    assert "train_vae" not in plan(tmp_path / "f.yaml")
+    assert "train_representation" not in plan(tmp_path / "f.yaml")
 
 
 @pytest.mark.cuda
@@ -377,7 +377,7 @@ def test_baselines_preset_plans_latents_only_where_needed(tmp_path):
 @pytest.mark.parametrize("name", NEW)
 def test_runs_in_loop_on_cuda(digits, name):
     al = {"initial_labels": 30, "labels_per_round": 20, "final_labels": 70}
-    rows, picks = run_loop(digits, RunSpec(name, 0, al, TASK_MODEL, {}, strategy_cfg={"passes": 4}),
+    rows, picks = run_loop(digits, RunSpec(name, 0, al, TASK_MODEL, {}, strategy_options={"passes": 4}),
                            latents=_latents(len(digits)), device="cuda", log=QUIET)
     assert [r["n_labels"] for r in rows] == [30, 50, 70]
     assert len(np.unique(np.concatenate(list(picks.values())))) == 70

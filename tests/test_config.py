@@ -26,7 +26,7 @@ def test_thesis_config_is_valid_and_complete(thesis):
     assert cfg["al"]["seeds"] == [0, 1, 2, 3, 4]
     tm = cfg["task_model"]
     assert (tm["lr"], tm["momentum"], tm["epochs_initial"], tm["epochs_per_round"]) == (0.001, 0.9, 10, 5)
-    assert cfg["vae"] == {"latent_dim": 32, "epochs": 20, "lr": 0.001, "weight_decay": 0.005,
+    assert cfg["representation"] == {"latent_dim": 32, "epochs": 20, "lr": 0.001, "weight_decay": 0.005,
                           "batch_size": 128, "retrain": "once", "retrain_epochs": 5,
                           "per_seed": True,  # each seed's X_vae reads its own VAE
                           "cvae": {"append_soft_labels": False, "class_weight": 0.1},
@@ -52,7 +52,7 @@ def test_defaults_filled():
 
 
 @pytest.mark.parametrize("mutate, message", [
-    (lambda c: c["vae"].update(epochz=3), r"vae: unknown key: .*'epochz'"),
+    (lambda c: c["representation"].update(epochz=3), r"representation: unknown key: .*'epochz'"),
     (lambda c: c.update(strategy=["random"]), r"\(top level\): unknown key: .*'strategy'"),
     (lambda c: c["task_model"].update(lr="fast"), r"task_model\.lr: 'fast' is not of type 'number'"),
     (lambda c: c["al"].update(seeds=[1, 1]), r"al\.seeds: .*non-unique"),
@@ -86,7 +86,7 @@ def test_config_hash_is_order_independent():
 
 @pytest.mark.parametrize("mutate, message", [
     (lambda c: c["stats"].update(alpha=0.01), r"stats\.alpha: renamed; write stats\.significance"),
-    (lambda c: c["vae"].update(cvae={"alpha": 0.2}), r"vae\.cvae\.alpha: renamed; write vae\.cvae\.class_weight"),
+    (lambda c: c["representation"].update(cvae={"alpha": 0.2}), r"representation\.cvae\.alpha: renamed; write representation\.cvae\.class_weight"),
 ])
 def test_the_alpha_settings_have_distinct_names(thesis, mutate, message):
     """issue 20: `alpha` named three settings; two are renamed, with a clear line."""

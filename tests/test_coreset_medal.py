@@ -144,8 +144,8 @@ def test_strategy_maps_positions_to_pool_indices(name):
 def test_vae_variant_uses_scaled_latents(name):
     ctx, feats, latents, _ = fake_ctx(alpha=0.7)
     strat = get_strategy(f"{name}_vae")
-    assert strat.uses_vae and not strat.needs_loss_module
-    assert not get_strategy(name).uses_vae
+    assert strat.uses_representation and not strat.trains_loss_module
+    assert not get_strategy(name).uses_representation
     fn = GREEDY[name][0]
     aug = np.concatenate([feats, 0.7 * latents], axis=1)
     pos = fn(torch.tensor(aug[ctx.candidates]), torch.tensor(aug[ctx.labeled]), 25)

@@ -198,13 +198,13 @@ def test_representation_kinds_train_on_cuda(digits, kind):
            "gmvae": {"components": 4, "pretrain_epochs": 1}}
     labeled = np.arange(0, len(digits), 5) if kind == "cvae" else None
     res = train_representation(kind, digits.pool_images, digits.pool_labels, labeled,
-                               task=digits.task, n_classes=digits.n_classes, vae_cfg=cfg, seed=0,
+                               task=digits.task, n_classes=digits.n_classes, rep_cfg=cfg, seed=0,
                                device="cuda")
     assert res.latents.shape[0] == len(digits) and np.isfinite(res.latents).all()
     losses = [h["loss"] for h in res.losses if h.get("phase", "gmm") == "gmm"]
     assert losses[-1] < losses[0]
     warm = train_representation(kind, digits.pool_images, digits.pool_labels, labeled,
-                                task=digits.task, n_classes=digits.n_classes, vae_cfg=cfg, seed=1,
+                                task=digits.task, n_classes=digits.n_classes, rep_cfg=cfg, seed=1,
                                 device="cuda", init_state=res.state, epochs=1)
     assert np.isfinite(warm.latents).all() and not np.array_equal(warm.latents, res.latents)
 
@@ -216,14 +216,14 @@ def test_vaal_and_per_round_retraining_on_cuda(digits):
     al = {"initial_labels": 60, "labels_per_round": 40, "final_labels": 140}
     rows, picks = run_loop(digits,
                            RunSpec("vaal", 0, al, LOOP_TM, {},
-                                   strategy_cfg={"epochs": 2, "batch_size": 32, "width": 8,
+                                   strategy_options={"epochs": 2, "batch_size": 32, "width": 8,
                                          "latent_dim": 8, "image_size": 16}),
                            device="cuda", log=QUIET)
     assert [r["n_labels"] for r in rows] == [60, 100, 140]
     assert len(np.unique(np.concatenate(list(picks.values())))) == 140
     cfg = {"latent_dim": 8, "epochs": 2, "lr": 1e-3, "weight_decay": 0.0, "batch_size": 64}
     res = train_representation("vae", digits.pool_images, digits.pool_labels, None,
-                               task=digits.task, n_classes=digits.n_classes, vae_cfg=cfg, seed=0,
+                               task=digits.task, n_classes=digits.n_classes, rep_cfg=cfg, seed=0,
                                device="cuda")
     retrainer = RoundRetrainer("vae", cfg, 1, res.state, res.latents, 0, torch.device("cuda"),
                                QUIET)

@@ -50,7 +50,7 @@ def test_picks_highest_entropy_with_stable_ties():
         [1.0, 0.0, 0.0],     # 0
     ])
     strat = get_strategy("entropy")
-    assert not strat.uses_vae and not strat.needs_loss_module
+    assert not strat.uses_representation and not strat.trains_loss_module
     ctx = ctx_with(probs, "multi-class")
     picked = strat.select(ctx, 3, np.random.default_rng(0))
     assert picked.dtype == np.int64

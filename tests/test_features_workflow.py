@@ -27,7 +27,7 @@ def _config(tmp_path, **changes):
                            "lr": 0.01, "batch_size": 32, "epochs_initial": 10,
                            "epochs_per_round": 0, "eval_batch_size": 512})
     cfg["datasets"]["digits"]["subset_size"] = 300
-    cfg["vae"]["simclr"] = {"width": 4, "epochs": 2}
+    cfg["representation"]["simclr"] = {"width": 4, "epochs": 2}
     cfg.update(changes)
     path = tmp_path / "features.yaml"
     path.write_text(yaml.safe_dump(cfg))
@@ -42,7 +42,7 @@ def test_linear_head_on_simclr_is_planned_with_its_features(tmp_path):
     counts = job_counts(text)
     # simclr for the head's features, vae for coreset_vae's latents; the evaluation
     # splits encoded by simclr only (the vae is read only by the strategy)
-    assert counts["train_vae"] == 2 and counts["encode_eval"] == 1
+    assert counts["train_representation"] == 2 and counts["encode_eval"] == 1
     assert counts["al_run"] == 5 * 2 and counts["ceiling"] == 2
     runs = [b for b in text.split("rule ") if b.startswith(("al_run:", "ceiling:"))]
     assert runs and all("vae/digits/simclr/shared/latents.npy" in b
@@ -91,4 +91,4 @@ def test_the_features_preset_plans_its_first_stage_and_the_seed_checkpoint(tmp_p
     assert proc.returncode == 0, text[-3000:]
     counts = job_counts(text)
     assert counts["al_run"] == 12 * 6 and counts["plan_seeds"] == 1
-    assert counts["train_vae"] == 2 and counts["encode_eval"] == 1
+    assert counts["train_representation"] == 2 and counts["encode_eval"] == 1

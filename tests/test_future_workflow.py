@@ -31,7 +31,7 @@ def test_presets_plan(preset, runs, extra):
         assert _al_inputs(out, "coreset_cvae+per_round", 1) == {
             "model": True, "latents": True}
         assert _al_inputs(out, "coreset_cvae", 1) == {"model": False, "latents": True}
-        assert counts["train_vae"] == 1 + 3 + 1  # vae, cvae per seed, gmvae: shared by both
+        assert counts["train_representation"] == 1 + 3 + 1  # vae, cvae per seed, gmvae: shared by both
 
 
 def _al_inputs(dry_run: str, label: str, seed: int) -> dict:
@@ -49,7 +49,7 @@ def test_once_label_under_global_per_round_reads_fixed_latents(tmp_path):
     cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
     cfg.update(out_dir=str(tmp_path / "out"), strategies=["coreset_vae", "coreset_vae+once"],
                tsne={"datasets": []})
-    cfg["vae"].update(retrain="per_round", retrain_epochs=1)
+    cfg["representation"].update(retrain="per_round", retrain_epochs=1)
     path = tmp_path / "cfg.yaml"
     path.write_text(yaml.safe_dump(cfg))
     proc = smk("-n", "--cores", "2", "--configfile", str(path))
@@ -65,12 +65,12 @@ def test_once_label_under_global_per_round_reads_fixed_latents(tmp_path):
 def test_tiny_run_per_round_label_and_vaal(tmp_path):
     cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
     out = tmp_path / "out"
-    # the label alone asks for per-round retraining (vae.retrain stays once)
+    # the label alone asks for per-round retraining (representation.retrain stays once)
     cfg.update(out_dir=str(out), strategies=["random", "coreset_cvae@0.5+per_round", "vaal"],
                tsne={"datasets": []},
                vaal={"width": 4, "image_size": 16, "epochs": 1, "batch_size": 64})
     cfg["al"]["seeds"] = [0]
-    cfg["vae"].update(retrain_epochs=1)
+    cfg["representation"].update(retrain_epochs=1)
     path = tmp_path / "cfg.yaml"
     path.write_text(yaml.safe_dump(cfg))
     proc = smk("--cores", "2", "--configfile", str(path), timeout=1800)

@@ -83,12 +83,12 @@ def test_strategies_run_on_a_linear_head(digits, strategy):
     cfg = {"space": "features"} if strategy == "typiclust" else None
     if strategy == "bald":
         cfg = {"passes": 4, "dropout": 0.2}
-    rows, picks = run_loop(sub, RunSpec(strategy, 0, AL, HEAD, {}, alpha=1.0, strategy_cfg=cfg),
+    rows, picks = run_loop(sub, RunSpec(strategy, 0, AL, HEAD, {}, alpha=1.0, strategy_options=cfg),
                            latents=latents if strategy.endswith("_vae") else None, log=QUIET,
                            task_features=feats)
     assert [r["n_labels"] for r in rows] == [20, 40, 60, 80]
     assert rows[-1]["test_acc"] > 0.6, rows  # chance is 0.1; a linear probe of 80 labels
-    again, picks2 = run_loop(sub, RunSpec(strategy, 0, AL, HEAD, {}, alpha=1.0, strategy_cfg=cfg),
+    again, picks2 = run_loop(sub, RunSpec(strategy, 0, AL, HEAD, {}, alpha=1.0, strategy_options=cfg),
                              latents=latents if strategy.endswith("_vae") else None, log=QUIET,
                              task_features=feats)
     for key in picks:
@@ -108,7 +108,7 @@ def test_vaal_trains_on_the_pool_images_beside_a_head(digits):
     sub, feats = digits
     rows, picks = run_loop(sub,
                            RunSpec("vaal", 0, {**AL, "final_labels": 40}, HEAD, {},
-                                   strategy_cfg={"epochs": 1, "width": 8, "latent_dim": 4}),
+                                   strategy_options={"epochs": 1, "width": 8, "latent_dim": 4}),
                            log=QUIET, task_features=feats)
     assert len(picks["round_1"]) == 20 and rows[-1]["n_labels"] == 40
 

@@ -129,7 +129,7 @@ def test_fashion_cpu_preset_plans_the_study(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = job_counts(proc.stdout + proc.stderr)
     assert counts["al_run"] == 7 * 3 and counts["subset"] == 1 and counts["eval_split"] == 1
-    assert counts["train_vae"] == 1 and counts["vae_diagnostics"] == 1
+    assert counts["train_representation"] == 1 and counts["representation_diagnostics"] == 1
     assert counts["plot_curves"] == 5  # entropy, margin, coreset, badge, typiclust panels
     assert "tsne_select" not in counts and counts["report_text"] == 1
     out = proc.stdout + proc.stderr
@@ -149,4 +149,4 @@ def test_fashion_preset_plans_the_field_level_study(tmp_path):
     proc = smk("-n", "--cores", "2", "--resources", "gpu=2", "--configfile", str(path))
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = job_counts(proc.stdout + proc.stderr)
-    assert counts["al_run"] == 5 * 3 and counts["train_vae"] == 3 and counts["ceiling"] == 1
+    assert counts["al_run"] == 5 * 3 and counts["train_representation"] == 3 and counts["ceiling"] == 1

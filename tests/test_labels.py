@@ -88,7 +88,7 @@ def test_pairs_and_families_with_retrain_labels():
 
 
 def test_global_per_round_pairs_with_once_labels():
-    # vae.retrain: per_round for the study, one label kept on the once schedule
+    # representation.retrain: per_round for the study, one label kept on the once schedule
     assert ("coreset_vae", "coreset_vae+once") in default_pairs(["coreset_vae", "coreset_vae+once"])
 
 

@@ -90,7 +90,7 @@ def test_lloss_picks_highest_predicted_loss(name):
     ctx = SelectionContext(labeled=np.array([1, 2]), candidates=candidates, infer=infer,
                            task="multi-class", latents=np.zeros((50, 2), np.float32))
     strat = get_strategy(name)
-    assert strat.needs_loss_module and strat.uses_vae == name.endswith("_vae")
+    assert strat.trains_loss_module and strat.uses_representation == name.endswith("_vae")
     picked = strat.select(ctx, 3, np.random.default_rng(0))
     assert picked.dtype == np.int64
     assert picked.tolist() == [42, 8, 16]  # 5.0, then the tie 2.0/2.0 by position

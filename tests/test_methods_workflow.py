@@ -66,14 +66,14 @@ def test_typiclust_normalize_reaches_the_job_and_reruns_only_typiclust(run):
     al = {k: v for k, v in cfg["al"].items() if k != "seeds"}
     _, lib = run_loop(sub,
                       RunSpec("typiclust", 0, al, cfg["task_model"], {}, alpha=None,
-                              strategy_cfg=cfg["typiclust"]),
+                              strategy_options=cfg["typiclust"]),
                       latents=latents, log=lambda m: None)
     job = np.load(out / "runs/digits/typiclust/seed0/picked.npz")
     assert cfg["typiclust"]["normalize"] is False
     np.testing.assert_array_equal(job["round_1"], lib["round_1"])
     _, normed = run_loop(sub,
                          RunSpec("typiclust", 0, al, cfg["task_model"], {}, alpha=None,
-                                 strategy_cfg={**cfg["typiclust"], "normalize": True}),
+                                 strategy_options={**cfg["typiclust"], "normalize": True}),
                          latents=latents, log=lambda m: None)
     assert not np.array_equal(job["round_1"], normed["round_1"])
     # writing the default out for vaal changes nothing; flipping normalize reruns typiclust only

@@ -12,7 +12,7 @@ import pytest
 
 from alvae.checks import load_config, validate_config
 from alvae.config import read_yaml
-from alvae.plan import Plan, Sources, canonical, expand, family_of, scope_seed, vae_kind_of
+from alvae.plan import Plan, Sources, canonical, expand, family_of, scope_seed, representation_of
 from conftest import REPO
 
 TINY = read_yaml(REPO / "tests/configs/tiny.yaml")
@@ -50,10 +50,10 @@ def test_paths():
     assert p.bench_path("aggregate", "all") == "out/benchmarks/aggregate/all.tsv"
     assert p.subset_file("digits") == "out/data/digits/subset.npz"
     assert p.eval_file("digits") == "out/data/digits/eval.npz"
-    assert p.vae_file("digits", "vae", 1, "model.pt") == "out/vae/digits/vae/shared/model.pt"
-    assert p.vae_file("digits", "cvae", 1, "model.pt") == "out/vae/digits/cvae/seed1/model.pt"
+    assert p.representation_file("digits", "vae", 1, "model.pt") == "out/representation/digits/vae/shared/model.pt"
+    assert p.representation_file("digits", "cvae", 1, "model.pt") == "out/representation/digits/cvae/seed1/model.pt"
     with pytest.raises(ValueError, match="per seed: give a seed"):
-        p.vae_file("digits", "cvae", None, "model.pt")
+        p.representation_file("digits", "cvae", None, "model.pt")
     assert p.state_dir("digits", "coreset_vae", "0") == "out/state/digits/coreset_vae/seed0"
     assert p.initial_file("digits", 3) == "out/initial/digits/seed3.npy"
     assert p.ceiling_file("digits", 3) == "out/ceiling/digits/seed3/metrics.csv"
@@ -65,25 +65,25 @@ def test_pool_per_seed_gives_one_pool_and_representation_per_seed():
     assert p.subset_file("digits", "1") == "out/data/digits/seed1/subset.npz"
     with pytest.raises(ValueError, match=r"^datasets.digits.pool_per_seed: the pool file needs a seed"):
         p.subset_file("digits")
-    assert p.vae_jobs([0, 1]) == [("digits", "vae", 0), ("digits", "vae", 1)]
-    assert p.vae_inputs("digits", "seed1") == {"subset": "out/data/digits/seed1/subset.npz"}
+    assert p.representation_jobs([0, 1]) == [("digits", "vae", 0), ("digits", "vae", 1)]
+    assert p.representation_inputs("digits", "seed1") == {"subset": "out/data/digits/seed1/subset.npz"}
     assert p.pool_spec("digits")["pool_per_seed"] is True and "pool_per_seed" not in p.eval_spec("digits")
 
 
 def test_vae_jobs_per_kind_and_seed():
     # the tiny study: one plain VAE per dataset (for coreset_vae and the t-SNE experiment)
-    assert plan().vae_jobs([0, 1]) == [("digits", "vae", None)]
+    assert plan().representation_jobs([0, 1]) == [("digits", "vae", None)]
     # cvae learns from each seed's initial labels: one job per seed; gmvae and vae shared
     p = plan(strategies=["random", "coreset_vae", "coreset_cvae", "lloss_gmvae"])
-    assert p.vae_jobs([0, 1]) == [("digits", "vae", None), ("digits", "cvae", 0),
+    assert p.representation_jobs([0, 1]) == [("digits", "vae", None), ("digits", "cvae", 0),
                                   ("digits", "cvae", 1), ("digits", "gmvae", None)]
     assert p.families == ["coreset", "lloss"]
-    # vae.per_seed: every kind per AL seed (the t-SNE experiment's seed 0 is one of them)
+    # representation.per_seed: every kind per AL seed (the t-SNE experiment's seed 0 is one of them)
     p = plan(strategies=["random", "coreset_vae", "coreset_cvae", "lloss_gmvae"], vae={"per_seed": True})
-    assert sorted(p.vae_jobs([0, 1])) == [("digits", k, s) for k in ("cvae", "gmvae", "vae") for s in (0, 1)]
+    assert sorted(p.representation_jobs([0, 1])) == [("digits", k, s) for k in ("cvae", "gmvae", "vae") for s in (0, 1)]
     # no strategy and no t-SNE reads latents: nothing is trained, no latent_knn table
     p = plan(strategies=["random"], tsne={"datasets": []})
-    assert p.vae_jobs([0, 1]) == [] and "out/results/latent_knn.csv" not in p.final_targets([0, 1])
+    assert p.representation_jobs([0, 1]) == [] and "out/results/latent_knn.csv" not in p.final_targets([0, 1])
     assert p.families == ["random"] and not p.labels_saved
 
 
@@ -91,8 +91,8 @@ def test_latent_space_strategies_read_the_kind_their_space_names():
     p = plan(strategies=["random", "typiclust", "probcover"], typiclust={"space": "gmvae"},
              probcover={"space": "features"}, tsne={"datasets": []})
     assert p.latent_kind_of("typiclust") == "gmvae" and p.latent_kind_of("probcover") is None
-    assert p.vae_jobs([0, 1]) == [("digits", "gmvae", None)]
-    assert p.al_inputs("digits", "typiclust", "0")["latents"] == "out/vae/digits/gmvae/shared/latents.npy"
+    assert p.representation_jobs([0, 1]) == [("digits", "gmvae", None)]
+    assert p.al_inputs("digits", "typiclust", "0")["latents"] == "out/representation/digits/gmvae/shared/latents.npy"
     assert "latents" not in p.al_inputs("digits", "probcover", "0")
     assert p.strategy_options("typiclust")["space"] == "gmvae"
     assert p.lloss_options("typiclust") is None and p.alpha("typiclust") is None
@@ -102,7 +102,7 @@ def test_al_inputs_and_params_of_the_tiny_study():
     p = plan()
     assert p.al_inputs("digits", "coreset_vae", "1") == {
         "subset": "out/data/digits/subset.npz", "evaluation": "out/data/digits/eval.npz",
-        "latents": "out/vae/digits/vae/shared/latents.npy"}
+        "latents": "out/representation/digits/vae/shared/latents.npy"}
     assert p.al_inputs("digits", "random", "1") == {
         "subset": "out/data/digits/subset.npz", "evaluation": "out/data/digits/eval.npz"}
     settings = p.al_settings()
@@ -121,10 +121,10 @@ def test_per_round_retraining():
     assert p.retrained_runs() == ["coreset_vae+per_round", "coreset_gmvae+per_round"]
     assert p.retrain_tsne_labels() == ["coreset_vae+per_round", "coreset_gmvae+per_round"]
     inputs = p.al_inputs("digits", "coreset_vae+per_round", "0")
-    assert inputs["model"] == "out/vae/digits/vae/shared/model.pt"
+    assert inputs["model"] == "out/representation/digits/vae/shared/model.pt"
     params = p.retrain_params("coreset_gmvae+per_round")
     assert params["kind"] == "gmvae" and params["epochs"] == 3
-    assert params["vae"]["latent_dim"] == 8 and params["vae"]["gmvae"] == p.config["vae"]["gmvae"]
+    assert params["representation"]["latent_dim"] == 8 and params["representation"]["gmvae"] == p.config["representation"]["gmvae"]
     assert p.latent_share_runs() == ["coreset_vae+per_round", "coreset_gmvae+per_round"]
     assert p.lloss_options("lloss_vae") == canonical(p.config["lloss"])
     assert p.retrain_tsne_inputs("digits") == {
@@ -149,16 +149,16 @@ def test_frozen_features_and_chosen_initial_labels():
              task_model={"arch": "linear", "features": "simclr"},
              al={"initial_selection": "typiclust", "initial_space": "vae"})
     assert p.features_kind == "simclr" and p.initial_selection == "typiclust"
-    assert p.vae_jobs([0, 1]) == [("digits", "simclr", None), ("digits", "vae", None)]
+    assert p.representation_jobs([0, 1]) == [("digits", "simclr", None), ("digits", "vae", None)]
     assert p.al_inputs("digits", "margin", "1") == {
         "subset": "out/data/digits/subset.npz", "evaluation": "out/data/digits/eval.npz",
-        "features": "out/vae/digits/simclr/shared/latents.npy",
-        "eval_features": "out/vae/digits/simclr/shared/eval_latents.npz",
+        "features": "out/representation/digits/simclr/shared/latents.npy",
+        "eval_features": "out/representation/digits/simclr/shared/eval_latents.npz",
         "initial": "out/initial/digits/seed1.npy"}
     assert p.initial_labels_inputs("digits", "1") == {
-        "subset": "out/data/digits/subset.npz", "latents": "out/vae/digits/vae/shared/latents.npy"}
+        "subset": "out/data/digits/subset.npz", "latents": "out/representation/digits/vae/shared/latents.npy"}
     assert "initial" not in p.ceiling_inputs("digits", "1")
-    assert p.ceiling_inputs("digits", "1")["features"] == "out/vae/digits/simclr/shared/latents.npy"
+    assert p.ceiling_inputs("digits", "1")["features"] == "out/representation/digits/simclr/shared/latents.npy"
 
 
 def test_tuned_recipe_per_seed():
@@ -202,9 +202,9 @@ def test_run_records_and_final_targets():
                            "out/report/classifier.rst"]
     assert targets[6:8] == ["out/figures/ppm_primary.png", "out/figures/ppm_primary.pdf"]
     assert "out/figures/curves_digits_coreset.pdf" in targets
-    assert "out/vae/digits/vae/shared/tsne.png" in targets
+    assert "out/representation/digits/vae/shared/tsne.png" in targets
     assert targets[-2:] == ["out/results/latent_knn.csv", "out/figures/tsne_digits_pair.png"]
-    assert p.latent_knn_inputs([0, 1]) == ["out/vae/digits/vae/shared/diagnostics.json"]
+    assert p.latent_knn_inputs([0, 1]) == ["out/representation/digits/vae/shared/diagnostics.json"]
 
 
 def test_stats_and_tsne_params():
@@ -217,7 +217,7 @@ def test_stats_and_tsne_params():
     assert "datasets" not in p.tsne_settings()
     assert p.tsne_inputs("digits") == {"subset": "out/data/digits/subset.npz",
                                        "evaluation": "out/data/digits/eval.npz",
-                                       "latents": "out/vae/digits/vae/shared/latents.npy"}
+                                       "latents": "out/representation/digits/vae/shared/latents.npy"}
 
 
 def test_data_specs_and_sources():
@@ -232,15 +232,15 @@ def test_data_specs_and_sources():
 
 def test_vae_params_and_seed():
     p = plan(strategies=["random", "coreset_cvae"])
-    assert p.vae_seed("digits", "seed4") == 4 and p.vae_seed("digits", "shared") == 0
-    assert p.vae_initial_labels("cvae") == 40 and p.vae_initial_labels("vae") is None
-    assert set(p.vae_params("vae")) == {"latent_dim", "epochs", "lr", "weight_decay", "batch_size"}
-    assert p.vae_params("cvae")["cvae"] == p.config["vae"]["cvae"]
-    assert p.vae_diagnostics_inputs("digits", "cvae", "seed1") == {
+    assert p.representation_seed("digits", "seed4") == 4 and p.representation_seed("digits", "shared") == 0
+    assert p.representation_initial_labels("cvae") == 40 and p.representation_initial_labels("vae") is None
+    assert set(p.representation_params("vae")) == {"latent_dim", "epochs", "lr", "weight_decay", "batch_size"}
+    assert p.representation_params("cvae")["cvae"] == p.config["representation"]["cvae"]
+    assert p.representation_diagnostics_inputs("digits", "cvae", "seed1") == {
         "subset": "out/data/digits/subset.npz", "evaluation": "out/data/digits/eval.npz",
-        "model": "out/vae/digits/cvae/seed1/model.pt",
-        "latents": "out/vae/digits/cvae/seed1/latents.npy",
-        "losses": "out/vae/digits/cvae/seed1/losses.csv"}
+        "model": "out/representation/digits/cvae/seed1/model.pt",
+        "latents": "out/representation/digits/cvae/seed1/latents.npy",
+        "losses": "out/representation/digits/cvae/seed1/losses.csv"}
 
 
 def test_small_functions():
@@ -248,7 +248,7 @@ def test_small_functions():
     assert list(canonical({"b": 1, "a": 2})) == ["a", "b"]
     assert expand("{a}_{b}", a=["x", "y"], b=[1, 2]) == ["x_1", "x_2", "y_1", "y_2"]
     assert family_of("coreset_cvae@0.5+per_round") == "coreset" and family_of("random") == "random"
-    assert vae_kind_of("lloss_gmvae") == "gmvae" and vae_kind_of("vaal") is None
+    assert representation_of("lloss_gmvae") == "gmvae" and representation_of("vaal") is None
     assert scope_seed("seed3") == 3 and scope_seed("shared") is None
 
 
@@ -261,7 +261,7 @@ def test_presets_plan_without_snakemake():
         assert p.run_records(p.seeds) and p.final_targets(p.seeds)
     features = Plan(load_config(REPO / "presets/features.yaml"))
     assert features.extra_seeds and features.features_kind == "simclr"
-    assert features.vae_jobs(features.seeds) == [("fashion", "vae", None), ("fashion", "simclr", None)]
+    assert features.representation_jobs(features.seeds) == [("fashion", "vae", None), ("fashion", "simclr", None)]
 
 
 def test_planning_imports_no_torch():
@@ -271,7 +271,7 @@ def test_planning_imports_no_torch():
     code = ("import json, sys; from alvae.plan import Plan; "
             "p = Plan(json.loads(sys.stdin.read())); "
             "p.final_targets(p.seeds); p.tune_task_model(); p.stats_pairs(); p.recorded_config(); "
-            "[p.vae_params(k) for _, k, _ in p.vae_jobs(p.seeds)]; "
+            "[p.representation_params(k) for _, k, _ in p.representation_jobs(p.seeds)]; "
             "[p.al_inputs(d, s, 0) for d in p.datasets for s in p.strategies]; "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], input=config, capture_output=True,

@@ -50,7 +50,7 @@ def cfg(path, **extra):
 
 def fit(images, c):
     return train_representation("pretrained", images, None, None, task="multi-class",
-                                n_classes=10, vae_cfg=c, seed=0, **quiet)
+                                n_classes=10, rep_cfg=c, seed=0, **quiet)
 
 
 def test_loads_a_local_checkpoint_and_gives_its_features(images, checkpoint):
@@ -71,7 +71,7 @@ def test_loads_a_local_checkpoint_and_gives_its_features(images, checkpoint):
     np.testing.assert_allclose(res.latents, want, rtol=1e-4, atol=1e-5)
     assert res.state["config"]["sha256"] == pre.sha256_of(path)
     # the saved state rebuilds the model (rule encode_eval) and encodes alike
-    again = encode_images("pretrained", load_model(res.state), images, vae_cfg=cfg(path))
+    again = encode_images("pretrained", load_model(res.state), images, rep_cfg=cfg(path))
     np.testing.assert_array_equal(again, res.latents)
     # a file holding {"state_dict": ...} and no classifier loads too
     sd = {k: v for k, v in torch.load(path, weights_only=True).items() if not k.startswith("fc.")}
@@ -84,9 +84,9 @@ def test_refuses_a_missing_or_mismatched_file_with_one_line(images, checkpoint, 
     path, _ = checkpoint
     with pytest.raises(pre.WeightsFileError) as err:
         fit(images, cfg(tmp_path / "nope.pth"))
-    assert str(err.value).startswith("vae.pretrained.path: ") and "nope.pth not found" in str(err.value)
+    assert str(err.value).startswith("representation.pretrained.path: ") and "nope.pth not found" in str(err.value)
     assert "\n" not in str(err.value)
-    with pytest.raises(pre.WeightsFileError, match=r"^vae.pretrained.sha256: .* has SHA-256 "
+    with pytest.raises(pre.WeightsFileError, match=r"^representation.pretrained.sha256: .* has SHA-256 "
                                                    r"[0-9a-f]{64}, not 0{64}"):
         fit(images, cfg(path, sha256="0" * 64))
     ok = fit(images, cfg(path, sha256=pre.sha256_of(path).upper()))  # a right digest passes
@@ -98,7 +98,7 @@ def test_refuses_a_missing_or_mismatched_file_with_one_line(images, checkpoint, 
     with pytest.raises(pre.WeightsFileError) as err:
         fit(images, cfg(other))
     msg = str(err.value)
-    assert msg.startswith(f"vae.pretrained.path: {other} does not hold torchvision resnet18 "
+    assert msg.startswith(f"representation.pretrained.path: {other} does not hold torchvision resnet18 "
                           f"weights: ") and "unexpected (e.g. layer1.2." in msg and "\n" not in msg
     junk = tmp_path / "junk.pth"
     junk.write_bytes(b"not a checkpoint")
@@ -110,7 +110,7 @@ def _config(tmp_path, pretrained):
     c = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
     c.update(out_dir=str(tmp_path / "out"), tsne={"datasets": []},
              strategies=["random", "coreset", "coreset_pretrained"])
-    c["vae"]["pretrained"] = pretrained
+    c["representation"]["pretrained"] = pretrained
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump(c))
     return path
@@ -120,14 +120,14 @@ def test_config_checks_the_file_before_any_job(tmp_path, checkpoint):
     path, _ = checkpoint
     assert load_config(_config(tmp_path, {"path": str(path)}))
     for given, line in [
-        ({}, "vae.pretrained.path: the weights file of torchvision resnet18 is required"),
-        ({"path": str(tmp_path / "x.pth")}, f"vae.pretrained.path: {tmp_path / 'x.pth'} not found"),
-        ({"path": str(path), "sha256": "ab" * 32}, "vae.pretrained.sha256: "),
+        ({}, "representation.pretrained.path: the weights file of torchvision resnet18 is required"),
+        ({"path": str(tmp_path / "x.pth")}, f"representation.pretrained.path: {tmp_path / 'x.pth'} not found"),
+        ({"path": str(path), "sha256": "ab" * 32}, "representation.pretrained.sha256: "),
         ({"path": str(tmp_path / "x.pth"), "url": "https://example.org/x.pth"},
-         "vae.pretrained.sha256: required with vae.pretrained.url"),
-        ({"path": str(path), "widht": 3}, "vae.pretrained: unknown key"),
-        ({"path": str(path), "source": "hub"}, "vae.pretrained.source: 'hub' is not one of"),
-        ({"path": str(path), "sha256": "abc"}, "vae.pretrained.sha256: 'abc' does not match"),
+         "representation.pretrained.sha256: required with representation.pretrained.url"),
+        ({"path": str(path), "widht": 3}, "representation.pretrained: unknown key"),
+        ({"path": str(path), "source": "hub"}, "representation.pretrained.source: 'hub' is not one of"),
+        ({"path": str(path), "sha256": "abc"}, "representation.pretrained.sha256: 'abc' does not match"),
     ]:
         with pytest.raises(ConfigError) as err:
             load_config(_config(tmp_path, given))
@@ -155,7 +155,7 @@ def test_planning_imports_no_torch_and_the_digest_is_the_files(tmp_path, checkpo
 
 @pytest.mark.workflow
 def test_the_workflow_retrains_when_the_weights_file_changes(tmp_path, checkpoint):
-    """The file's digest is in the train_vae job's params: a replaced file reruns it, and
+    """The file's digest is in the train_representation job's params: a replaced file reruns it, and
     the AL runs after it; the same file reruns nothing."""
     from torchvision.models import resnet18
 
@@ -171,7 +171,7 @@ def test_the_workflow_retrains_when_the_weights_file_changes(tmp_path, checkpoin
                          "lr": 0.01, "epochs_initial": 5, "epochs_per_round": 0,
                          "batch_size": 16})
     c["datasets"]["digits"]["subset_size"] = 100
-    c["vae"]["pretrained"] = {"path": str(weights), "image_size": 32}
+    c["representation"]["pretrained"] = {"path": str(weights), "image_size": 32}
     cfg_path = tmp_path / "c.yaml"
     cfg_path.write_text(yaml.safe_dump(c))
     proc = smk("--cores", "1", "--resources", "gpu=1", "--configfile", str(cfg_path))
@@ -184,7 +184,7 @@ def test_the_workflow_retrains_when_the_weights_file_changes(tmp_path, checkpoin
     torch.save(resnet18(weights=None).state_dict(), weights)  # other weights, same name
     proc = smk("-n", "--cores", "1", "--configfile", str(cfg_path))
     counts = job_counts(proc.stdout + proc.stderr)
-    assert counts.get("train_vae") == 1 and counts.get("encode_eval") == 1
+    assert counts.get("train_representation") == 1 and counts.get("encode_eval") == 1
     assert counts.get("al_run") == 1
 
 

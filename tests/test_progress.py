@@ -95,7 +95,7 @@ def _train_all(sub, log):
            "gmvae": {"pretrain_epochs": 1}}
     for kind in ("vae", "cvae", "gmvae"):
         res = train_representation(kind, sub.pool_images, sub.pool_labels, np.arange(20),
-                                   task=sub.task, n_classes=sub.n_classes, vae_cfg=cfg, seed=1,
+                                   task=sub.task, n_classes=sub.n_classes, rep_cfg=cfg, seed=1,
                                    log=log)
         out[kind] = res.latents
     vae, disc, _ = train_vaal(torch.from_numpy(sub.pool_images), np.arange(20), np.arange(20, 120),
@@ -131,7 +131,7 @@ def test_per_round_retraining_logs_progress(sub):
 
     cfg = {"latent_dim": 4, "epochs": 1, "lr": 1e-3, "weight_decay": 5e-3, "batch_size": 32}
     first = train_representation("vae", sub.pool_images, None, None, task=sub.task,
-                                 n_classes=sub.n_classes, vae_cfg=cfg, seed=0, log=lambda m: None)
+                                 n_classes=sub.n_classes, rep_cfg=cfg, seed=0, log=lambda m: None)
     lines = []
     rt = RoundRetrainer("vae", cfg, 3, first.state, first.latents, seed=0, log=lines.append)
     rt.retrain(1, np.arange(30), sub.pool_images, sub.pool_labels, sub.task, sub.n_classes)

@@ -23,7 +23,7 @@ def digits():
 
 def fit(kind, images, labels, labeled=None, cfg=CFG, **kw):
     return train_representation(kind, images, labels, labeled, task="multi-class", n_classes=10,
-                                vae_cfg=cfg, seed=kw.pop("seed", 3), **quiet, **kw)
+                                rep_cfg=cfg, seed=kw.pop("seed", 3), **quiet, **kw)
 
 
 def test_vae_kind_equals_the_thesis_vae_bit_for_bit(digits):
@@ -96,17 +96,17 @@ def test_cvae_soft_labels_multilabel_and_warm_start(digits):
     multi = (rng.random((120, 3)) < 0.4).astype(np.uint8)
     cfg = {**CFG, "epochs": 1, "cvae": {"append_soft_labels": True}}
     res = train_representation("cvae", images, multi, np.arange(30), task="multi-label",
-                               n_classes=3, vae_cfg=cfg, seed=0, **quiet)
+                               n_classes=3, rep_cfg=cfg, seed=0, **quiet)
     assert res.latents.shape == (120, 4 + 3)
     soft = res.latents[:, 4:]
     assert soft.min() >= 0 and soft.max() <= 1
     more = train_representation("cvae", images, multi, np.arange(60), task="multi-label",
-                                n_classes=3, vae_cfg=cfg, seed=0, init_state=res.state, epochs=1,
+                                n_classes=3, rep_cfg=cfg, seed=0, init_state=res.state, epochs=1,
                                 **quiet)
     assert more.losses[0]["recon"] < res.losses[0]["recon"]  # continues from trained weights
     assert more.losses[0]["n_labeled"] == 60
     again = train_representation("cvae", images, multi, np.arange(60), task="multi-label",
-                                 n_classes=3, vae_cfg=cfg, seed=0, init_state=res.state, epochs=1,
+                                 n_classes=3, rep_cfg=cfg, seed=0, init_state=res.state, epochs=1,
                                  **quiet)
     assert np.array_equal(again.latents, more.latents)  # per-round retraining is deterministic
     single = fit("cvae", images, digits[1][:120], None, cfg={**CFG, "epochs": 1})  # unsupervised
@@ -217,13 +217,13 @@ def test_encode_images_gives_the_pool_latents_of_fit_for_every_kind(digits, kind
     images, labels = digits[0][:200], digits[1][:200]
     res = fit(kind, images, labels, np.arange(40), cfg=cfg)
     model = load_model(res.state)  # as the encode_eval job rebuilds it from model.pt
-    again = encode_images(kind, model, images, vae_cfg=cfg)
+    again = encode_images(kind, model, images, rep_cfg=cfg)
     assert again.dtype == np.float32 and again.shape == res.latents.shape
     assert np.array_equal(again, res.latents)
     if kind in ("gmvae", "cvae"):  # the appended block is there, and it sums to 1 per row
         dim = res.model.config["latent_dim"]
         assert again.shape[1] == dim + 10
         assert np.allclose(again[:, dim:].sum(1), 1.0, atol=1e-4)
-    other = encode_images(kind, model, digits[0][1000:1010], vae_cfg=cfg)
+    other = encode_images(kind, model, digits[0][1000:1010], rep_cfg=cfg)
     assert other.shape == (10, res.latents.shape[1]) and np.isfinite(other).all()
     assert not np.allclose(other, again[:10])

@@ -48,7 +48,7 @@ def digits():
 
 def fit(sub, cfg=CFG, **kw):
     return train_representation("simclr", sub.pool_images, sub.pool_labels, None, task=sub.task,
-                                n_classes=sub.n_classes, vae_cfg=cfg, seed=kw.pop("seed", 0),
+                                n_classes=sub.n_classes, rep_cfg=cfg, seed=kw.pop("seed", 0),
                                 **quiet, **kw)
 
 
@@ -166,9 +166,9 @@ def test_deterministic_warm_start_and_model_file(digits, trained, tmp_path):
     assert more.losses[0]["loss"] < trained.losses[0]["loss"]  # continues from the weights
     with pytest.raises(ValueError, match="does not match"):
         fit(digits, {**CFG, "simclr": {"width": 8}}, init_state=trained.state, epochs=0)
-    with pytest.raises(ValueError, match=r"unknown keys vae.simclr.\['widht'\]"):
+    with pytest.raises(ValueError, match=r"unknown keys representation.simclr.\['widht'\]"):
         fit(digits, {**CFG, "simclr": {"widht": 8}})
-    # the train_vae job's files: saved state -> model -> the same latents; the figure
+    # the train_representation job's files: saved state -> model -> the same latents; the figure
     path = tmp_path / "model.pt"
     torch.save(trained.state, path)
     model = diag.load_model(torch.load(path, weights_only=False))
@@ -199,11 +199,11 @@ def test_options_are_checked_against_the_schema_in_library_use(digits, options, 
 def test_the_defaults_are_the_schemas_and_null_means_the_vae_setting(digits):
     from alvae.schema import defaults
 
-    assert DEFAULTS == defaults("vae", "simclr") and DEFAULTS["temperature"] == 0.5
+    assert DEFAULTS == defaults("representation", "simclr") and DEFAULTS["temperature"] == 0.5
     src = (REPO / "src/alvae/representations/simclr.py").read_text()
     assert "0.5" not in src.split("DEFAULTS =")[1].splitlines()[0]  # no literal default there
     cfg = {**CFG, "epochs": 1, "batch_size": 7, "simclr": {"width": 4, "batch_size": None}}
-    one_epoch = fit(digits, cfg)  # vae.epochs, vae.batch_size: 600 / 7 -> 86 batches
+    one_epoch = fit(digits, cfg)  # representation.epochs, representation.batch_size: 600 / 7 -> 86 batches
     assert len(one_epoch.losses) == 1 and one_epoch.losses[0]["loss"] > 0.5
     two = fit(digits, {**cfg, "simclr": {"width": 4, "epochs": 2, "batch_size": 300}})
     assert len(two.losses) == 2
@@ -212,12 +212,12 @@ def test_the_defaults_are_the_schemas_and_null_means_the_vae_setting(digits):
 def test_adding_simclr_touched_the_registry_and_its_own_file_only():
     """The name appears in the code and the rules only in the kind's own file and in one
     line of the kinds' registry (wherever the registry lives); in the schema only as the
-    block of its options, vae.simclr (issue 30: every kind's options are in the schema)."""
+    block of its options, representation.simclr (issue 30: every kind's options are in the schema)."""
     from alvae.schema import SCHEMA_PATH
 
     assert "simclr" in REPRESENTATION_KINDS
     raw = yaml.safe_load(SCHEMA_PATH.read_text())
-    block = raw["properties"]["vae"]["properties"].pop("simclr")
+    block = raw["properties"]["representation"]["properties"].pop("simclr")
     assert set(block["properties"]) == set(DEFAULTS) and block["additionalProperties"] is False
     assert "simclr" not in yaml.safe_dump(raw).lower()  # nowhere else in the schema
     found = {}

@@ -190,7 +190,7 @@ def test_profile_maps_resources_to_plugin_keys():
     for key in ("slurm_partition", "runtime", "mem_mb", "cpus_per_task"):
         assert key in prof["default-resources"], key
     assert "gpu" not in prof["default-resources"]
-    assert {"al_run", "train_vae", "tsne_select", "ceiling"} <= GPU_RULES, GPU_RULES
+    assert {"al_run", "train_representation", "tsne_select", "ceiling"} <= GPU_RULES, GPU_RULES
     missing = GPU_RULES - set(prof["set-resources"])
     assert not missing, f"GPU rules with no set-resources entry (they would go to the cpu partition): {missing}"
     for rule in GPU_RULES:
@@ -252,7 +252,7 @@ def test_workflow_runs_on_slurm(cluster, tmp_path):
     local = set(re.findall(r"^localrule (\w+):", text, re.M)) | {"all"}
     calls = check_went_through_slurm(cluster, text, local_rules=local)
     rules = {rule for rule, _ in calls}
-    assert {"al_run", "train_vae"} <= rules, f"no GPU rule ran on the cluster: {rules}"
+    assert {"al_run", "train_representation"} <= rules, f"no GPU rule ran on the cluster: {rules}"
     # Everything is up to date now: the run really produced all targets.
     dry = subprocess.run([sys.executable, "-m", "snakemake", *common, "--dry-run"],
                          cwd=REPO, env=cluster.env(), capture_output=True, text=True,

@@ -56,4 +56,4 @@ def test_typiclust_on_simclr_latents_plans_a_simclr_training(tmp_path):
                probcover={"space": "simclr"}, tsne={"datasets": []})
     out = _plan(cfg, tmp_path)
     assert "vae/digits/simclr/shared/latents.npy" in out
-    assert out.count("rule train_vae:") == 1
+    assert out.count("rule train_representation:") == 1

@@ -1,5 +1,5 @@
-"""The vae_diagnostics rule's library call: the kNN row of a representation read back
-from the files train_vae saved equals the row of the freshly trained one."""
+"""The representation_diagnostics rule's library call: the kNN row of a representation read back
+from the files train_representation saved equals the row of the freshly trained one."""
 
 import numpy as np
 import pytest
@@ -20,7 +20,7 @@ def test_stored_diagnostics_equal_the_trained_ones(tmp_path, kind):
     cfg = {"latent_dim": 4, "epochs": 2, "lr": 1e-3, "weight_decay": 0.0, "batch_size": 64,
            "gmvae": {"components": 3, "pretrain_epochs": 1}}
     res = train_representation(kind, images[pool], labels[pool], labeled, task="multi-class",
-                               n_classes=10, vae_cfg=cfg, seed=0)
+                               n_classes=10, rep_cfg=cfg, seed=0)
     torch.save(res.state, tmp_path / "model.pt")
     np.save(tmp_path / "latents.npy", res.latents)
     diag.save_loss_table(res.losses, tmp_path / "losses.csv")

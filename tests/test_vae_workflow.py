@@ -1,4 +1,4 @@
-"""The representation stage of the workflow, planned (a dry run): the train_vae jobs
+"""The representation stage of the workflow, planned (a dry run): the train_representation jobs
 Snakemake plans per dataset, kind and seed (the plan's logic: tests/test_plan.py)."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ def dry_run(tmp_path, **changes):
     cfg["out_dir"] = str(tmp_path / "out")
     for key, value in changes.items():
         if key == "vae":
-            cfg["vae"].update(value)
+            cfg["representation"].update(value)
         else:
             cfg[key] = value
     path = tmp_path / "cfg.yaml"
@@ -33,10 +33,10 @@ def dry_run(tmp_path, **changes):
 
 def test_train_vae_jobs_per_kind_and_seed(tmp_path):
     """Snakemake's side of the plan (which jobs, per kind and seed, is tests/test_plan.py):
-    the scope wildcard of train_vae resolves to shared and seed<n> folders."""
+    the scope wildcard of train_representation resolves to shared and seed<n> folders."""
     # cvae learns from each seed's initial labels: one job per seed; gmvae and vae shared
     strategies = ["random", "coreset_vae", "coreset_cvae", "lloss_gmvae"]
     counts, dirs = dry_run(tmp_path, strategies=strategies)
-    assert counts["train_vae"] == 4
+    assert counts["train_representation"] == 4
     assert dirs == ["cvae/seed0", "cvae/seed1", "gmvae/shared", "vae/shared"]
     assert counts["al_run"] == 4 * 2 and counts["latent_knn"] == 1

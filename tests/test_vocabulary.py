@@ -25,7 +25,7 @@ def test_names_come_from_the_traits():
         for kind in vocabulary.KINDS:
             assert (f"{base}_{kind}" in names) == t.takes_representation
     assert vocabulary.split_name("lloss_gmvae") == ("lloss", "gmvae")
-    assert vocabulary.traits("lloss_vae").trains_module and not vocabulary.traits("coreset_cvae").trains_module
+    assert vocabulary.traits("lloss_vae").trains_loss_module and not vocabulary.traits("coreset_cvae").trains_loss_module
     assert vocabulary.kind_of("entropy") is None and vocabulary.title("medal_vae") == "VAE MedAL"
     with pytest.raises(ValueError, match="unknown strategy 'entropy_vae'"):
         vocabulary.split_name("entropy_vae")
@@ -35,8 +35,8 @@ def test_strategy_classes_get_their_traits_from_the_vocabulary():
     from alvae.strategies import get_strategy
 
     s = get_strategy("lloss_cvae")
-    assert (s.kind, s.uses_vae, s.needs_loss_module, s.mc_dropout) == ("cvae", True, True, False)
-    assert get_strategy("bald").mc_dropout and not get_strategy("coreset").uses_vae
+    assert (s.kind, s.uses_representation, s.trains_loss_module, s.mc_dropout) == ("cvae", True, True, False)
+    assert get_strategy("bald").mc_dropout and not get_strategy("coreset").uses_representation
 
 
 def test_the_schema_lists_what_the_vocabulary_declares():
@@ -56,7 +56,7 @@ def test_rule_files_and_analysis_name_no_method():
     """The names of kinds and of special strategies appear only in the vocabulary (and the
     schema's option sections), not in the rules or the analysis code: no string literal
     there is a kind's name, holds a ``_<kind>`` variant or starts with ``lloss``. (The
-    config section ``vae`` is read as a subscript or a key: ``config["vae"]``.)"""
+    config section ``vae`` is read as a subscript or a key: ``config["representation"]``.)"""
     kinds = "|".join(vocabulary.KINDS)
     bases = "|".join(vocabulary.STRATEGIES)
     variant = re.compile(rf"\b(?:{bases})_(?:{kinds})\b")
@@ -74,7 +74,7 @@ def test_rule_files_and_analysis_name_no_method():
             for m in literal.finditer(code):
                 before, text, after = m.group(1), m.group(3), m.group(4)
                 if text in vocabulary.KINDS and (before == "[" or after == ":"):
-                    continue  # the config section: config["vae"], {"vae": ...}
+                    continue  # the config section: config["representation"], {"vae": ...}
                 if text in vocabulary.KINDS or variant.search(text) or text.startswith("lloss"):
                     hits.append(text)
         assert not hits, f"{path.name} names {hits}"

@@ -41,8 +41,8 @@ def test_thesis_dry_run_plans_every_stage():
     proc = smk("-n", "--cores", "4", "--resources", "gpu=4")
     assert proc.returncode == 0, proc.stderr[-3000:]
     counts = job_counts(proc.stdout + proc.stderr)
-    # vae.per_seed: true: one VAE per dataset and AL seed (the t-SNE's seed 0 among them)
-    assert counts["subset"] == 2 and counts["train_vae"] == 2 * 5
+    # representation.per_seed: true: one VAE per dataset and AL seed (the t-SNE's seed 0 among them)
+    assert counts["subset"] == 2 and counts["train_representation"] == 2 * 5
     assert counts["al_run"] == 2 * 8 * 5  # datasets x strategies x seeds
     assert counts["tsne_select"] == 1
     out = proc.stdout + proc.stderr
@@ -58,7 +58,7 @@ def test_thesis_dry_run_plans_every_stage():
 def test_bad_config_stops_before_any_job(tmp_path):
     cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
     cfg["al"]["initial_labels"] = 5000
-    cfg["vae"]["epochz"] = 1
+    cfg["representation"]["epochz"] = 1
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump(cfg))
     proc = smk("-n", "--cores", "1", "--configfile", str(bad))
@@ -111,7 +111,7 @@ def test_tiny_run_produces_every_output(tiny_run):
     assert len(runs) == 3 * 2 * 3
     assert (out / "vae" / "digits" / "vae" / "shared" / "latents.npy").stat().st_size > 0
     knn = pd.read_csv(out / "results" / "latent_knn.csv")
-    assert list(knn["kind"]) == ["vae"] and list(knn["scope"]) == ["shared"]
+    assert list(knn["kind"]) == ["representation"] and list(knn["scope"]) == ["shared"]
     assert 0.2 < knn["knn_acc"][0] <= 1 and knn["knn_acc_pixels"][0] > 0.8  # chance: 0.1
     assert (out / "vae" / "digits" / "vae" / "shared" / "tsne.png").stat().st_size > 10_000
     assert (out / "figures" / "tsne_digits_pair.png").stat().st_size > 10_000
@@ -319,8 +319,8 @@ def _dry_run_with(tiny_run, tmp_path, mutate):
 
 
 def test_vae_setting_reruns_only_vae_dependents(tiny_run, tmp_path):
-    counts = _dry_run_with(tiny_run, tmp_path, lambda c: c["vae"].update(epochs=3))
-    assert counts["train_vae"] == 1
+    counts = _dry_run_with(tiny_run, tmp_path, lambda c: c["representation"].update(epochs=3))
+    assert counts["train_representation"] == 1
     assert counts["al_run"] == 2  # coreset_vae x 2 seeds; random and coreset untouched
     assert counts["tsne_select"] == 1
     assert "subset" not in counts
@@ -328,7 +328,7 @@ def test_vae_setting_reruns_only_vae_dependents(tiny_run, tmp_path):
 
 def test_tsne_setting_reruns_only_tsne(tiny_run, tmp_path):
     counts = _dry_run_with(tiny_run, tmp_path, lambda c: c["tsne"].update(pick=10))
-    assert counts.get("tsne_select") == 1 and "al_run" not in counts and "train_vae" not in counts
+    assert counts.get("tsne_select") == 1 and "al_run" not in counts and "train_representation" not in counts
 
 
 def test_unused_setting_reruns_nothing(tiny_run, tmp_path):
@@ -354,7 +354,7 @@ def _swap_task_model_keys(cfg):
 def _write_defaults_out(cfg):
     cfg["task_model"].update(lr=0.001, momentum=0.9)  # the schema's defaults, written out
     cfg["datasets"]["digits"].update(subset_seed=0, test_size=None)
-    cfg["vae"] = dict(reversed(list(cfg["vae"].items())))
+    cfg["representation"] = dict(reversed(list(cfg["representation"].items())))
 
 
 @pytest.mark.parametrize("mutate", [
@@ -372,7 +372,7 @@ def test_same_values_rerun_nothing(tiny_run, tmp_path, mutate):
 def test_test_size_leaves_the_pool_and_the_vae_alone(tiny_run, tmp_path):
     counts = _dry_run_with(tiny_run, tmp_path, lambda c: c["datasets"]["digits"].update(test_size=100))
     assert counts["eval_split"] == 1 and counts["al_run"] == 6 and counts["tsne_select"] == 1
-    assert "subset" not in counts and "train_vae" not in counts
+    assert "subset" not in counts and "train_representation" not in counts
 
 
 def test_pool_per_seed_draws_one_pool_per_seed(tiny_run, tmp_path):
@@ -383,7 +383,7 @@ def test_pool_per_seed_draws_one_pool_per_seed(tiny_run, tmp_path):
     counts = _dry_run_with(tiny_run, tmp_path, per_seed)
     # one pool per seed, and the VAE follows it: one per seed, on that seed's pool
     assert counts["subset_per_seed"] == 2 and counts["al_run"] == 4
-    assert counts["train_vae"] == 2 and counts["vae_diagnostics"] == 2
+    assert counts["train_representation"] == 2 and counts["representation_diagnostics"] == 2
     assert "subset" not in counts and "eval_split" not in counts
 
 

@@ -8,6 +8,8 @@ then all of them (``validate_config``, ``load_config``, ``config_or_exit``).
 
 from __future__ import annotations
 
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -16,24 +18,68 @@ from .errors import ConfigError
 from .schema import SCHEMA_PATH  # noqa: F401  (the file, for users of alvae.config)
 from .validation import _coerce_numbers, _schema, _schema_problems
 
-RENAMED = {("stats", "alpha"): "stats.significance (the level of the tests; `alpha` is the "
-                                "scale of the latents)",
-           ("vae", "cvae", "alpha"): "vae.cvae.class_weight (M2's classification weight)",
-           ("task_model", "min_train_acc"): "task_model.train_until: {train_acc: ..., max_epochs: "
-                                            "...} (the stopping rule of every round)",
-           ("task_model", "max_extra_epochs"): "task_model.train_until.max_epochs (the most "
-                                               "epochs a round trains in all)",
-           ("task_model", "amp"): "task_model.precision: auto, fp32 or bf16 (amp: true was auto, "
-                                  "amp: false is fp32)"}
+#: Keys that changed name. A string: the meaning changed too, so the old key is refused with
+#: a line saying what to write. A :class:`Moved`: the same setting under a new name (one word
+#: per concept), read as the new key with a one-line notice on stderr.
+@dataclass(frozen=True)
+class Moved:
+    to: tuple[str, ...]
+
+
+RENAMED: dict[tuple[str, ...], str | Moved] = {
+    ("vae",): Moved(("representation",)),
+    ("stats", "alpha"): "stats.significance (the level of the tests; `alpha` is the scale of the "
+                        "latents)",
+    ("representation", "cvae", "alpha"): "representation.cvae.class_weight (M2's classification "
+                                         "weight)",
+    ("task_model", "min_train_acc"): "task_model.train_until: {train_acc: ..., max_epochs: ...} "
+                                     "(the stopping rule of every round)",
+    ("task_model", "max_extra_epochs"): "task_model.train_until.max_epochs (the most epochs a "
+                                        "round trains in all)",
+    ("task_model", "amp"): "task_model.precision: auto, fp32 or bf16 (amp: true was auto, amp: "
+                           "false is fp32)"}
+
+
+def _parent(config: dict, path: tuple[str, ...]) -> dict | None:
+    node = config
+    for key in path[:-1]:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None
+
+
+def move_renamed(config: dict, notice=None) -> list[str]:
+    """Read each :class:`Moved` key of ``config`` as its new name, in place (the old and the
+    new name both given is refused). Returns the notices, one line each, and passes each to
+    ``notice`` (default: print it on stderr)."""
+    notices = []
+    for path, now in RENAMED.items():
+        old = _parent(config, path)
+        if not isinstance(now, Moved) or old is None or path[-1] not in old:
+            continue
+        old_name, new_name = ".".join(path), ".".join(now.to)
+        new = _parent(config, now.to)
+        if new is None:
+            raise ConfigError(f"invalid configuration:\n  {old_name}: renamed {new_name}, whose "
+                              f"parent is missing; write {new_name}")
+        if now.to[-1] in new:
+            raise ConfigError(f"invalid configuration:\n  {old_name} and {new_name} both given: "
+                              f"{old_name} is the old name of {new_name}; keep {new_name} only")
+        new[now.to[-1]] = old.pop(path[-1])
+        notices.append(f"note: {old_name}: is now called {new_name}: (read as {new_name}:; "
+                       f"rename it in the config file)")
+    for line in notices:
+        if notice is None:
+            print(line, file=sys.stderr, flush=True)
+        else:
+            notice(line)
+    return notices
 
 
 def _renamed_problems(config: dict) -> list[str]:
     problems = []
     for path, now in RENAMED.items():
-        node = config
-        for key in path[:-1]:
-            node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, dict) and path[-1] in node:
+        node = _parent(config, path)
+        if not isinstance(now, Moved) and node is not None and path[-1] in node:
             problems.append(f"  {'.'.join(path)}: renamed; write {now}")
     return problems
 
@@ -41,6 +87,7 @@ def _renamed_problems(config: dict) -> list[str]:
 def validate_schema(config: dict) -> dict:
     """Validate ``config`` in place against the schema and fill defaults (no checks across
     keys: :func:`alvae.checks.validate_config` adds them)."""
+    move_renamed(config)
     renamed = _renamed_problems(config)
     if renamed:
         raise ConfigError("invalid configuration:\n" + "\n".join(renamed))

@@ -7,9 +7,9 @@ A label is ``<strategy>[@<scale>][+<retrain>]``:
 - ``@<scale>`` multiplies the α the config gives (the α sweep, :mod:`alvae.strategies.alpha`),
   e.g. ``coreset_vae@0.25``;
 - ``+<retrain>`` sets when that run's representation is trained, overriding
-  ``vae.retrain`` for this label alone: ``coreset_cvae+per_round`` retrains the
+  ``representation.retrain`` for this label alone: ``coreset_cvae+per_round`` retrains the
   cvae inside the AL job after every round, ``coreset_cvae+once`` keeps the
-  latents of the ``train_vae`` job. With both kinds of label in one study the
+  latents of the ``train_representation`` job. With both kinds of label in one study the
   two schedules run on the same seeds, pools and initial labels, so they are
   compared by paired tests like any other pair.
 
@@ -32,7 +32,7 @@ _LABEL = re.compile(r"^(?P<name>[a-z0-9_]+)(?:@(?P<scale>\d+(?:\.\d+)?))?"
 @dataclass(frozen=True)
 class StrategyLabel:
     """A parsed label: registry ``name``, α ``scale`` (1 when absent) and the
-    ``retrain`` schedule it asks for (``None``: the config's ``vae.retrain``)."""
+    ``retrain`` schedule it asks for (``None``: the config's ``representation.retrain``)."""
 
     name: str
     scale: float = 1.0
@@ -81,5 +81,5 @@ def without_retrain(label: str) -> str:
 
 def retrain_of(label: str, default: str = "once") -> str:
     """The schedule a label's representation follows: its ``+<retrain>`` suffix,
-    else ``default`` (the config's ``vae.retrain``)."""
+    else ``default`` (the config's ``representation.retrain``)."""
     return parse_label(label).retrain or default

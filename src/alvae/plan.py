@@ -32,8 +32,8 @@ TEST_METRICS = ["test_acc", "test_auc", "test_ap"]
 # fetch keys (alvae.data.sourcefiles.FETCH_KEYS: download, check_md5, url).
 DATA_KEYS = ("source", "root", "path", "flag", "size", "subset_size", "subset_seed")
 
-# The vae keys a representation's training depends on (not vae.retrain etc.).
-VAE_KEYS = ("latent_dim", "epochs", "lr", "weight_decay", "batch_size")
+# The representation keys a kind's training depends on (not representation.retrain etc.).
+REPRESENTATION_KEYS = ("latent_dim", "epochs", "lr", "weight_decay", "batch_size")
 
 # The tune keys a study's result depends on (not storage, workers, compare_fixed: they
 # decide how it runs, not what it finds).
@@ -75,15 +75,15 @@ def family_of(strategy: str) -> str:
     return vocabulary.base_of(strategy_of(strategy))
 
 
-def vae_kind_of(strategy: str) -> Optional[str]:
+def representation_of(strategy: str) -> Optional[str]:
     """The representation kind a strategy appends (``<base>_<kind>``): coreset_vae -> vae;
     a strategy without one (random, entropy) -> None."""
     return vocabulary.kind_of(strategy_of(strategy))
 
 
-def uses_vae(strategy: str) -> bool:
+def uses_representation(strategy: str) -> bool:
     """The <base>_<kind> strategies read the latents of a representation (any kind)."""
-    return vae_kind_of(strategy) is not None
+    return representation_of(strategy) is not None
 
 
 def labeled_kind(kind: str) -> bool:
@@ -122,9 +122,9 @@ class Plan:
         self.families = sorted({family_of(s) for s in self.strategies if s != "random"}) or ["random"]
         # the kind whose latents the t-SNE experiment's <base>_<kind> strategies append
         # (the thesis: coreset vs coreset_vae); None when none of its strategies reads one
-        self.tsne_kind = next((vae_kind_of(s) for s in self.tsne_strategies if uses_vae(s)), None)
+        self.tsne_kind = next((representation_of(s) for s in self.tsne_strategies if uses_representation(s)), None)
         # a frozen-feature task model (task_model.arch linear or mlp, alvae.training.head):
-        # the representation task_model.features is trained once on the pool (train_vae), its
+        # the representation task_model.features is trained once on the pool (train_representation), its
         # features of the evaluation splits are computed apart (encode_eval), both feed every run
         self.features_kind = config["task_model"]["features"]
         # al.initial_selection typiclust or centroids (alvae.al.initial): one initial labeled
@@ -153,18 +153,18 @@ class Plan:
         t = traits(strategy)
         if t.latent_space:
             return vocabulary.space_kind(self.config[t.options]["space"])
-        return vae_kind_of(strategy)
+        return representation_of(strategy)
 
     def reads_latents(self, strategy: str) -> bool:
         """*_<kind> strategies, and the latent-space strategies working in a kind's latents."""
         return self.latent_kind_of(strategy) is not None
 
     def retrain_of(self, strategy: str) -> Optional[str]:
-        """once or per_round for a label reading a representation (vae.retrain, or the
+        """once or per_round for a label reading a representation (representation.retrain, or the
         label's +once / +per_round suffix), else None."""
-        if not uses_vae(strategy):
+        if not uses_representation(strategy):
             return None
-        return strategy_labels.retrain_of(strategy, default=self.config["vae"]["retrain"])
+        return strategy_labels.retrain_of(strategy, default=self.config["representation"]["retrain"])
 
     def family_members(self, family: str) -> list[str]:
         """The labels of a family (its panel of learning curves)."""
@@ -172,7 +172,7 @@ class Plan:
 
     def latent_share_runs(self) -> list[str]:
         """Labels of the runs whose rows carry latent_share (distance strategies with latents)."""
-        return [s for s in self.strategies if uses_vae(s) and not traits(s).trains_module]
+        return [s for s in self.strategies if uses_representation(s) and not traits(s).trains_loss_module]
 
     def retrained_runs(self) -> list[str]:
         """Labels whose AL jobs retrain their representation every round."""
@@ -180,7 +180,7 @@ class Plan:
 
     def alpha_labels(self) -> list[str]:
         """The labels of the alpha sweep: every label reading a representation."""
-        return [s for s in self.strategies if uses_vae(s)]
+        return [s for s in self.strategies if uses_representation(s)]
 
     # --- paths --------------------------------------------------------------------------
 
@@ -206,33 +206,33 @@ class Plan:
         """The evaluation splits (test, val) of a dataset: one per dataset."""
         return f"{self.out}/data/{dataset}/eval.npz"
 
-    def vae_per_seed(self, dataset: str, kind: str) -> bool:
+    def representation_per_seed(self, dataset: str, kind: str) -> bool:
         """Whether ``kind`` is trained once per AL seed on ``dataset``: always for the
         kinds that use labels (the seed's initial labeled set), for every kind under
-        vae.per_seed, and when the pool itself is drawn per seed."""
-        return (labeled_kind(kind) or self.config["vae"]["per_seed"]
+        representation.per_seed, and when the pool itself is drawn per seed."""
+        return (labeled_kind(kind) or self.config["representation"]["per_seed"]
                 or self.config["datasets"][dataset]["pool_per_seed"])
 
-    def vae_dir(self, dataset: str, kind: str, scope: str) -> str:
-        """The folder of a train_vae job (scope: shared or seed<n>)."""
-        return f"{self.out}/vae/{dataset}/{kind}/{scope}"
+    def representation_dir(self, dataset: str, kind: str, scope: str) -> str:
+        """The folder of a train_representation job (scope: shared or seed<n>)."""
+        return f"{self.out}/representation/{dataset}/{kind}/{scope}"
 
-    def vae_file(self, dataset: str, kind: str, seed, name: str) -> str:
-        """A file of the train_vae job that serves (dataset, kind, AL seed)."""
-        if self.vae_per_seed(dataset, kind):
+    def representation_file(self, dataset: str, kind: str, seed, name: str) -> str:
+        """A file of the train_representation job that serves (dataset, kind, AL seed)."""
+        if self.representation_per_seed(dataset, kind):
             if seed is None:
                 raise ValueError(f"the {kind} representation of {dataset} is per seed: give a seed")
-            return f"{self.vae_dir(dataset, kind, f'seed{seed}')}/{name}"
-        return f"{self.vae_dir(dataset, kind, 'shared')}/{name}"
+            return f"{self.representation_dir(dataset, kind, f'seed{seed}')}/{name}"
+        return f"{self.representation_dir(dataset, kind, 'shared')}/{name}"
 
     def latents_file(self, dataset: str, kind: str, seed) -> str:
         """The latents the <base>_<kind> strategies read in AL seed ``seed``'s run."""
-        return self.vae_file(dataset, kind, seed, "latents.npy")
+        return self.representation_file(dataset, kind, seed, "latents.npy")
 
     def eval_features_file(self, dataset: str, kind: str, seed) -> str:
         """The features of the test (and val) images under the representation of
         (dataset, kind, AL seed) (rule encode_eval)."""
-        return self.vae_file(dataset, kind, seed, "eval_latents.npz")
+        return self.representation_file(dataset, kind, seed, "eval_latents.npz")
 
     def initial_file(self, dataset: str, seed) -> str:
         """The chosen initial labels of (dataset, AL seed) (rule initial_labels)."""
@@ -270,8 +270,8 @@ class Plan:
 
     # --- job lists ----------------------------------------------------------------------
 
-    def vae_jobs(self, seeds: Sequence[int]) -> list[tuple]:
-        """(dataset, kind, seed or None) of every train_vae job the study needs, given
+    def representation_jobs(self, seeds: Sequence[int]) -> list[tuple]:
+        """(dataset, kind, seed or None) of every train_representation job the study needs, given
         every AL seed of the study."""
         jobs = []
         for d in self.datasets:
@@ -284,7 +284,7 @@ class Plan:
             if d in self.tsne_datasets and self.tsne_kind is not None:
                 wanted.append((self.tsne_kind, self.config["tsne"]["seed"]))
             for kind, seed in wanted:
-                job = (d, kind, seed if self.vae_per_seed(d, kind) else None)
+                job = (d, kind, seed if self.representation_per_seed(d, kind) else None)
                 if job not in jobs:
                     jobs.append(job)
         return jobs
@@ -364,42 +364,43 @@ class Plan:
 
     # --- representations ----------------------------------------------------------------
 
-    def vae_seed(self, dataset: str, scope: str) -> int:
+    def representation_seed(self, dataset: str, scope: str) -> int:
         """Training seed: the AL seed for a per-seed job, else the pool's subset_seed."""
         if scope.startswith("seed"):
             return scope_seed(scope)
         return self.config["datasets"][dataset]["subset_seed"]
 
-    def vae_params(self, kind: str) -> dict:
-        """The vae settings a kind's training depends on (not vae.retrain etc.), its own
-        options (vae.<kind>), and the identity of a file the user placed (weights)."""
-        vae = self.config["vae"]
-        params = {k: vae[k] for k in VAE_KEYS}
-        if isinstance(vae.get(kind), dict):
-            params[kind] = dict(vae[kind])
+    def representation_params(self, kind: str) -> dict:
+        """The representation settings a kind's training depends on (not representation.retrain
+        etc.), its own options (representation.<kind>), and the identity of a file the user
+        placed (weights)."""
+        section = self.config["representation"]
+        params = {k: section[k] for k in REPRESENTATION_KEYS}
+        if isinstance(section.get(kind), dict):
+            params[kind] = dict(section[kind])
         files = vocabulary.kind_files_module(kind)
         if files is not None:  # its content decides the job
-            params["files"] = files.files_identity(vae.get(kind))
+            params["files"] = files.files_identity(section.get(kind))
         return params
 
-    def vae_initial_labels(self, kind: str) -> Optional[int]:
+    def representation_initial_labels(self, kind: str) -> Optional[int]:
         """al.initial_labels for a kind that learns from the seed's labels, else None."""
         return self.config["al"]["initial_labels"] if labeled_kind(kind) else None
 
-    def vae_inputs(self, dataset: str, scope: str) -> dict:
+    def representation_inputs(self, dataset: str, scope: str) -> dict:
         """The pool a representation trains on (with a per-seed pool, that seed's)."""
-        seed = self.vae_seed(dataset, scope) if scope.startswith("seed") else None
+        seed = self.representation_seed(dataset, scope) if scope.startswith("seed") else None
         return {"subset": self.subset_file(dataset, seed)}
 
-    def vae_diagnostics_inputs(self, dataset: str, kind: str, scope: str) -> dict:
+    def representation_diagnostics_inputs(self, dataset: str, kind: str, scope: str) -> dict:
         """A trained representation and the evaluation split its kNN accuracy is measured on."""
-        d = self.vae_dir(dataset, kind, scope)
-        return {**self.vae_inputs(dataset, scope), "evaluation": self.eval_file(dataset),
+        d = self.representation_dir(dataset, kind, scope)
+        return {**self.representation_inputs(dataset, scope), "evaluation": self.eval_file(dataset),
                 "model": f"{d}/model.pt", "latents": f"{d}/latents.npy", "losses": f"{d}/losses.csv"}
 
     def latent_knn_inputs(self, seeds: Sequence[int]) -> list[str]:
         """The diagnostics of every trained representation."""
-        return [self.vae_file(d, k, s, "diagnostics.json") for d, k, s in self.vae_jobs(seeds)]
+        return [self.representation_file(d, k, s, "diagnostics.json") for d, k, s in self.representation_jobs(seeds)]
 
     # --- AL runs ------------------------------------------------------------------------
 
@@ -435,7 +436,7 @@ class Plan:
         if kind is not None:
             inputs["latents"] = self.latents_file(dataset, kind, seed)
             if self.retrain_of(strategy) == "per_round":  # round 0 continues from the trained model
-                inputs["model"] = self.vae_file(dataset, kind, seed, "model.pt")
+                inputs["model"] = self.representation_file(dataset, kind, seed, "model.pt")
         return inputs
 
     def al_settings(self) -> dict:
@@ -446,26 +447,26 @@ class Plan:
 
     def alpha(self, strategy: str):
         """The latent scale (config alpha) for a label reading a representation, else None."""
-        return self.config["alpha"] if uses_vae(strategy) else None
+        return self.config["alpha"] if uses_representation(strategy) else None
 
     def retrain_params(self, strategy: str) -> Optional[dict]:
         """What the per-round retraining of a run needs (None: the latents stay fixed)."""
         if self.retrain_of(strategy) != "per_round":
             return None
-        kind = vae_kind_of(strategy)
-        return {"kind": kind, "vae": self.vae_params(kind),
-                "epochs": self.config["vae"]["retrain_epochs"]}
+        kind = representation_of(strategy)
+        return {"kind": kind, "representation": self.representation_params(kind),
+                "epochs": self.config["representation"]["retrain_epochs"]}
 
     def strategy_options(self, strategy: str) -> Optional[dict]:
         """A strategy's own config section (vocabulary's ``options``), or None. The
         learning-loss section goes to the loop apart (lloss_options): it shapes the training."""
         t = traits(strategy)
-        return canonical(self.config[t.options]) if t.options and not t.trains_module else None
+        return canonical(self.config[t.options]) if t.options and not t.trains_loss_module else None
 
     def lloss_options(self, strategy: str) -> Optional[dict]:
         """The section of a strategy that trains a module jointly with the task model (lloss)."""
         t = traits(strategy)
-        return canonical(self.config[t.options]) if t.trains_module else None
+        return canonical(self.config[t.options]) if t.trains_loss_module else None
 
     # --- task model and tuning ----------------------------------------------------------
 
@@ -540,7 +541,7 @@ class Plan:
         same latents under every base strategy; one that uses labels follows the picks)."""
         first = {}
         for s in self.retrained_runs():
-            first.setdefault(vae_kind_of(s), s)
+            first.setdefault(representation_of(s), s)
         return list(first.values())
 
     def retrain_tsne_inputs(self, dataset: str) -> dict:
@@ -608,10 +609,10 @@ class Plan:
                           metric=self.rankings, ext=["png", "pdf"])
         targets += expand(f"{out}/figures/curves_{{dataset}}_{{family}}.{{ext}}",
                           dataset=self.datasets, family=self.families, ext=["png", "pdf"])
-        vae_jobs = self.vae_jobs(seeds)
-        targets += [self.vae_file(d, k, s, f) for d, k, s in vae_jobs
+        representation_jobs = self.representation_jobs(seeds)
+        targets += [self.representation_file(d, k, s, f) for d, k, s in representation_jobs
                     for f in ("reconstructions.png", "tsne.png")]
-        if vae_jobs:
+        if representation_jobs:
             targets.append(f"{out}/results/latent_knn.csv")
         targets += expand(f"{out}/figures/tsne_{{dataset}}_pair.png", dataset=self.tsne_datasets)
         # tune.workers > 1: the extra workers of each study (they run beside the tune job)

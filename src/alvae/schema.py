@@ -39,17 +39,17 @@ def with_vocabulary(schema: dict) -> dict:
         {"enum": vocabulary.strategy_names()},
         {"pattern": vocabulary.strategy_label_pattern(), "description": label["description"]}]}
     distance = [b for b, t in vocabulary.STRATEGIES.items()
-                if t.takes_representation and not t.trains_module]
+                if t.takes_representation and not t.trains_loss_module]
     props["tsne"]["properties"]["strategies"]["items"] = {
         "enum": distance + [f"{b}_{k}" for b in distance for k in vocabulary.KINDS]}
-    vae_props = props["vae"]["properties"]
-    for kind in vocabulary.KINDS:  # a kind's own options (vae.<kind>) are in the schema file;
+    rep_props = props["representation"]["properties"]
+    for kind in vocabulary.KINDS:  # a kind's own options (representation.<kind>) are in the schema file;
         # a kind without any gets a block that refuses every key (a typo is not ignored)
-        vae_props.setdefault(kind, {"type": "object", "additionalProperties": False,
+        rep_props.setdefault(kind, {"type": "object", "additionalProperties": False,
                                     "properties": {},
                                     "description": f"the {kind} representation has no options "
-                                                   f"of its own (the vae keys above apply)"})
-    props["vae"]["additionalProperties"] = False
+                                                   f"of its own (the representation keys above apply)"})
+    props["representation"]["additionalProperties"] = False
     space = props["al"]["properties"]["initial_space"]
     props["al"]["properties"]["initial_space"] = {
         "enum": [None, *(k for k, t in vocabulary.KINDS.items() if not t.uses_labels)],
@@ -78,7 +78,7 @@ def with_sources(schema: dict) -> dict:
 
 def defaults(section: str, sub: str | None = None) -> dict:
     """The defaults the schema declares for a top-level section (``task_model``, ``lloss``,
-    ``typiclust``, ...), or for ``section.sub`` (``vae``, ``cvae``)."""
+    ``typiclust``, ...), or for ``section.sub`` (``representation``, ``cvae``)."""
     node = _loaded()["properties"][section]
     if sub is not None:
         node = node["properties"][sub]

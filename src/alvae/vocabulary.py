@@ -31,7 +31,7 @@ class StrategyTraits:
     takes_representation: bool = False
     #: it trains a module jointly with the task model (learning loss): its model, and so
     #: its round-0 scores, differ from the other strategies' before any query
-    trains_module: bool = False
+    trains_loss_module: bool = False
     #: it may work in a kind's latent space instead of the task features (``<options>.space``)
     latent_space: bool = False
     #: the task model carries a dropout layer before its last layer (MC dropout)
@@ -64,7 +64,7 @@ STRATEGIES: dict[str, StrategyTraits] = {
     "coreset": StrategyTraits("coreset", "CoresetStrategy", "core-set", takes_representation=True),
     "medal": StrategyTraits("medal", "MedalStrategy", "MedAL", takes_representation=True),
     "lloss": StrategyTraits("lloss", "LearningLossStrategy", "loss prediction",
-                            takes_representation=True, trains_module=True, options="lloss"),
+                            takes_representation=True, trains_loss_module=True, options="lloss"),
     "vaal": StrategyTraits("vaal", "VAALStrategy", "VAAL", options="vaal"),
     "margin": StrategyTraits("margin", "MarginStrategy", "margin"),
     "least_confidence": StrategyTraits("least_confidence", "LeastConfidenceStrategy", "least confidence"),

@@ -34,7 +34,7 @@ rule al_run:
     output:
         metrics=f"{OUT}/runs/{{dataset}}/{{strategy}}/seed{{seed}}/metrics.csv",
         picked=f"{OUT}/runs/{{dataset}}/{{strategy}}/seed{{seed}}/picked.npz",
-        # vae.retrain: per_round: each round's latents (round_0, round_1, ...; empty
+        # representation.retrain: per_round: each round's latents (round_0, round_1, ...; empty
         # for a strategy without latents)
         **({"latents": f"{OUT}/runs/{{dataset}}/{{strategy}}/seed{{seed}}/latents_rounds.npz"}
            if PLAN.per_round else {}),
@@ -47,7 +47,7 @@ rule al_run:
         alpha=lambda wc: PLAN.alpha(wc.strategy),
         state_dir=lambda wc: PLAN.state_dir(wc.dataset, wc.strategy, wc.seed),
         retrain=lambda wc: PLAN.retrain_params(wc.strategy),
-        strategy_cfg=lambda wc: PLAN.strategy_options(wc.strategy),
+        strategy_options=lambda wc: PLAN.strategy_options(wc.strategy),
     conda:
         "../../envs/alvae.yaml"
     log:

@@ -1,7 +1,7 @@
 # Stage 4b: how much the latent block weighs in the distances (latent_share, written
 # by every round of every distance strategy with latents), and accuracy against α
 # when the study sweeps it (strategy labels <strategy>@<scale>), and what per-round
-# retraining did to the representation (vae.retrain: per_round or +per_round labels).
+# retraining did to the representation (representation.retrain: per_round or +per_round labels).
 # Cheap, on the main host.
 
 

@@ -31,14 +31,14 @@ if "recipe" in snakemake.input.keys():  # task_model.recipe: tuned
         f"{recipe.get('metric')} {recipe.get('cv_score')}): {recipe['task_model']}")
 with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:
     retrainer = None
-    if p.retrain is not None:  # vae.retrain: per_round
+    if p.retrain is not None:  # representation.retrain: per_round
         r = p.retrain
-        retrainer = RoundRetrainer(r["kind"], r["vae"], r["epochs"],
+        retrainer = RoundRetrainer(r["kind"], r["representation"], r["epochs"],
                                    load_representation_state(snakemake.input.model, r["kind"]),
                                    latents, int(wc.seed), device, log)
     rows, picks = run_loop(sub,
                            RunSpec(wc.strategy, int(wc.seed), p.al, task_model, p.lloss or {},
-                                   alpha=p.alpha, strategy_cfg=p.strategy_cfg),
+                                   alpha=p.alpha, strategy_options=p.strategy_options),
                            latents=latents, state_dir=p.state_dir, device=device, log=log,
                            retrainer=retrainer, task_features=task_features, initial=initial)
 write_picks(picks, snakemake.output.picked)

@@ -18,9 +18,9 @@ ev = read_npz(snakemake.input.evaluation)
 state = torch.load(snakemake.input.model, map_location="cpu", weights_only=False)
 with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:
     model = load_model(state, device)
-    out = {"test": encode_images(wc.kind, model, ev["test_images"], vae_cfg=p.vae, device=device)}
+    out = {"test": encode_images(wc.kind, model, ev["test_images"], rep_cfg=p.representation, device=device)}
     if ev.get("val_images") is not None:
-        out["val"] = encode_images(wc.kind, model, ev["val_images"], vae_cfg=p.vae, device=device)
+        out["val"] = encode_images(wc.kind, model, ev["val_images"], rep_cfg=p.representation, device=device)
 np.savez(snakemake.output[0], **out)
 log(f"{wc.kind} features of the evaluation splits: "
     + ", ".join(f"{k} {v.shape}" for k, v in out.items()))

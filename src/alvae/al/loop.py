@@ -51,12 +51,12 @@ def initial_alpha(alpha, strategy) -> Optional[float]:
     """The α a run uses, or None when it must be measured (``auto``/``auto_norm``
     for core-set and MedAL, see :mod:`alvae.strategies.alpha`). Strategies without VAE
     latents get 0 (unused)."""
-    if not strategy.uses_vae:
+    if not strategy.uses_representation:
         return 0.0
     if alpha not in AUTO_MODES:
         return float(alpha)
     # the loss module learns its own weights on the concatenation: no rescaling needed
-    return 1.0 if strategy.needs_loss_module else None
+    return 1.0 if strategy.trains_loss_module else None
 
 
 def _state_file(state_dir: Path) -> Path:
@@ -110,19 +110,19 @@ class ALRun:
 
     def __init__(self, subset: Subset, label: str, seed: int, al: dict, task_model: dict,
                  lloss: dict, alpha, latents: Optional[np.ndarray], state_dir, device: str,
-                 log: Callable[[str], None], retrainer, strategy_cfg: Optional[dict],
+                 log: Callable[[str], None], retrainer, strategy_options: Optional[dict],
                  task_features: Optional[dict] = None, initial: Optional[np.ndarray] = None):
         base_name, self.alpha_scale = split_label(label)
         # the settings over the schema's defaults (a library caller may pass part of them)
         al, task_model = with_defaults("al", al), with_defaults("task_model", task_model)
         lloss = with_defaults("lloss", lloss)
-        self.strategy = strategy = get_strategy(base_name, strategy_cfg)
+        self.strategy = strategy = get_strategy(base_name, strategy_options)
         _check_inputs(subset, label, base_name, strategy, al, latents)
         self.head = is_head(task_model)
         _check_head(subset, label, strategy, task_model, task_features)
         self.subset, self.label, self.seed, self.al, self.task_model = subset, label, seed, al, task_model
         self.lloss, self.alpha_setting, self.log, self.retrainer = lloss, alpha, log, retrainer
-        self.strategy_cfg = strategy_cfg
+        self.strategy_options = strategy_options
         self.state_dir = Path(state_dir) if state_dir is not None else None
         self.final = min(al["final_labels"], len(subset))
         self.dev = dev = torch.device(device)
@@ -130,9 +130,9 @@ class ALRun:
         # any training); the resolved one is part of the run key
         self.cfg = TrainConfig.from_config(task_model, lloss).on(dev, log)
         self.settings = _settings(subset, label, seed, al, task_model, lloss, alpha, strategy, log,
-                                  retrainer, strategy_cfg)
+                                  retrainer, strategy_options)
         self.settings["precision"] = self.cfg.precision
-        self.reads_latents = strategy.uses_vae or strategy.needs_latents
+        self.reads_latents = strategy.uses_representation or strategy.needs_latents
         self.rkey = run_key(self.settings, subset, latents if self.reads_latents else None)
         self.initial = _check_initial(initial, al, len(subset))
         if self.initial is not None:  # chosen initial labels (al.initial_selection)
@@ -177,8 +177,8 @@ class ALRun:
                                                 self.task_model, rs, self.dev, self.dropout,
                                                 self.cfg.precision))
         module, extra = None, None
-        if s.needs_loss_module:
-            use_extra = s.uses_vae and alpha != 0.0  # α = 0 is exactly plain lloss
+        if s.trains_loss_module:
+            use_extra = s.uses_representation and alpha != 0.0  # α = 0 is exactly plain lloss
             extra = alpha * self.lat_dev if use_extra else None
             module = build_loss_module(self.lloss["hidden"],
                                        self.lat_dev.shape[1] if use_extra else 0, rs, self.dev)
@@ -199,7 +199,7 @@ class ALRun:
         if alpha is None:
             feats = infer(model, self.pool, labeled, self.cfg)["features"]
             alpha = self.alpha_scale * measured_alpha(self.alpha_setting, feats, self.latents, labeled)
-        if self.strategy.uses_vae:
+        if self.strategy.uses_representation:
             a = self.alpha_setting
             self.log(f"{self.tag}alpha = {alpha:.4g} ({a if a in AUTO_MODES else 'config'}"
                      f"{f' x {self.alpha_scale:g}' if self.alpha_scale != 1 else ''})")
@@ -233,7 +233,7 @@ class ALRun:
         return picked, select_s, ctx.diagnostics.get("latent_share", math.nan)
 
     def retrain_representation(self, rnd: int, labeled: np.ndarray) -> None:
-        """vae.retrain: per_round: warm-start the representation on this round's labels."""
+        """representation.retrain: per_round: warm-start the representation on this round's labels."""
         if self.retrainer is not None:
             sub = self.subset
             self.set_latents(self.retrainer.retrain(rnd, labeled, sub.pool_images, sub.pool_labels,
@@ -311,7 +311,7 @@ class RunSpec:
     """What one AL run is, apart from its data and where it runs: the strategy's label (it
     may carry an α scale, ``coreset_vae@0.5``, :mod:`alvae.strategies.alpha`), the seed, the
     config sections ``al``, ``task_model`` and ``lloss`` (a library caller may pass part of
-    them: the schema's defaults fill the rest), ``alpha`` (``vae.alpha``) and the strategy's
+    them: the schema's defaults fill the rest), ``alpha`` (top-level ``alpha``) and the strategy's
     own config section (its ``options`` in :data:`alvae.vocabulary.STRATEGIES`), if any."""
 
     strategy: str
@@ -320,7 +320,7 @@ class RunSpec:
     task_model: dict
     lloss: dict = field(default_factory=dict)
     alpha: object = "auto"
-    strategy_cfg: Optional[dict] = None
+    strategy_options: Optional[dict] = None
 
 
 def run_loop(subset: Subset, spec: RunSpec, *, latents: Optional[np.ndarray] = None,
@@ -337,10 +337,10 @@ def run_loop(subset: Subset, spec: RunSpec, *, latents: Optional[np.ndarray] = N
     random, :mod:`alvae.al.initial`; None draws it at random, :func:`initial_labeled`).
     Where it runs: with a ``state_dir`` the run checkpoints after every round and resumes
     from it; ``retrainer``, a :class:`alvae.representations.retrain.RoundRetrainer` for
-    ``vae.retrain: per_round`` (its ``history`` then holds each round's latents).
+    ``representation.retrain: per_round`` (its ``history`` then holds each round's latents).
     """
     run = ALRun(subset, spec.strategy, spec.seed, spec.al, spec.task_model, spec.lloss, spec.alpha,
-                latents, state_dir, device, log, retrainer, spec.strategy_cfg, task_features, initial)
+                latents, state_dir, device, log, retrainer, spec.strategy_options, task_features, initial)
     st = run.resume()
     if st is None:
         st = run.round_zero()
@@ -349,7 +349,7 @@ def run_loop(subset: Subset, spec: RunSpec, *, latents: Optional[np.ndarray] = N
         rnd = st.rnd + 1
         picked, select_s, share = run.query(st, rnd)                 # the strategy picks
         labeled = np.sort(np.concatenate([st.labeled, picked]))     # the oracle labels them
-        run.retrain_representation(rnd, labeled)                    # (vae.retrain: per_round)
+        run.retrain_representation(rnd, labeled)                    # (representation.retrain: per_round)
         model, module, extra, stats = run.fit(rnd, labeled, st.alpha)  # retrain from scratch
         row = run.record(rnd, labeled, model, stats, select_s, len(picked), share)
         st = LoopState(rnd, labeled, st.rows + [row], {**st.picks, f"round_{rnd}": picked},
@@ -363,7 +363,7 @@ def _check_inputs(subset: Subset, label: str, base_name: str, strategy, al: dict
                   latents: Optional[np.ndarray]) -> None:
     if strategy.needs_latents and latents is None:
         raise ValueError(f"strategy {label} needs VAE latents ({base_name}.space is latents)")
-    if strategy.uses_vae and latents is None:
+    if strategy.uses_representation and latents is None:
         raise ValueError(f"strategy {label} needs VAE latents")
     if latents is not None and len(latents) != len(subset):
         raise ValueError(f"latents have {len(latents)} rows for a pool of {len(subset)}")
@@ -393,7 +393,7 @@ def _check_head(subset: Subset, label: str, strategy, task_model: dict,
         if task_features is not None:
             raise ValueError("task features are read only by task_model.arch linear or mlp")
         return
-    if strategy.needs_loss_module:
+    if strategy.trains_loss_module:
         raise ValueError(f"strategy {label} trains a module on the task model's residual blocks; "
                          f"task_model.arch: {task_model['arch']} has none")
     check_features(task_features, len(subset), len(subset.test_images),
@@ -401,18 +401,18 @@ def _check_head(subset: Subset, label: str, strategy, task_model: dict,
 
 
 def _settings(subset, label, seed, al, task_model, lloss, alpha, strategy, log, retrainer,
-              strategy_cfg) -> dict:
+              strategy_options) -> dict:
     """Everything of the config a run's results depend on (hashed into its run key)."""
     settings = {"strategy": label, "seed": seed, "al": al, "task_model": task_model,
-                "lloss": lloss if strategy.needs_loss_module else None,
-                "alpha": alpha if strategy.uses_vae else None, "n_pool": len(subset),
+                "lloss": lloss if strategy.trains_loss_module else None,
+                "alpha": alpha if strategy.uses_representation else None, "n_pool": len(subset),
                 "subset": subset.name}
     # before any CUDA work: fixed kernels, recorded with the settings (and their hash)
     settings["determinism"] = determinism.configure(task_model["deterministic"], log)
     if retrainer is not None:
         settings["retrain"] = retrainer.settings()
-    if strategy_cfg:
-        settings["strategy_cfg"] = strategy_cfg
+    if strategy_options:
+        settings["strategy_options"] = strategy_options
     return settings
 
 

@@ -48,7 +48,7 @@ def select_for_tsne(subset: Subset, tsne: dict, task_model: dict, alpha="auto",
         strategy = get_strategy(name)
         ctx = SelectionContext(labeled=labeled, candidates=candidates, task=subset.task,
                                device=pool.device, infer=lambda idx: infer(model, pool, idx, cfg),
-                               latents=latents if strategy.uses_vae else None, alpha=a)
+                               latents=latents if strategy.uses_representation else None, alpha=a)
         picked = np.asarray(strategy.select(ctx, tsne["pick"], np.random.default_rng([seed, 7])))
         out[f"picked_{name}"] = np.searchsorted(candidates, picked)
         log(f"[tsne {subset.name}] {name} picked {len(picked)} of {len(candidates)} candidates")

@@ -101,7 +101,7 @@ def _own_training(strategy: str) -> bool:
         t = vocabulary.traits(strategy_of(str(strategy)))
     except ValueError:
         return False
-    return t.trains_module or t.mc_dropout
+    return t.trains_loss_module or t.mc_dropout
 
 
 def reference_strategy(strategies) -> str | None:

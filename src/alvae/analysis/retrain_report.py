@@ -1,6 +1,6 @@
 """What per-round retraining did to the representation (rule ``retrain_diagnostics``).
 
-Reads what the AL jobs of the retrained labels (``vae.retrain: per_round`` or a
+Reads what the AL jobs of the retrained labels (``representation.retrain: per_round`` or a
 ``+per_round`` label) wrote: the ``latent_knn_acc`` column of ``runs.csv`` (kNN(5)
 accuracy on the test split of each round's latent means, :mod:`alvae.representations.retrain`)
 and each round's pool latents (``latents_rounds.npz``).

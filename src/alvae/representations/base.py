@@ -38,11 +38,11 @@ def check_init_state(init_state, kind: str, config: dict) -> None:
         raise ValueError(f"init_state is of kind {init_state.get('kind')!r}, not {kind!r}")
     if init_state.get("config") != config:
         raise ValueError(f"init_state's model config {init_state.get('config')} does not match "
-                         f"{config} (vae.latent_dim, image shape or number of classes changed)")
+                         f"{config} (representation.latent_dim, image shape or number of classes changed)")
 
 
-def sub_cfg(vae_cfg: dict, kind: str, defaults: dict | None = None) -> dict:
-    """``vae_cfg[kind]`` (the kind's options, ``vae.<kind>``) checked against the schema,
+def sub_cfg(rep_cfg: dict, kind: str, defaults: dict | None = None) -> dict:
+    """``rep_cfg[kind]`` (the kind's options, ``representation.<kind>``) checked against the schema,
     as the workflow checks them before any job, with the schema's defaults for the keys
     not given (library use). Raises :class:`alvae.errors.ConfigError` (a ValueError)
     naming the key: an unknown one, or a value the schema refuses."""
@@ -50,9 +50,9 @@ def sub_cfg(vae_cfg: dict, kind: str, defaults: dict | None = None) -> dict:
     from ..schema import defaults as schema_defaults
     from ..validation import checked_section
 
-    known = schema_defaults("vae", kind) if defaults is None else defaults
-    given = dict(vae_cfg.get(kind) or {})
+    known = schema_defaults("representation", kind) if defaults is None else defaults
+    given = dict(rep_cfg.get(kind) or {})
     unknown = set(given) - set(known)
     if unknown:
-        raise ConfigError(f"unknown keys vae.{kind}.{sorted(unknown)}")
-    return {**known, **checked_section(("vae", kind), given)}
+        raise ConfigError(f"unknown keys representation.{kind}.{sorted(unknown)}")
+    return {**known, **checked_section(("representation", kind), given)}

@@ -15,7 +15,7 @@ def config_problems(config: dict) -> list[str]:
     for kind in vocabulary.KINDS:
         hook = getattr(kind_module(kind), "config_problems", None)
         if hook is not None:
-            problems += hook((config.get("vae") or {}).get(kind), config)
+            problems += hook((config.get("representation") or {}).get(kind), config)
     return problems + _kind_file_problems(config)
 
 
@@ -47,5 +47,5 @@ def _kind_file_problems(config: dict) -> list[str]:
     for kind in kinds_in_use(config):
         mod = vocabulary.kind_files_module(kind)
         if mod is not None:
-            problems += mod.option_problems((config.get("vae") or {}).get(kind))
+            problems += mod.option_problems((config.get("representation") or {}).get(kind))
     return problems

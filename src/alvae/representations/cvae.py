@@ -6,7 +6,7 @@ The thesis VAE's encoder gives q(z|x) and, through an extra linear head on the
 same features, a classifier q(y|x); the decoder reads [z, y]. Per pool image:
 
 * labeled (its index in ``labeled``): −ELBO with the decoder conditioned on the
-  true label, plus w·(classification loss) with w = ``vae.cvae.class_weight`` · N / |L|
+  true label, plus w·(classification loss) with w = ``representation.cvae.class_weight`` · N / |L|
   (N the pool size, |L| the number of labeled pool images). This is M2's eq. 9:
   α = 0.1·N multiplies the *expectation* of the classification loss over the
   labeled set, so each labeled image weighs 0.1·N/|L|, as in the authors' code
@@ -20,7 +20,7 @@ same features, a classifier q(y|x); the decoder reads [z, y]. Per pool image:
 
 Deviation from M2: the encoder is q(z|x), not q(z|x, y), so every pool image
 gets one latent mean whether labeled or not. Representation: the latent mean,
-with the classifier's soft labels appended when ``vae.cvae.append_soft_labels``.
+with the classifier's soft labels appended when ``representation.cvae.append_soft_labels``.
 """
 
 from __future__ import annotations
@@ -122,13 +122,13 @@ def cvae_loss(model: CVAE, x, is_labeled, y, eps, alpha: float):
     return total, recon.sum(), kl.sum() + kl_y.sum(), cls, int(lab.sum())
 
 
-def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device="cpu",
+def fit(images_uint8, labels, labeled, *, task, n_classes, rep_cfg, seed, device="cpu",
         init_state=None, epochs=None, log=print) -> RepresentationResult:
     images = check_images(images_uint8)
     n, c, h, w = images.shape
-    opts = sub_cfg(vae_cfg, "cvae", defaults("vae", "cvae"))
+    opts = sub_cfg(rep_cfg, "cvae", defaults("representation", "cvae"))
     multi = task == "multi-label"
-    config = {"in_channels": c, "height": h, "width": w, "latent_dim": int(vae_cfg["latent_dim"]),
+    config = {"in_channels": c, "height": h, "width": w, "latent_dim": int(rep_cfg["latent_dim"]),
               "n_classes": int(n_classes), "multi_label": multi}
     check_init_state(init_state, "cvae", config)
     idx = labeled_indices(labeled, n)
@@ -147,9 +147,9 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
     y_all = (y_all.float() if multi else y_all.long()).to(device)
     is_labeled = is_labeled.to(device)
     alpha = classification_weight(opts["class_weight"], n, idx.size)
-    opt = torch.optim.Adam(model.parameters(), lr=vae_cfg["lr"], weight_decay=vae_cfg["weight_decay"])
-    n_epochs = int(vae_cfg["epochs"] if epochs is None else epochs)
-    loop = Epochs(n, int(vae_cfg["batch_size"]), seed, device, "cvae", log)
+    opt = torch.optim.Adam(model.parameters(), lr=rep_cfg["lr"], weight_decay=rep_cfg["weight_decay"])
+    n_epochs = int(rep_cfg["epochs"] if epochs is None else epochs)
+    loop = Epochs(n, int(rep_cfg["batch_size"]), seed, device, "cvae", log)
     history = []
     meter = loop.progress(n_epochs)
     model.train()
@@ -171,14 +171,14 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
                           {"class_loss": s[3] / max(idx.size, 1), "n_labeled": int(idx.size)})
         history.append(row)
     model.eval()
-    latents = encode(model, images, vae_cfg=vae_cfg, device=device)
+    latents = encode(model, images, rep_cfg=rep_cfg, device=device)
     return RepresentationResult(state_of("cvae", model), latents.astype(np.float32), history, model)
 
 
-def encode(model: CVAE, images_uint8, *, vae_cfg, device="cpu") -> np.ndarray:
+def encode(model: CVAE, images_uint8, *, rep_cfg, device="cpu") -> np.ndarray:
     """The latent means of ``images``, with the classifier's soft labels appended when
-    ``vae.cvae.append_soft_labels`` (the pool's latents, and those of other images)."""
-    opts = sub_cfg(vae_cfg, "cvae", defaults("vae", "cvae"))
+    ``representation.cvae.append_soft_labels`` (the pool's latents, and those of other images)."""
+    opts = sub_cfg(rep_cfg, "cvae", defaults("representation", "cvae"))
     mu = batched(model, images_uint8, lambda x: model.encode_all(x)[0], torch.device(device))
     if opts["append_soft_labels"]:
         soft = soft_labels_of(model, images_uint8, torch.device(device))

@@ -1,4 +1,4 @@
-"""What the train_vae job records for every representation kind: the loss
+"""What the train_representation job records for every representation kind: the loss
 table, kNN accuracy of the latent means, a reconstruction figure and a t-SNE
 of the latents, plus the table over kinds × datasets (results/latent_knn.csv)."""
 
@@ -46,7 +46,7 @@ def reconstructions(model, images_uint8, device="cpu") -> np.ndarray:
 
 
 def figure_rows(model, images_uint8, device="cpu") -> list:
-    """``(title, [0, 1] images)`` rows of the train_vae job's figure: the inputs and
+    """``(title, [0, 1] images)`` rows of the train_representation job's figure: the inputs and
     their reconstructions, or, for a kind without a decoder, the rows its
     ``preview_rows(x01)`` gives (a contrastive kind shows its augmented views)."""
     images = check_images(images_uint8)
@@ -198,7 +198,7 @@ def cvae_class_diagnostics(model, pool_mu, pool_images, pool_labels, test_mu, te
                            test_labels, task: str, device="cpu") -> tuple[float, float]:
     """Where an M2 cvae keeps its class information: kNN(5) accuracy on the latent
     means with the classifier's soft labels appended (what
-    ``vae.cvae.append_soft_labels`` feeds a strategy), and the classifier head's own
+    ``representation.cvae.append_soft_labels`` feeds a strategy), and the classifier head's own
     test accuracy (argmax; multi-label: mean per-label accuracy at 0.5). NaN for the
     kinds without a classifier head."""
     if not hasattr(model, "soft_labels"):
@@ -253,7 +253,7 @@ def read_loss_table(path) -> list:
 
 
 def stored_diagnostics(model_path, latents_path, losses_path, **kwargs) -> dict:
-    """:func:`latent_diagnostics` of a representation the train_vae job saved."""
+    """:func:`latent_diagnostics` of a representation the train_representation job saved."""
     from .base import RepresentationResult
 
     state = torch.load(model_path, map_location="cpu", weights_only=False)

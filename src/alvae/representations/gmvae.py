@@ -10,7 +10,7 @@ the sampled z:
           − ½ Σ_j (1 + log σ̃²_j) − Σ_c γ_c log(π_c / γ_c).
 
 Initialisation (as VaDE, with a VAE in place of its autoencoder): the same
-network is first trained ``vae.gmvae.pretrain_epochs`` epochs as a plain VAE
+network is first trained ``representation.gmvae.pretrain_epochs`` epochs as a plain VAE
 (N(0, I) prior); k-means (K components, 10 restarts, seeded) on the latent
 means then sets μ_c (centres), σ²_c (per-dimension variance within each
 cluster plus the cluster's mean posterior variance) and π (cluster shares).
@@ -24,7 +24,7 @@ populous component, copying that component's variances and splitting its
 weight. Weight decay applies to the network only, not to π, μ_c, σ²_c.
 
 Representation: the latent mean, with the responsibilities at z = μ appended
-when ``vae.gmvae.append_responsibilities``.
+when ``representation.gmvae.append_responsibilities``.
 """
 
 from __future__ import annotations
@@ -145,16 +145,16 @@ def _means_and_gamma(model, images, device):
     return mu, gamma
 
 
-def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device="cpu",
+def fit(images_uint8, labels, labeled, *, task, n_classes, rep_cfg, seed, device="cpu",
         init_state=None, epochs=None, log=print) -> RepresentationResult:
     """``labels``/``labeled`` are unused (K defaults to the number of classes)."""
     images = check_images(images_uint8)
     n, c, h, w = images.shape
-    opts = sub_cfg(vae_cfg, "gmvae", defaults("vae", "gmvae"))
+    opts = sub_cfg(rep_cfg, "gmvae", defaults("representation", "gmvae"))
     k = int(opts["components"] or n_classes)
     if k < 1 or k > n:
-        raise ValueError(f"vae.gmvae.components must lie in [1, pool size {n}], got {k}")
-    config = {"in_channels": c, "height": h, "width": w, "latent_dim": int(vae_cfg["latent_dim"]),
+        raise ValueError(f"representation.gmvae.components must lie in [1, pool size {n}], got {k}")
+    config = {"in_channels": c, "height": h, "width": w, "latent_dim": int(rep_cfg["latent_dim"]),
               "components": k}
     check_init_state(init_state, "gmvae", config)
     device = torch.device(device)
@@ -162,15 +162,15 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
     data = torch.from_numpy(np.ascontiguousarray(images)).to(device)
     net = [p for name, p in model.named_parameters() if not name.startswith(("pi_", "prior_"))]
     prior = [model.pi_logits, model.prior_mu, model.prior_raw_var]
-    loop = Epochs(n, int(vae_cfg["batch_size"]), seed, device, "gmvae", log)
+    loop = Epochs(n, int(rep_cfg["batch_size"]), seed, device, "gmvae", log)
     rng = np.random.default_rng([seed, 11])
     history = []
     n_pre = int(opts["pretrain_epochs"]) if fresh else 0
-    n_epochs = int(vae_cfg["epochs"] if epochs is None else epochs)
+    n_epochs = int(rep_cfg["epochs"] if epochs is None else epochs)
     meter = loop.progress(n_pre + n_epochs)
     model.train()
     if n_pre > 0:
-        opt = torch.optim.Adam(net, lr=vae_cfg["lr"], weight_decay=vae_cfg["weight_decay"])
+        opt = torch.optim.Adam(net, lr=rep_cfg["lr"], weight_decay=rep_cfg["weight_decay"])
         for epoch in range(1, n_pre + 1):
             t0 = time.perf_counter()
             sums = torch.zeros(3, device=device)
@@ -190,8 +190,8 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
     if fresh:
         mu = batched(model, images, lambda x: model.encode(x)[0], device)
         _kmeans_init(model, mu, batched(model, images, lambda x: model.encode(x)[1].exp(), device), seed)
-    opt = torch.optim.Adam([{"params": net, "weight_decay": vae_cfg["weight_decay"]},
-                            {"params": prior, "weight_decay": 0.0}], lr=vae_cfg["lr"])
+    opt = torch.optim.Adam([{"params": net, "weight_decay": rep_cfg["weight_decay"]},
+                            {"params": prior, "weight_decay": 0.0}], lr=rep_cfg["lr"])
     for epoch in range(1, n_epochs + 1):
         t0 = time.perf_counter()
         sums = torch.zeros(3, device=device)
@@ -214,14 +214,14 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
                                     "mean_max_resp": float(gamma.max(1).mean()),
                                     "reseeded": len(dead)}))
     model.eval()
-    latents = encode(model, images, vae_cfg=vae_cfg, device=device)
+    latents = encode(model, images, rep_cfg=rep_cfg, device=device)
     return RepresentationResult(state_of("gmvae", model), latents.astype(np.float32), history, model)
 
 
-def encode(model: GMVAE, images_uint8, *, vae_cfg, device="cpu") -> np.ndarray:
+def encode(model: GMVAE, images_uint8, *, rep_cfg, device="cpu") -> np.ndarray:
     """The latent means of ``images``, with the mixture responsibilities at z = μ appended
-    when ``vae.gmvae.append_responsibilities`` (the pool's latents, and those of others)."""
-    opts = sub_cfg(vae_cfg, "gmvae", defaults("vae", "gmvae"))
+    when ``representation.gmvae.append_responsibilities`` (the pool's latents, and those of others)."""
+    opts = sub_cfg(rep_cfg, "gmvae", defaults("representation", "gmvae"))
     mu, gamma = _means_and_gamma(model, images_uint8, torch.device(device))
     latents = np.concatenate([mu, gamma], axis=1) if opts["append_responsibilities"] else mu
     return latents.astype(np.float32)
@@ -231,11 +231,11 @@ MODEL = GMVAE  # the module class a saved state rebuilds (alvae.representations.
 
 
 def config_problems(options: dict | None, config: dict) -> list[str]:
-    """``vae.gmvae`` against the config, before any job (alvae.representations.checks):
+    """``representation.gmvae`` against the config, before any job (alvae.representations.checks):
     fewer mixture components than the points of each dataset's pool."""
     components = (options or {}).get("components")
     if components is None:
         return []
-    return [f"vae.gmvae.components ({components}) must be smaller than "
+    return [f"representation.gmvae.components ({components}) must be smaller than "
             f"datasets.{name}.subset_size ({ds['subset_size']}): each component needs points"
             for name, ds in config["datasets"].items() if components >= ds["subset_size"]]

@@ -3,12 +3,12 @@
 Nothing is trained: the representation of an image is the output of a torchvision
 (or timm) backbone up to its last linear layer (for a ResNet the 512- or 2048-d
 pooled features), with weights read from the file the user placed at
-``vae.pretrained.path``. The images are scaled to [0, 1], a gray channel is
+``representation.pretrained.path``. The images are scaled to [0, 1], a gray channel is
 repeated three times, they are resized (bilinear) to ``image_size`` × ``image_size``
 and normalised with ImageNet's mean and standard deviation (``normalize:
 imagenet``; ``none``: left in [0, 1]). Inference runs in chunks of ``batch_size``.
 
-Options (``vae.pretrained.<key>``; defaults in :data:`DEFAULTS`):
+Options (``representation.pretrained.<key>``; defaults in :data:`DEFAULTS`):
 
 * ``source``: ``torchvision`` (``torchvision.models.get_model(arch)``, any name of
   ``torchvision.models.list_models()``) or ``timm`` (``timm.create_model(arch,
@@ -21,7 +21,7 @@ Options (``vae.pretrained.<key>``; defaults in :data:`DEFAULTS`):
   architecture is refused with one line before any image is encoded;
 * ``sha256``: the file's expected SHA-256 (hex); given, a file with another digest
   is refused with one line naming both. Either way the digest of the file becomes
-  part of the train_vae job's params (a replaced file retrains, and every AL run
+  part of the train_representation job's params (a replaced file retrains, and every AL run
   that reads the features then starts over: its run key holds their digest);
 * ``url``: where the network allows, the file is downloaded to ``path`` when it is
   missing (``sha256`` is then required, so that the download is checked and the
@@ -47,7 +47,7 @@ from ..schema import defaults
 from .base import RepresentationResult, sub_cfg
 
 KIND = "pretrained"
-DEFAULTS = defaults("vae", KIND)  # the schema is the one place a default is written
+DEFAULTS = defaults("representation", KIND)  # the schema is the one place a default is written
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -59,13 +59,13 @@ class WeightsFileError(UserError, ValueError):
 
 # ------------------------------------------------------------------ planning (torch-free)
 def options(opts: dict | None) -> dict:
-    """``vae.pretrained`` over :data:`DEFAULTS` (unknown keys refused)."""
+    """``representation.pretrained`` over :data:`DEFAULTS` (unknown keys refused)."""
     return sub_cfg({KIND: opts or {}}, KIND, DEFAULTS)
 
 
 def option_problems(opts: dict | None) -> list[str]:
-    """What is wrong with ``vae.pretrained`` before any job: one line per problem."""
-    key = f"vae.{KIND}"
+    """What is wrong with ``representation.pretrained`` before any job: one line per problem."""
+    key = f"representation.{KIND}"
     try:
         o = options(opts)
     except ValueError as exc:
@@ -96,7 +96,7 @@ def option_problems(opts: dict | None) -> list[str]:
 
 
 def files_identity(opts: dict | None) -> str:
-    """The weights' identity for the train_vae job's params: the file's SHA-256, or the
+    """The weights' identity for the train_representation job's params: the file's SHA-256, or the
     expected one of a file still to be downloaded."""
     o = options(opts)
     if o["path"] and Path(o["path"]).is_file():
@@ -113,7 +113,7 @@ def sha256_of(path) -> str:
 
 
 def _mismatch(path, have: str, want: str) -> str:
-    return (f"vae.{KIND}.sha256: {path} has SHA-256 {have}, not {want.lower()} (another file, "
+    return (f"representation.{KIND}.sha256: {path} has SHA-256 {have}, not {want.lower()} (another file, "
             f"or a broken copy)")
 
 
@@ -133,13 +133,13 @@ def _backbone(source: str, arch: str):
     try:
         net = get_model(arch, weights=None)
     except ValueError as exc:
-        raise WeightsFileError(f"vae.{KIND}.arch: {exc}") from None
+        raise WeightsFileError(f"representation.{KIND}.arch: {exc}") from None
     last = None
     for name, module in net.named_modules():
         if isinstance(module, nn.Linear):
             last = name
     if last is None:
-        raise WeightsFileError(f"vae.{KIND}.arch: torchvision's {arch} has no linear layer to "
+        raise WeightsFileError(f"representation.{KIND}.arch: torchvision's {arch} has no linear layer to "
                                f"take the features before")
     parent = net.get_submodule(last.rpartition(".")[0]) if "." in last else net
     width = int(net.get_submodule(last).in_features)
@@ -161,7 +161,7 @@ def _model_class():
             super().__init__()
             self.backbone, dim = _backbone(source, arch)
             if int(latent_dim) != dim:
-                raise WeightsFileError(f"vae.{KIND}: {source} {arch} gives {dim} features, the "
+                raise WeightsFileError(f"representation.{KIND}: {source} {arch} gives {dim} features, the "
                                        f"saved state says {latent_dim}")
             self.config = {"source": source, "arch": arch, "in_channels": int(in_channels),
                            "height": int(height), "width": int(width),
@@ -192,7 +192,7 @@ def _model_class():
             return self.encode(x01)[0]
 
         def preview_rows(self, x01: torch.Tensor) -> list:
-            """The train_vae job's figure: the images, and what the backbone sees (resized)."""
+            """The train_representation job's figure: the images, and what the backbone sees (resized)."""
             seen = F.interpolate(x01, size=(self.config["image_size"],) * 2, mode="bilinear",
                                  align_corners=False)
             return [("input", x01), (f"resized to {self.config['image_size']} px", seen)]
@@ -211,7 +211,7 @@ def _model_class():
                 parts = [f"{len(x)} {what} (e.g. {x[0]})" for x, what in
                          ((missing, "missing"), (unexpected, "unexpected"),
                           (shapes, "of another shape")) if x]
-                raise WeightsFileError(f"vae.{KIND}.path: {path} does not hold "
+                raise WeightsFileError(f"representation.{KIND}.path: {path} does not hold "
                                        f"{self.config['source']} {self.config['arch']} weights: "
                                        f"{', '.join(parts)}")
             self.backbone.load_state_dict(given)
@@ -251,7 +251,7 @@ def weights_file(o: dict, log=print) -> Path:
     if path.is_file():
         return path
     if not o["url"]:
-        raise WeightsFileError(f"vae.{KIND}.path: {path} not found; place the weights there")
+        raise WeightsFileError(f"representation.{KIND}.path: {path} not found; place the weights there")
     import torch.hub
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -269,27 +269,27 @@ def read_state(path) -> dict:
     try:
         blob = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise WeightsFileError(f"vae.{KIND}.path: {path} is not a PyTorch weights file "
+        raise WeightsFileError(f"representation.{KIND}.path: {path} is not a PyTorch weights file "
                                f"({type(exc).__name__})") from None
     for key in ("state_dict", "model"):
         if isinstance(blob, dict) and isinstance(blob.get(key), dict):
             blob = blob[key]
     if not isinstance(blob, dict) or not blob:
-        raise WeightsFileError(f"vae.{KIND}.path: {path} holds no state dict")
+        raise WeightsFileError(f"representation.{KIND}.path: {path} holds no state dict")
     return blob
 
 
-def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device="cpu",
+def fit(images_uint8, labels, labeled, *, task, n_classes, rep_cfg, seed, device="cpu",
         init_state=None, epochs=None, log=print) -> RepresentationResult:
-    """Load the backbone from ``vae.pretrained.path`` and encode the pool (nothing is
+    """Load the backbone from ``representation.pretrained.path`` and encode the pool (nothing is
     trained; labels, seed and epochs are unused)."""
     import torch
 
     from .vae import check_images
 
     images = check_images(images_uint8)
-    o = options(vae_cfg.get(KIND))
-    problems = [p for p in option_problems(vae_cfg.get(KIND))
+    o = options(rep_cfg.get(KIND))
+    problems = [p for p in option_problems(rep_cfg.get(KIND))
                 if not (o["url"] and ".path:" in p and "not found" in p)]
     if problems:
         raise WeightsFileError(problems[0])
@@ -305,13 +305,13 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
     model = model.to(torch.device(device)).eval()
     log(f"{KIND}: {o['source']} {o['arch']} from {path} (sha256 {digest[:16]}...), {dim} "
         f"features at {o['image_size']} px")
-    latents = encode(model, images, vae_cfg=vae_cfg, device=device)
+    latents = encode(model, images, rep_cfg=rep_cfg, device=device)
     state = {"kind": KIND, "config": dict(model.config),
              "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}}
     return RepresentationResult(state, latents, [], model)
 
 
-def encode(model, images_uint8, *, vae_cfg=None, device="cpu") -> np.ndarray:
+def encode(model, images_uint8, *, rep_cfg=None, device="cpu") -> np.ndarray:
     """The backbone's features of ``images`` (float32, N × latent_dim)."""
     import torch
 

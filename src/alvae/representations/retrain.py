@@ -1,17 +1,17 @@
-"""``vae.retrain: per_round``: the representation retrained inside the AL run.
+"""``representation.retrain: per_round``: the representation retrained inside the AL run.
 
 Round 0 uses the latents (and the model state) of the representation trained
 once on the pool. After every labeling round r the representation of the
 run's kind is trained further on the pool, with the run's current labels where
 the kind uses them, warm-started from round r − 1's weights, for
-``vae.retrain_epochs`` epochs; its latents serve round r's task model (the
+``representation.retrain_epochs`` epochs; its latents serve round r's task model (the
 learning-loss module's input) and round r + 1's selection. Each round's latents
 are kept (``history``) and checkpointed with the run, so a resumed run
 continues from the same weights.
 
 Every round the run also records how well that round's latents separate the
 classes (:meth:`RoundRetrainer.knn_accuracy`, the ``latent_knn_acc`` column of
-``metrics.csv``): the train_vae job's kNN(5) diagnostic, for the retrained model.
+``metrics.csv``): the train_representation job's kNN(5) diagnostic, for the retrained model.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def state_digest(state) -> str:
 
 
 def load_representation_state(path, kind: str) -> dict:
-    """The model file a ``train_vae`` job wrote, as a ``train_representation`` state."""
+    """The model file a ``train_representation`` job wrote, as a ``train_representation`` state."""
     state = torch.load(path, map_location="cpu", weights_only=False)
     if not isinstance(state, dict) or "state_dict" not in state:
         raise ValueError(f"{path}: not a representation model file (no 'state_dict')")
@@ -60,12 +60,12 @@ def round_vae_seed(seed: int, rnd: int) -> int:
 class RoundRetrainer:
     """Per-round retraining of one representation kind (see the module docstring)."""
 
-    def __init__(self, kind: str, vae_cfg: dict, epochs: int, init_state: dict,
+    def __init__(self, kind: str, rep_cfg: dict, epochs: int, init_state: dict,
                  latents: np.ndarray, seed: int, device="cpu",
                  log: Callable[[str], None] = print):
         if int(epochs) < 0:
-            raise ValueError(f"vae.retrain_epochs must be >= 0, got {epochs}")
-        self.kind, self.vae_cfg, self.epochs = kind, vae_cfg, int(epochs)
+            raise ValueError(f"representation.retrain_epochs must be >= 0, got {epochs}")
+        self.kind, self.rep_cfg, self.epochs = kind, rep_cfg, int(epochs)
         self.seed, self.device, self.log = seed, device, log
         self.state = init_state
         self.latents = np.asarray(latents, dtype=np.float32)
@@ -75,7 +75,7 @@ class RoundRetrainer:
 
     def settings(self) -> dict:
         """What the retraining depends on (part of the run's resume key)."""
-        return {"kind": self.kind, "vae": self.vae_cfg, "epochs": self.epochs,
+        return {"kind": self.kind, "representation": self.rep_cfg, "epochs": self.epochs,
                 "init_state": self._init_digest}
 
     def retrain(self, rnd: int, labeled: np.ndarray, images: np.ndarray, labels, task: str,
@@ -84,7 +84,7 @@ class RoundRetrainer:
         from . import train_representation
 
         res = train_representation(self.kind, images, labels, np.asarray(labeled, dtype=np.int64),
-                                   task=task, n_classes=n_classes, vae_cfg=self.vae_cfg,
+                                   task=task, n_classes=n_classes, rep_cfg=self.rep_cfg,
                                    seed=round_vae_seed(self.seed, rnd), device=self.device,
                                    init_state=self.state, epochs=self.epochs, log=self.log)
         self.state, self.latents = res.state, np.asarray(res.latents, dtype=np.float32)

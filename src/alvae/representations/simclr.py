@@ -9,7 +9,7 @@ the 2(N − 1) other views of the batch (cosine similarity, temperature τ). Aft
 training the head is dropped: the representation (the latents the
 ``<base>_simclr`` strategies read) is h = f(x) of the un-augmented image.
 
-Settings (``vae.simclr.<key>``; their defaults, minimums and descriptions are in the
+Settings (``representation.simclr.<key>``; their defaults, minimums and descriptions are in the
 config schema, ``alvae/config.schema.yaml``, the only place they are written), taken
 from the paper's CIFAR-10 setting (its Appendix B.9) where it fits:
 
@@ -18,7 +18,7 @@ from the paper's CIFAR-10 setting (its Appendix B.9) where it fits:
   ``blocks`` basic blocks with ``width``, 2·``width`` and 4·``width`` channels
   (stride 2 at the second and third), batch norm, global average pooling.
   h has 4·``width`` dimensions (128 at the default 32): SimCLR's representation is
-  the pooled encoder output, so ``vae.latent_dim`` (the VAE's bottleneck) does
+  the pooled encoder output, so ``representation.latent_dim`` (the VAE's bottleneck) does
   not apply. Deviation: the paper uses ResNet-50 (h: 2048);
 * projection head: Linear(4w, 4w) → ReLU → Linear(4w, ``proj_dim`` = 128), as
   the paper's g (hidden width = the width of h, output 128);
@@ -47,8 +47,8 @@ from the paper's CIFAR-10 setting (its Appendix B.9) where it fits:
 * optimiser: Adam, ``lr`` 1e-3, ``weight_decay`` 1e-6 (the paper's decay),
   cosine decay of the rate over the call's steps, no warm-up. Deviation: the
   paper uses LARS with batches of 256-4096 (4096 by default); LARS is meant for
-  those large batches. ``batch_size`` and ``epochs`` default to ``vae.batch_size``
-  and ``vae.epochs`` (null), so one study gives both kinds the same budget; a
+  those large batches. ``batch_size`` and ``epochs`` default to ``representation.batch_size``
+  and ``representation.epochs`` (null), so one study gives both kinds the same budget; a
   small batch gives fewer negatives per anchor.
 
 Deterministic on the CPU for a ``seed``. ``init_state`` continues from a
@@ -70,8 +70,8 @@ from ._train import Epochs, batched, load_or_build, state_of
 from .base import RepresentationResult, check_init_state, sub_cfg
 from .vae import check_images, to01
 
-# vae.simclr's defaults, read from the schema (written there only)
-DEFAULTS = defaults("vae", "simclr")
+# representation.simclr's defaults, read from the schema (written there only)
+DEFAULTS = defaults("representation", "simclr")
 VIEW_KEYS = ("crop_scale", "hflip", "jitter", "jitter_prob", "hue", "grayscale_prob")
 LUMA = (0.2989, 0.587, 0.114)  # torchvision's rgb_to_grayscale weights
 
@@ -127,7 +127,7 @@ class SimCLRNet(nn.Module):
         return self.head(self.encode(x01)[0])
 
     def preview_rows(self, x01: torch.Tensor) -> list:
-        """What the train_vae job's figure shows for this kind (it has no decoder):
+        """What the train_representation job's figure shows for this kind (it has no decoder):
         the images and two augmented views of each, as the training draws them
         (the default options, a fixed seed)."""
         gen = torch.Generator(device=x01.device).manual_seed(0)
@@ -246,12 +246,12 @@ def nt_xent(z1: torch.Tensor, z2: torch.Tensor, temperature: float) -> tuple:
     return loss, acc
 
 
-def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device="cpu",
+def fit(images_uint8, labels, labeled, *, task, n_classes, rep_cfg, seed, device="cpu",
         init_state=None, epochs=None, log=print) -> RepresentationResult:
     """Train SimCLR on the whole pool (labels unused); latents = f(x), N × 4·width."""
     images = check_images(images_uint8)
     n, c, h, w = images.shape
-    opts = sub_cfg(vae_cfg, "simclr")  # checked against the schema, its defaults filled in
+    opts = sub_cfg(rep_cfg, "simclr")  # checked against the schema, its defaults filled in
     config = {"in_channels": c, "height": h, "width": w, "net_width": int(opts["width"]),
               "blocks": int(opts["blocks"]), "proj_dim": int(opts["proj_dim"]),
               "latent_dim": 4 * int(opts["width"])}
@@ -261,9 +261,9 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
     model.view_options = {k: opts[k] for k in VIEW_KEYS}
     data = torch.from_numpy(np.ascontiguousarray(images)).to(device)
     # null (only null) means the VAE's value: a 0 is refused by the schema, not replaced
-    batch = int(vae_cfg["batch_size"] if opts["batch_size"] is None else opts["batch_size"])
+    batch = int(rep_cfg["batch_size"] if opts["batch_size"] is None else opts["batch_size"])
     if epochs is None:
-        epochs = vae_cfg["epochs"] if opts["epochs"] is None else opts["epochs"]
+        epochs = rep_cfg["epochs"] if opts["epochs"] is None else opts["epochs"]
     n_epochs = int(epochs)
     loop = Epochs(n, batch, seed, device, "simclr", log)  # seeded batch order
     aug_gen = torch.Generator(device=device).manual_seed(seed + 2)
@@ -293,7 +293,7 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
             seen += len(b)
         if seen == 0:  # no batch of two images: no negatives, nothing learned
             raise ValueError(f"simclr: no batch of at least 2 images to contrast (pool of {n}, "
-                             f"batch {batch}); set vae.simclr.batch_size (or vae.batch_size) "
+                             f"batch {batch}); set representation.simclr.batch_size (or representation.batch_size) "
                              f"to 2 or more")
         loss, acc = (sums / seen).tolist()
         row = {"epoch": epoch, "loss": loss, "pair_acc": acc, "lr": float(sched.get_last_lr()[0]),

@@ -235,13 +235,13 @@ def save_reconstruction_figure(model: VAE, images_uint8: np.ndarray, path, devic
 
 
 # ----------------------------------------------------------------- the kind
-def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device="cpu",
+def fit(images_uint8, labels, labeled, *, task, n_classes, rep_cfg, seed, device="cpu",
         init_state=None, epochs=None, log=print) -> RepresentationResult:
     """Train (or continue training) the thesis VAE on the whole pool; the
     representation is the latent mean. ``labels``/``labeled`` are ignored."""
     images = check_images(images_uint8)
     n, c, h, w = images.shape
-    config = {"in_channels": c, "height": h, "width": w, "latent_dim": int(vae_cfg["latent_dim"])}
+    config = {"in_channels": c, "height": h, "width": w, "latent_dim": int(rep_cfg["latent_dim"])}
     model = None
     if init_state is not None:
         check_init_state(init_state, "vae", config)
@@ -249,8 +249,8 @@ def fit(images_uint8, labels, labeled, *, task, n_classes, vae_cfg, seed, device
         model.load_state_dict(init_state["state_dict"])
     model, history = train_vae(
         images, latent_dim=config["latent_dim"],
-        epochs=int(vae_cfg["epochs"] if epochs is None else epochs),
-        lr=vae_cfg["lr"], weight_decay=vae_cfg["weight_decay"], batch_size=vae_cfg["batch_size"],
+        epochs=int(rep_cfg["epochs"] if epochs is None else epochs),
+        lr=rep_cfg["lr"], weight_decay=rep_cfg["weight_decay"], batch_size=rep_cfg["batch_size"],
         seed=seed, device=device, log=log, model=model)
     latents = encode_means(model, images, device=device)
     state = {"kind": "vae", "config": dict(model.config),

@@ -27,8 +27,8 @@ def get_strategy(name: str, options: dict | None = None) -> Strategy:
     strategy.params = with_defaults(t.options, options) if t.options else dict(options or {})
     strategy.name = name
     strategy.kind = kind
-    strategy.uses_vae = kind is not None
-    strategy.needs_loss_module = t.trains_module
+    strategy.uses_representation = kind is not None
+    strategy.trains_loss_module = t.trains_loss_module
     strategy.mc_dropout = t.mc_dropout
     return strategy
 

@@ -79,9 +79,9 @@ class Strategy:
     #: the representation kind whose latents the strategy appends (``<base>_<kind>``)
     kind: Optional[str] = None
     #: the strategy concatenates VAE latents (needs ``ctx.latents``)
-    uses_vae: bool = False
+    uses_representation: bool = False
     #: the task model must carry a loss-prediction module during training
-    needs_loss_module: bool = False
+    trains_loss_module: bool = False
     #: the strategy reads ``ctx.latents`` (VAE means) as its space, without concatenating
     needs_latents: bool = False
     #: the task model carries a dropout layer before its last layer (MC dropout, BALD)

@@ -61,6 +61,6 @@ class CoresetStrategy(Strategy):
     name = "coreset"
 
     def select(self, ctx: SelectionContext, budget: int, rng: np.random.Generator) -> np.ndarray:
-        cand, lab = distance_features(ctx, self.uses_vae)
+        cand, lab = distance_features(ctx, self.uses_representation)
         pos = k_center_greedy(cand, lab, budget)
         return np.asarray(ctx.candidates, dtype=np.int64)[pos]

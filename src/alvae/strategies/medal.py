@@ -67,6 +67,6 @@ class MedalStrategy(Strategy):
     name = "medal"
 
     def select(self, ctx: SelectionContext, budget: int, rng: np.random.Generator) -> np.ndarray:
-        cand, lab = distance_features(ctx, self.uses_vae)
+        cand, lab = distance_features(ctx, self.uses_representation)
         pos = medal_greedy(cand, lab, budget)
         return np.asarray(ctx.candidates, dtype=np.int64)[pos]

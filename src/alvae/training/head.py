@@ -2,7 +2,7 @@
 
 ``task_model.arch: linear`` (or ``mlp``) with ``task_model.features: <kind>``: the
 representation ``<kind>`` is trained once on the pool without labels (the
-representation stage, rule ``train_vae``), its features of the pool
+representation stage, rule ``train_representation``), its features of the pool
 (``latents.npy``) and of the evaluation splits (``eval_latents.npz``, rule
 ``encode_eval``) are stored, and every AL round trains only a head on them, from
 scratch, with the round's seed, in the same training engine as the ResNet-18
@@ -27,7 +27,7 @@ What the strategies read from this model (:func:`alvae.training.engine.infer`):
 * MC dropout (BALD): a dropout layer before the last layer, as for the ResNet.
 
 A head has no residual blocks: strategies that train a module on them (learning
-loss, ``trains_module`` in :mod:`alvae.vocabulary`) are refused (:func:`head_problems`).
+loss, ``trains_loss_module`` in :mod:`alvae.vocabulary`) are refused (:func:`head_problems`).
 VAAL trains its own networks on the pool images, which the loop still hands it.
 """
 

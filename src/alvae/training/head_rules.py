@@ -35,7 +35,7 @@ def head_problems(task_model: Mapping, strategies, traits_of) -> list[str]:
             t = traits_of(label)
         except ValueError:
             continue
-        if t.trains_module:
+        if t.trains_loss_module:
             problems.append(f"strategies: {label} trains a module on the task model's residual "
                             f"blocks, and task_model.arch: {arch} has none; drop it or use "
                             f"task_model.arch: resnet18")

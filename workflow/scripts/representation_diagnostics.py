@@ -1,5 +1,5 @@
 """Snakemake adapter: kNN accuracy of a trained representation's latent means on the
-test split (rule vae_diagnostics)."""
+test split (rule representation_diagnostics)."""
 
 import torch
 

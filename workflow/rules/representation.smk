@@ -1,60 +1,60 @@
 # Stage 2: the representations ("VAE kinds") the <base>_<kind> strategies read.
 # One job per dataset x kind used (scope "shared"), or per dataset x kind x AL seed
 # (scope "seed<n>") for cvae (it learns from the seed's initial labels), under
-# vae.per_seed, or when the pool itself is drawn per seed.
+# representation.per_seed, or when the pool itself is drawn per seed.
 
 
-rule train_vae:
+rule train_representation:
     input:
-        unpack(lambda wc: PLAN.vae_inputs(wc.dataset, wc.scope)),
+        unpack(lambda wc: PLAN.representation_inputs(wc.dataset, wc.scope)),
     output:
-        model=f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/model.pt",
-        latents=f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/latents.npy",
-        losses=f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/losses.csv",
+        model=f"{OUT}/representation/{{dataset}}/{{kind}}/{{scope}}/model.pt",
+        latents=f"{OUT}/representation/{{dataset}}/{{kind}}/{{scope}}/latents.npy",
+        losses=f"{OUT}/representation/{{dataset}}/{{kind}}/{{scope}}/losses.csv",
         figure=report(
-            f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/reconstructions.png",
-            caption="../report/vae_reconstructions.rst",
+            f"{OUT}/representation/{{dataset}}/{{kind}}/{{scope}}/reconstructions.png",
+            caption="../report/representation_reconstructions.rst",
             category="VAE",
             subcategory="reconstructions",
             labels={"dataset": "{dataset}", "kind": "{kind}", "scope": "{scope}"},
         ),
         tsne=report(
-            f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/tsne.png",
-            caption="../report/vae_tsne.rst",
+            f"{OUT}/representation/{{dataset}}/{{kind}}/{{scope}}/tsne.png",
+            caption="../report/representation_tsne.rst",
             category="VAE",
             subcategory="t-SNE of the latents",
             labels={"dataset": "{dataset}", "kind": "{kind}", "scope": "{scope}"},
         ),
     params:
-        vae=lambda wc: canonical(PLAN.vae_params(wc.kind)),
-        seed=lambda wc: PLAN.vae_seed(wc.dataset, wc.scope),
-        initial_labels=lambda wc: PLAN.vae_initial_labels(wc.kind),
+        representation=lambda wc: canonical(PLAN.representation_params(wc.kind)),
+        seed=lambda wc: PLAN.representation_seed(wc.dataset, wc.scope),
+        initial_labels=lambda wc: PLAN.representation_initial_labels(wc.kind),
     conda:
         "../../envs/alvae.yaml"
     log:
-        PLAN.log_path("train_vae", "{dataset}", "{kind}", "{scope}"),
+        PLAN.log_path("train_representation", "{dataset}", "{kind}", "{scope}"),
     benchmark:
-        PLAN.bench_path("train_vae", "{dataset}", "{kind}", "{scope}")
+        PLAN.bench_path("train_representation", "{dataset}", "{kind}", "{scope}")
     threads: 1
     resources:
         gpu=1,  # one GPU slot; the job leases which (alvae.training.devices)
         mem_mb=8000,
         runtime=120,
     script:
-        "../scripts/train_vae.py"
+        "../scripts/train_representation.py"
 
 
 # The test (and val) images encoded by a trained representation, for a frozen-feature task
-# model (task_model.features): apart from train_vae so that the representation never reads
+# model (task_model.features): apart from train_representation so that the representation never reads
 # the evaluation split (and a new test split retrains nothing).
 rule encode_eval:
     input:
-        model=f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/model.pt",
+        model=f"{OUT}/representation/{{dataset}}/{{kind}}/{{scope}}/model.pt",
         evaluation=lambda wc: PLAN.eval_file(wc.dataset),
     output:
-        f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/eval_latents.npz",
+        f"{OUT}/representation/{{dataset}}/{{kind}}/{{scope}}/eval_latents.npz",
     params:
-        vae=lambda wc: canonical(PLAN.vae_params(wc.kind)),
+        representation=lambda wc: canonical(PLAN.representation_params(wc.kind)),
     conda:
         "../../envs/alvae.yaml"
     log:
@@ -72,24 +72,24 @@ rule encode_eval:
 
 # The kNN accuracy of the latent means on the test split, in a rule of its own so that
 # a change to the evaluation split (test_size) never retrains a representation.
-rule vae_diagnostics:
+rule representation_diagnostics:
     input:
-        unpack(lambda wc: PLAN.vae_diagnostics_inputs(wc.dataset, wc.kind, wc.scope)),
+        unpack(lambda wc: PLAN.representation_diagnostics_inputs(wc.dataset, wc.kind, wc.scope)),
     output:
-        f"{OUT}/vae/{{dataset}}/{{kind}}/{{scope}}/diagnostics.json",
+        f"{OUT}/representation/{{dataset}}/{{kind}}/{{scope}}/diagnostics.json",
     params:
-        seed=lambda wc: PLAN.vae_seed(wc.dataset, wc.scope),
-        initial_labels=lambda wc: PLAN.vae_initial_labels(wc.kind),
+        seed=lambda wc: PLAN.representation_seed(wc.dataset, wc.scope),
+        initial_labels=lambda wc: PLAN.representation_initial_labels(wc.kind),
     conda:
         "../../envs/alvae.yaml"
     log:
-        PLAN.log_path("vae_diagnostics", "{dataset}", "{kind}", "{scope}"),
+        PLAN.log_path("representation_diagnostics", "{dataset}", "{kind}", "{scope}"),
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
     script:
-        "../scripts/vae_diagnostics.py"
+        "../scripts/representation_diagnostics.py"
 
 
 rule latent_knn:

@@ -1,6 +1,6 @@
-"""Snakemake adapter: train one representation kind on a pool (rule train_vae) and
+"""Snakemake adapter: train one representation kind on a pool (rule train_representation) and
 draw its loss table, reconstructions and t-SNE. The pool file is its only input:
-the kNN accuracy on the test split is rule vae_diagnostics."""
+the kNN accuracy on the test split is rule representation_diagnostics."""
 
 import numpy as np
 import torch
@@ -22,7 +22,7 @@ if p.initial_labels is not None:  # a kind that uses labels: the AL seed's initi
     log(f"{wc.kind}: labels of the {len(labeled)} initial points of AL seed {p.seed}")
 with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:
     res = train_representation(wc.kind, sub.pool_images, sub.pool_labels, labeled, task=sub.task,
-                               n_classes=sub.n_classes, vae_cfg=p.vae, seed=p.seed, device=device,
+                               n_classes=sub.n_classes, rep_cfg=p.representation, seed=p.seed, device=device,
                                log=log)
     torch.save(res.state, out.model)
     np.save(out.latents, res.latents)
