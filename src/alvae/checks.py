@@ -98,7 +98,7 @@ def _path_problems(config: dict) -> list[str]:
                     problems.append(f"out_dir: {parent} exists and is not a folder; "
                                     f"move it away or choose another out_dir")
                 break
-    for name in config.get("datasets", {}):
+    for name in config["datasets"]:
         if not DATASET_NAME.match(str(name)):
             problems.append(f"datasets.{name}: a dataset name may hold only letters, digits, "
                             f"'_' and '-' (it becomes a folder name)")

@@ -53,17 +53,17 @@ def with_vocabulary(schema: dict) -> dict:
     space = props["al"]["properties"]["initial_space"]
     props["al"]["properties"]["initial_space"] = {
         "enum": [None, *(k for k, t in vocabulary.KINDS.items() if not t.uses_labels)],
-        "default": space["default"], "description": space.get("description", "")}
+        "default": space["default"], "description": space.get("description", "")}  # not config
     feats = props["task_model"]["properties"]["features"]
     props["task_model"]["properties"]["features"] = {
         "enum": [None, *vocabulary.KINDS], "default": feats["default"],
-        "description": feats.get("description", "")}
+        "description": feats.get("description", "")}  # not config
     for name, t in vocabulary.STRATEGIES.items():
         if t.latent_space:
             space = props[t.options]["properties"]["space"]
             props[t.options]["properties"]["space"] = {
                 "enum": vocabulary.space_names(), "default": space["default"],
-                "description": space.get("description", "")}
+                "description": space.get("description", "")}  # not config
     return schema
 
 
@@ -82,7 +82,23 @@ def defaults(section: str, sub: str | None = None) -> dict:
     node = _loaded()["properties"][section]
     if sub is not None:
         node = node["properties"][sub]
-    return {k: json.loads(json.dumps(v["default"])) for k, v in node.get("properties", {}).items()
+    return _defaults_of(node)
+
+
+def dataset_defaults() -> dict:
+    """The defaults the schema declares for one ``datasets.<name>`` entry."""
+    return _defaults_of(_loaded()["properties"]["datasets"]["additionalProperties"])
+
+
+def range_defaults() -> dict:
+    """The defaults the schema declares for a range ``{low, high, log}`` of ``tune.space``."""
+    options = _loaded()["$defs"]["tune_dimension"]["anyOf"]
+    return _defaults_of(next(o for o in options if o.get("type") == "object"))
+
+
+def _defaults_of(node: dict) -> dict:
+    props = node.get("properties", {})  # not config (a node of the schema)
+    return {k: json.loads(json.dumps(v["default"])) for k, v in props.items()
             if isinstance(v, dict) and "default" in v}
 
 
@@ -128,7 +144,7 @@ def _allowed(node: dict) -> str:
         return "a list of " + _allowed(node["items"])
     if "pattern" in node:
         return f"a string like `{node['pattern']}`"
-    types = node.get("type", "")
+    types = node.get("type", "")  # not config
     types = [types] if isinstance(types, str) else list(types)
     text = " or ".join(t for t in types if t)
     bounds = [f"{op} {node[k]}" for k, op in (("minimum", ">="), ("exclusiveMinimum", ">"),
@@ -140,7 +156,7 @@ def _allowed(node: dict) -> str:
 
 
 def _rows(node: dict, path: str):
-    for key, sub in node.get("properties", {}).items():
+    for key, sub in node.get("properties", {}).items():  # not config
         if not isinstance(sub, dict):
             continue
         here = f"{path}.{key}" if path else key
@@ -154,8 +170,8 @@ def _rows(node: dict, path: str):
         if "default" in sub:
             default = "null" if sub["default"] is None else f"`{json.dumps(sub['default'])}`"
         else:
-            default = "required" if key in node.get("required", ()) else ""
-        yield here, default, _allowed(sub), sub.get("description", "")
+            default = "required" if key in node.get("required", ()) else ""  # not config
+        yield here, default, _allowed(sub), sub.get("description", "")  # not config
     extra = node.get("additionalProperties")
     if isinstance(extra, dict) and "properties" in extra:
         yield from _rows(extra, f"{path}.<name>")

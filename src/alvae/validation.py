@@ -42,7 +42,7 @@ def _coerce_numbers(instance, schema: dict) -> None:
     """Turn ints into floats where the schema says ``number`` (``lr: 1`` and ``lr: 1.0`` are
     the same setting, so that Snakemake sees the same params and reruns nothing)."""
     if isinstance(instance, dict):
-        props = schema.get("properties", {})
+        props = schema.get("properties", {})  # not config (a node of the schema)
         extra = schema.get("additionalProperties")
         for key, value in instance.items():
             sub = props.get(key, extra if isinstance(extra, dict) else None)
@@ -77,7 +77,7 @@ def _describe(schema: dict) -> str:
     if schema.get("type") == "array" and isinstance(schema.get("items"), dict):
         items = schema["items"]
         plural = {"string": "strings", "number": "numbers", "integer": "integers"}.get(items.get("type"))
-        least = f"at least {schema['minItems']} " if schema.get("minItems", 0) > 1 else ""
+        least = f"at least {schema['minItems']} " if schema.get("minItems", 0) > 1 else ""  # not config
         text = f"a list of {least}{plural}" if plural else f"a list, each {_describe(items)}"
     return text
 

@@ -24,7 +24,7 @@ if "features" in snakemake.input.keys():  # task_model.arch linear/mlp: the froz
     with np.load(snakemake.input.eval_features) as ev:
         task_features = {"pool": np.load(snakemake.input.features), "test": ev["test"],
                          "val": ev["val"] if "val" in ev.files else None}
-with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:
+with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:  # not config
     row, _ = train_ceiling(sub, int(wc.seed), p.al, task_model, device, log,
                            task_features=task_features)
 write_row({"dataset": wc.dataset, **row}, snakemake.output.metrics)

@@ -16,7 +16,7 @@ torch.set_num_threads(snakemake.threads)
 p, wc = snakemake.params, snakemake.wildcards
 ev = read_npz(snakemake.input.evaluation)
 state = torch.load(snakemake.input.model, map_location="cpu", weights_only=False)
-with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:
+with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:  # not config
     model = load_model(state, device)
     out = {"test": encode_images(wc.kind, model, ev["test_images"], rep_cfg=p.representation, device=device)}
     if ev.get("val_images") is not None:

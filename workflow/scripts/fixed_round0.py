@@ -14,7 +14,7 @@ p, wc = snakemake.params, snakemake.wildcards
 sub = load_subset(snakemake.input.subset, snakemake.input.evaluation)
 n = p.initial_labels
 al = {"initial_labels": n, "labels_per_round": 1, "final_labels": n}
-with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:
+with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:  # not config
     rows, _ = run_loop(sub, RunSpec("random", int(wc.seed), al, dict(p.task_model), {}), device=device,
                        log=log)
 write_metrics(rows, snakemake.output[0])

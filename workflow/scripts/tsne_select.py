@@ -14,7 +14,7 @@ torch.set_num_threads(snakemake.threads)
 p = snakemake.params
 sub = load_subset(snakemake.input.subset, snakemake.input.evaluation)
 latents = np.load(snakemake.input.latents) if "latents" in snakemake.input.keys() else None
-with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:
+with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:  # not config
     arrays = select_for_tsne(sub, p.tsne, p.task_model, p.alpha, latents, device, log)
 with atomic_path(snakemake.output[0]) as tmp:
     with open(tmp, "wb") as fh:

@@ -20,7 +20,7 @@ kind = snakemake.config["tune"]["storage"]
 storage = storage_for(study_file(folder, kind), kind)
 sub = load_subset(snakemake.input.subset)  # the pool file alone: no evaluation split here
 workers = snakemake.config["tune"]["workers"]
-with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:
+with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:  # not config
     if snakemake.rule == "tune_worker":
         from alvae.training.tune import labeled_set
 

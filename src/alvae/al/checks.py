@@ -26,7 +26,7 @@ def _tsne_problems(config: dict) -> list[str]:
     datasets."""
     problems = []
     tsne = config["tsne"]
-    if tsne.get("datasets") and tsne.get("initial_labels", MIN_TRAIN_POINTS) < MIN_TRAIN_POINTS:
+    if tsne["datasets"] and tsne["initial_labels"] < MIN_TRAIN_POINTS:
         problems.append(f"tsne.initial_labels ({tsne['initial_labels']}) must be at least "
                         f"{MIN_TRAIN_POINTS} ({TRAIN_POINTS_WHY})")
     for name in tsne["datasets"]:
@@ -48,7 +48,7 @@ def _initial_problems(config: dict) -> list[str]:
     """al.initial_selection other than random: a representation trained without labels to
     pick in, and none of the stages not yet wired to a chosen initial set (alvae.al.initial)."""
     al = config["al"]
-    sel, space = al.get("initial_selection", "random"), al.get("initial_space")
+    sel, space = al["initial_selection"], al["initial_space"]
     if sel == "random":
         if space is not None:
             return [f"al.initial_space ({space!r}) is read only by al.initial_selection "
@@ -58,10 +58,10 @@ def _initial_problems(config: dict) -> list[str]:
     if space is None:
         problems.append(f"al.initial_space: al.initial_selection: {sel} clusters the pool in a "
                         f"representation; name its kind")
-    if config["task_model"].get("recipe") == "tuned":
+    if config["task_model"]["recipe"] == "tuned":
         problems.append(f"task_model.recipe: tuned searches on random initial labels; with "
                         f"al.initial_selection: {sel} set recipe: fixed")
-    for label in config.get("strategies", []):
+    for label in config["strategies"]:
         try:
             kind = vocabulary.kind_of(strategy_of(label))
         except ValueError:

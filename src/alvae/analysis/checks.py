@@ -51,6 +51,6 @@ def _extra_seed_problems(config: dict) -> list[str]:
     if config["task_model"].get("recipe") == "tuned":
         problems.append("task_model.recipe: tuned is not planned for extra seeds yet; with "
                         "al.extra_seeds set recipe: fixed")
-    if config.get("tsne", {}).get("datasets") and config["tsne"].get("seed") not in al["seeds"]:
+    if config["tsne"]["datasets"] and config["tsne"]["seed"] not in al["seeds"]:
         problems.append("tsne.seed: with al.extra_seeds it must be one of al.seeds (stage 1)")
     return problems

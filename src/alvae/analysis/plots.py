@@ -339,7 +339,7 @@ def cd_figure(mean_ranks: Mapping[str, float], groups: Sequence[Sequence[str]], 
     k = len(items)
     fig, ax = plt.subplots(figsize=(7.5, 1.6 + 0.32 * max(k, 2)))
     ax.set_axis_off()
-    separable = info.get("separable", True)
+    separable = info.get("separable", True)  # not config (the ranking's record)
     if k < 2 or not info.get("n_blocks"):
         ax.text(0.5, 0.5, f"no ranking for {metric}: fewer than 2 strategies or no block with "
                 "every strategy", ha="center", va="center", transform=ax.transAxes)
@@ -383,7 +383,7 @@ def cd_figure(mean_ranks: Mapping[str, float], groups: Sequence[Sequence[str]], 
              "not independent blocks)") if separable else
             "no bars: the blocks cannot separate any pair")
     ax.set_title(f"Mean rank, {name} (1 = best): "
-                 f"{info.get('n_blocks', 0)} (dataset, budget) blocks, Friedman p = "
+                 f"{info.get('n_blocks', 0)} (dataset, budget) blocks, Friedman p = "  # not config
                  + ("n/a" if not np.isfinite(fp) else f"{fp:.3g}")
                  + ("" if tests or not np.isfinite(fp) else " (descriptive)")
                  + f"\n{bars}", fontsize=9)
@@ -393,7 +393,7 @@ def cd_figure(mean_ranks: Mapping[str, float], groups: Sequence[Sequence[str]], 
 
 def _unresolved(info: Mapping, alpha: float) -> str:
     """The CD figure's sentence when no pair can be separated."""
-    n, m = info.get("n_blocks", 0), info.get("n_pairs", 0)
+    n, m = info.get("n_blocks", 0), info.get("n_pairs", 0)  # not config
     return (f"No pair can be separated: with {n} block(s) the smallest attainable\n"
             f"Wilcoxon p is {info.get('min_p_wilcoxon', np.nan):.3g}; Holm over {m} pairs "
             f"gives at least {info.get('min_p_holm', np.nan):.3g} >= {alpha:g}")

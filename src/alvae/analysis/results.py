@@ -154,4 +154,5 @@ def dataset_info(dataset: str, task: str, test_labels: np.ndarray, primary: str 
     return {"dataset": dataset, "task": task, "n_test": int(len(test_labels)),
             "primary_metric": primary or PRIMARY.get(task, "test_acc"), "baseline": name,
             "baseline_acc": value, **left_out(test_labels, task, n_outputs),
-            "test_shared": int(shared.get("test", 0)), "val_shared": int(shared.get("val", 0))}
+            "test_shared": int(shared.get("test", 0)),  # not config
+            "val_shared": int(shared.get("val", 0))}  # not config

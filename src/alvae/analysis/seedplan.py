@@ -91,7 +91,7 @@ def rule_text(rule: Mapping, k: int) -> str:
             + (f" (its upper {conf:g} confidence limit)" if conf is not None else "")
             + f" sets the seeds at which a paired t-test at level α/m detects a difference of "
               f"{'δ = ' + format(eff, 'g') if eff is not None else 'δ (the equivalence margin)'} "
-              f"with power {rule.get('power', 0.8):g} and the TOST shows equivalence within ±δ "
+              f"with power {rule['power']:g} and the TOST shows equivalence within ±δ "
               f"with that power when there is no difference (m: the pairs of the question); "
               f"between {rule.get('min_seeds') or k} and {rule.get('max_seeds')} seeds in all. "
               f"Only that standard deviation is read: no mean difference, sign or p-value.")
@@ -170,7 +170,7 @@ def plan_from_runs(runs, tasks: Mapping[str, str], pairs, first_seeds: Sequence[
     from .results import aulc
     from .stats import pair_family, primary_metric
 
-    question, chosen = question_pairs(pairs, rule.get("question", "auto"))
+    question, chosen = question_pairs(pairs, rule["question"])
     diffs, sizes, used = {}, {}, {}
     for dataset, task in sorted(tasks.items()):
         metric = primary_metric(task, metrics, primary)

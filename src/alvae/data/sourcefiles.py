@@ -33,11 +33,12 @@ from typing import Mapping, Optional
 
 from ..errors import UserError
 from ..io import file_lock as _locked
+from ..schema import dataset_defaults
 from .loaders import md5sum
 
 # Keys of datasets.<name> that decide how files are obtained, never what they hold.
 FETCH_KEYS = ("download", "check_md5", "url")
-FETCH_DEFAULTS = {"download": False, "check_md5": True, "url": None}
+FETCH_DEFAULTS = {k: dataset_defaults()[k] for k in FETCH_KEYS}  # the schema's
 
 
 def fetch_options(dataset_config: Mapping) -> dict:

@@ -24,7 +24,7 @@ def kinds_in_use(config: dict) -> list[str]:
     its latent-space strategies, the frozen features of its task model, the space of its
     initial selection."""
     kinds = []
-    for label in config.get("strategies", []):
+    for label in config["strategies"]:
         try:
             name = strategy_of(label)
             t = vocabulary.traits(name)
@@ -32,11 +32,12 @@ def kinds_in_use(config: dict) -> list[str]:
             continue
         kinds.append(vocabulary.kind_of(name))
         if t.latent_space:
-            kinds.append(vocabulary.space_kind(config.get(t.options, {}).get("space", "latents")))
-    kinds.append(config.get("task_model", {}).get("features"))
-    sel = config.get("al", {}).get("initial_selection", "random")
+            space = config[t.options]["space"] if t.options else None  # None: latents
+            kinds.append(vocabulary.space_kind(space))
+    kinds.append(config["task_model"]["features"])
+    sel = config["al"]["initial_selection"]
     if sel != "random":
-        kinds.append(config["al"].get("initial_space"))
+        kinds.append(config["al"]["initial_space"])
     return [k for k in dict.fromkeys(kinds) if k in vocabulary.KINDS]
 
 

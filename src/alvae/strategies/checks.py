@@ -27,7 +27,7 @@ def _space_problems(config: dict) -> list[str]:
     for t in vocabulary.STRATEGIES.values():
         if not (t.latent_space and t.options):
             continue
-        space = config.get(t.options, {}).get("space", "latents")
+        space = config[t.options]["space"]
         if space not in ("latents", "features") and space not in vocabulary.KINDS:
             problems.append(f"{t.options}.space: {space!r} is not latents, features or a "
                             f"representation kind ({', '.join(vocabulary.KINDS)})")
@@ -38,7 +38,7 @@ def _same_run_problems(config: dict) -> list[str]:
     """Two labels that name the same run (strategy, α scale and schedule)."""
     default_retrain = config.get("representation", {}).get("retrain", "once")
     seen, problems = {}, []
-    for label in config.get("strategies", []):
+    for label in config["strategies"]:
         try:
             lab = parse_label(label)
         except ValueError:

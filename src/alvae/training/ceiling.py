@@ -36,6 +36,8 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from ..schema import with_defaults
+
 COLUMNS = ["dataset", "seed", "n_labels", "n_pool", "round_equivalent", "test_acc", "test_auc",
            "test_ap", "val_acc", "val_auc", "val_ap", "train_acc", "train_loss", "epochs",
            "train_time_s"]
@@ -74,11 +76,12 @@ def train_ceiling(subset, seed: int, al: Mapping, task_model: Mapping, device="c
     from .head import check_features, is_head, standardize
     from .recipe import split_validation
 
+    tm = with_defaults("task_model", task_model)  # the config's section, or partial in library use
     n_pool = len(subset.pool_labels)
     rnd = final_round(n_pool, al["initial_labels"], al["labels_per_round"], al["final_labels"])
     epochs = ceiling_epochs(task_model, rnd)
     rs = round_seed(int(seed), rnd)
-    determinism.configure(task_model.get("deterministic", True), log)
+    determinism.configure(tm["deterministic"], log)
     dev = torch.device(device)
     cfg = TrainConfig.from_config(dict(task_model), {}).on(dev, log)
     n_val = None if subset.val_images is None else len(subset.val_images)
@@ -91,7 +94,7 @@ def train_ceiling(subset, seed: int, al: Mapping, task_model: Mapping, device="c
     in_ch = pool_x.shape[1]
     pool = DevicePool(pool_x, subset.pool_labels, subset.task, dev)
     everything = np.arange(n_pool, dtype=np.int64)
-    train, holdout = split_validation(everything, task_model.get("val_fraction", 0.0), rs)
+    train, holdout = split_validation(everything, tm["val_fraction"], rs)
     tag = f"[{subset.name}/ceiling/seed{seed}] "
     log(f"{tag}all {n_pool} pool labels; the recipe of AL round {rnd} ({epochs} epochs, seed "
         f"{rs}){'' if holdout is None else f'; {len(holdout)} of them held out for validation'}")

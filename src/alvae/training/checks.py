@@ -26,8 +26,8 @@ def _round0_problems(config: dict) -> list[str]:
     """Round 0 trains on al.initial_labels less the validation hold-out."""
     al, tm = config["al"], config["task_model"]
     n0 = al["initial_labels"]
-    held = "task_model.val_fraction" if tm.get("val_fraction") else ""
-    kept = n0 - validation_size(n0, tm.get("val_fraction", 0.0))
+    held = "task_model.val_fraction" if tm["val_fraction"] else ""
+    kept = n0 - validation_size(n0, tm["val_fraction"])
     if kept < MIN_TRAIN_POINTS and held:
         return [f"al.initial_labels ({n0}) leaves {kept} labeled point(s) to train on after "
                 f"{held} ({tm['val_fraction']}); round 0 needs at least {MIN_TRAIN_POINTS} "
@@ -42,9 +42,9 @@ def _head_problems(config: dict) -> list[str]:
     """A frozen-feature task model against its kind, strategies that train a module on the
     residual blocks, image augmentation, the recipe tuning and the t-SNE experiment."""
     tm = config["task_model"]
-    problems = head_problems(tm, config.get("strategies", []),
+    problems = head_problems(tm, config["strategies"],
                              lambda label: vocabulary.traits(strategy_of(label)))
-    if is_head(tm) and config.get("tsne", {}).get("datasets"):
+    if is_head(tm) and config["tsne"]["datasets"]:
         problems.append(f"tsne.datasets: the t-SNE experiment trains the ResNet on images; with "
                         f"task_model.arch: {tm['arch']} set tsne.datasets: []")
     return problems

@@ -121,5 +121,4 @@ def lease_device(use_gpu: bool = True, jobs_per_gpu: int = 1, lock_dir: str | Pa
 def job_device(gpu_resource: int, gpu_cfg: dict, log: Callable[[str], None] = print):
     """:func:`lease_device` for a workflow job: ``gpu_resource`` is the job's
     ``resources.gpu`` (0 means CPU), ``gpu_cfg`` the config's ``gpu`` section."""
-    return lease_device(gpu_resource > 0, gpu_cfg.get("jobs_per_gpu", 1), gpu_cfg.get("lock_dir"),
-                        log=log)
+    return lease_device(gpu_resource > 0, gpu_cfg["jobs_per_gpu"], gpu_cfg["lock_dir"], log=log)

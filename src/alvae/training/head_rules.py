@@ -5,19 +5,22 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from ..schema import with_defaults
+
 HEAD_ARCHS = ("linear", "mlp")
 
 
 def is_head(task_model: Mapping) -> bool:
     """Whether ``task_model`` (validated, or partial in library use) is a frozen-feature head."""
-    return task_model.get("arch", "resnet18") in HEAD_ARCHS
+    return with_defaults("task_model", task_model)["arch"] in HEAD_ARCHS
 
 
 def head_problems(task_model: Mapping, strategies, traits_of) -> list[str]:
     """Why a config cannot run a frozen-feature head (one line per problem, each naming
     the key): ``traits_of(label)`` gives a strategy label's
     :class:`alvae.vocabulary.StrategyTraits`."""
-    arch, kind = task_model.get("arch", "resnet18"), task_model.get("features")
+    task_model = with_defaults("task_model", task_model)
+    arch, kind = task_model["arch"], task_model["features"]
     if arch not in HEAD_ARCHS:
         if kind is not None:
             return [f"task_model.features ({kind!r}) is read only by a frozen-feature head: set "
@@ -39,10 +42,10 @@ def head_problems(task_model: Mapping, strategies, traits_of) -> list[str]:
             problems.append(f"strategies: {label} trains a module on the task model's residual "
                             f"blocks, and task_model.arch: {arch} has none; drop it or use "
                             f"task_model.arch: resnet18")
-    if task_model.get("augment"):
+    if task_model["augment"]:
         problems.append(f"task_model.augment: crops and flips images, and task_model.arch: {arch} "
                         f"trains on frozen features; set augment: false")
-    if task_model.get("recipe") == "tuned":
+    if task_model["recipe"] == "tuned":
         problems.append(f"task_model.recipe: tuned tunes the ResNet's recipe on images; with "
                         f"task_model.arch: {arch} set recipe: fixed")
     return problems

@@ -24,26 +24,26 @@ def _kind_title(kind: Optional[str]) -> str:
 
 
 def task_model_sentence(task_model: Mapping) -> str:
-    arch = task_model.get("arch", "resnet18")
+    arch = task_model["arch"]
     if arch == "resnet18":
         return ("- **Task model**: the ResNet-18 on the images, retrained from scratch every "
                 "round.")
-    kind = task_model.get("features")
+    kind = task_model["features"]
     shape = "one linear layer" if arch == "linear" else (
-        f"an MLP (one hidden layer of {task_model.get('hidden')} ReLU units)")
+        f"an MLP (one hidden layer of {task_model['hidden']} ReLU units)")
     return (f"- **Task model**: {shape} on the frozen features of the ``{kind}`` representation "
             f"({_kind_title(kind)}, trained once on the pool without labels; the test images "
             f"encoded by the same frozen encoder), retrained from scratch every round "
-            f"({task_model.get('optimizer', 'sgd')}, lr {task_model.get('lr')}).")
+            f"({task_model['optimizer']}, lr {task_model['lr']}).")
 
 
 def initial_sentence(al: Mapping) -> str:
-    sel = al.get("initial_selection", "random")
-    n = al.get("initial_labels")
+    sel = al["initial_selection"]
+    n = al["initial_labels"]
     words = INITIAL_WORDS.get(sel, sel).format(n=n)
     where = ""
     if sel != "random":
-        kind = al.get("initial_space")
+        kind = al["initial_space"]
         where = f" in the ``{kind}`` representation ({_kind_title(kind)})"
     return (f"- **Initial labels** (``al.initial_selection: {sel}``): each seed's {n} initial "
             f"labels were {words}{where}; every strategy of a seed starts from the same set "
@@ -51,8 +51,8 @@ def initial_sentence(al: Mapping) -> str:
 
 
 def seeds_sentence(al: Mapping, plan: Optional[Mapping] = None) -> str:
-    seeds = list(al.get("seeds", []))
-    if not al.get("extra_seeds"):
+    seeds = list(al["seeds"])
+    if not al["extra_seeds"]:
         return (f"- **Seeds**: a fixed list of {len(seeds)} ({', '.join(map(str, seeds))}), set "
                 f"before any run.")
     from ..seedplan import rule_text
@@ -64,9 +64,10 @@ def seeds_sentence(al: Mapping, plan: Optional[Mapping] = None) -> str:
 
 
 def design_rst(config: Mapping, plan: Optional[Mapping] = None) -> str:
-    """The section (reStructuredText) from the recorded config and the seed plan."""
+    """The section (reStructuredText) from the recorded config (validated: the schema
+    filled its defaults in) and the seed plan."""
     lines = ["Study design", "============", "",
-             task_model_sentence(config.get("task_model", {})),
-             initial_sentence(config.get("al", {})),
-             seeds_sentence(config.get("al", {}), plan), ""]
+             task_model_sentence(config["task_model"]),
+             initial_sentence(config["al"]),
+             seeds_sentence(config["al"], plan), ""]
     return "\n".join(lines) + "\n"

@@ -175,6 +175,6 @@ def _ranking_sentence(info: dict, alpha: float) -> str:
         text += (f". With {n} blocks the smallest attainable Wilcoxon p is "
                  f"{info['min_p_wilcoxon']:.3g}, and Holm over {info.get('n_pairs')} pairs "
                  f"cannot go below {info['min_p_holm']:.3g}")
-        text += (": no pair of strategies can be separated" if not info.get("separable", True)
-                 else "")
+        if not info.get("separable", True):  # not config (the ranking's record)
+            text += ": no pair of strategies can be separated"
     return text + " (see the CD diagram and the pairwise penalty matrix).\n"

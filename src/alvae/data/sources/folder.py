@@ -11,10 +11,13 @@ from typing import Mapping
 
 import numpy as np
 
+from ...schema import dataset_defaults
 from ..imagesources import decode_splits, holdout, task_of
 from ..loaders import DataError, Dataset, finish_dataset
 from ..sourcefiles import SourceFiles, listed_files
 from .base import Source
+
+DEFAULTS = dataset_defaults()  # of a datasets.<name> entry (given partial in library use)
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".pgm", ".pbm",
                     ".tif", ".tiff", ".webp")
@@ -87,8 +90,8 @@ def scan_folder(spec: dict, key: str = "datasets.<name>") -> tuple:
         splits[split] = (files, labels)
     if "all" in splits:
         files, labels = splits.pop("all")
-        train, test = holdout(len(files), spec.get("test_size"), spec.get("split_seed", 0) or 0,
-                              str(root), key)
+        seed = spec.get("split_seed") or DEFAULTS["split_seed"]
+        train, test = holdout(len(files), spec.get("test_size"), seed, str(root), key)
         splits["train"] = ([files[i] for i in train], labels[train])
         splits["test"] = ([files[i] for i in test], labels[test])
     return classes, splits

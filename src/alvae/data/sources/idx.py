@@ -13,9 +13,12 @@ from typing import Mapping
 
 import numpy as np
 
+from ...schema import dataset_defaults
 from ..loaders import DataError, Dataset, finish_dataset
 from ..sourcefiles import SourceFiles
 from .base import Source
+
+DEFAULTS = dataset_defaults()  # of a datasets.<name> entry (given partial in library use)
 
 FASHION_MNIST_DEBIAN = "/usr/share/datasets/fashion-mnist"
 IDX_FILES = {
@@ -153,7 +156,7 @@ class Idx(Source):
         return FASHION_MNIST_DEBIAN if self.kind == "fashion_mnist" else "data/mnist"
 
     def load(self, name: str, spec: dict) -> Dataset:
-        return load_idx_dataset(self.kind, spec.get("root"), spec.get("download", False))
+        return load_idx_dataset(self.kind, spec.get("root"), spec.get("download", DEFAULTS["download"]))
 
     def files(self, spec: Mapping) -> SourceFiles:
         kind = self.kind

@@ -12,10 +12,13 @@ from typing import Mapping
 
 import numpy as np
 
+from ...schema import dataset_defaults
 from ..imagesources import SPLITS, decode_splits, holdout, task_of
 from ..loaders import DataError, Dataset, finish_dataset
 from ..sourcefiles import SourceFiles, listed_files
 from .base import Source
+
+DEFAULTS = dataset_defaults()  # of a datasets.<name> entry (given partial in library use)
 
 SPLIT_VALUES = {"train": "train", "test": "test", "val": "val", "valid": "val",
                 "validation": "val"}
@@ -94,8 +97,8 @@ def scan_csv(spec: dict, key: str = "datasets.<name>") -> tuple:
     Checks the columns, the label values and that every image path exists."""
     path = Path(spec["path"])
     header, rows = _csv_rows(path)
-    path_col = spec.get("path_column") or "path"
-    label_col = spec.get("label_column", "label")
+    path_col = spec.get("path_column") or DEFAULTS["path_column"]
+    label_col = spec.get("label_column", DEFAULTS["label_column"])
     label_cols = [label_col] if isinstance(label_col, str) else list(label_col)
     split_col = spec.get("split_column")
     need = [path_col, *label_cols] + ([split_col] if split_col else [])
@@ -148,8 +151,8 @@ def scan_csv(spec: dict, key: str = "datasets.<name>") -> tuple:
     else:
         if spec.get("test_size") is None:
             raise DataError(_no_split_line(path, header, rows, key))
-        train, test = holdout(len(files), spec.get("test_size"), spec.get("split_seed", 0) or 0,
-                              str(path), key)
+        seed = spec.get("split_seed") or DEFAULTS["split_seed"]
+        train, test = holdout(len(files), spec.get("test_size"), seed, str(path), key)
         splits = {"train": ([files[i] for i in train], labels[train]),
                   "test": ([files[i] for i in test], labels[test])}
     return task, names, splits
@@ -181,7 +184,7 @@ def csv_files(spec: dict) -> list:
         header, rows = _csv_rows(path)
     except DataError:
         return [path]
-    col = spec.get("path_column") or "path"
+    col = spec.get("path_column") or DEFAULTS["path_column"]
     if col not in header:
         return [path]
     return [path] + [path.parent / (row[col] or "").strip() for _, row in rows]

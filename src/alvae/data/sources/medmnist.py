@@ -9,9 +9,12 @@ import sys
 from pathlib import Path
 from typing import Mapping, Optional
 
+from ...schema import dataset_defaults
 from ..loaders import DataError, Dataset, finish_dataset, md5sum, read_npz, require_keys
 from ..sourcefiles import SourceFiles
 from .base import Source
+
+DEFAULTS = dataset_defaults()  # of a datasets.<name> entry (given partial in library use)
 
 MEDMNIST_SIZES = (28, 64, 128, 224)
 # Training-split sizes at 28 px when medmnist's INFO cannot be read (it is read at run time;
@@ -100,7 +103,7 @@ def medmnist_file(spec: Mapping) -> tuple[Path, Optional[str], Optional[str]]:
     """The npz of a MedMNIST flag at ``size``, its official MD5 and URL (``url`` overrides
     the address, not the expected content)."""
     info = medmnist_info(spec["flag"])
-    size = spec.get("size", 28)
+    size = spec.get("size", DEFAULTS["size"])
     suffix = "" if size == 28 else f"_{size}"
     root = Path(spec.get("root") or "data/medmnist")
     url = spec.get("url") or info.get(f"url{suffix}")
@@ -118,7 +121,7 @@ def _medmnist_files(spec: Mapping) -> SourceFiles:
 
 
 def medmnist_path(spec: dict) -> Path:
-    size = spec.get("size", 28) or 28
+    size = spec.get("size") or DEFAULTS["size"]
     suffix = "" if size == 28 else f"_{size}"
     return Path(spec.get("root") or "data/medmnist") / f"{spec['flag']}{suffix}.npz"
 
@@ -131,8 +134,9 @@ def medmnist_files(spec: dict) -> list:
 
 class MedMNIST(Source):
     def load(self, name: str, spec: dict) -> Dataset:
-        return load_medmnist(spec["flag"], spec.get("root") or "data/medmnist", spec.get("size", 28),
-                             spec.get("download", False), spec.get("check_md5", True), spec.get("url"))
+        spec = {**DEFAULTS, **spec}
+        return load_medmnist(spec["flag"], spec["root"] or "data/medmnist", spec["size"],
+                             spec["download"], spec["check_md5"], spec["url"])
 
     def files(self, spec: Mapping) -> SourceFiles:
         return _medmnist_files(spec)
@@ -155,7 +159,7 @@ class MedMNIST(Source):
             return None
 
     def image_side(self, spec: Mapping) -> int | None:
-        return spec.get("size", 28) or 28
+        return spec.get("size") or DEFAULTS["size"]
 
     def problems(self, key: str, spec: Mapping) -> list[str]:
         """The flag: given, a 2D dataset medmnist knows, with a file at ``size``."""
@@ -174,7 +178,7 @@ class MedMNIST(Source):
             problems.append(f"{key}.flag: {spec['flag']} is a 3D MedMNIST dataset; alvae takes "
                             f"2D images")
         else:
-            size = spec.get("size", 28)
+            size = spec.get("size", DEFAULTS["size"])
             suffix = "" if size == 28 else f"_{size}"
             if f"MD5{suffix}" not in info or f"url{suffix}" not in info:
                 problems.append(f"{key}.size: medmnist's INFO has no {size}-px file of "

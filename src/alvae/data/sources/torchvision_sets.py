@@ -10,9 +10,12 @@ from typing import Mapping
 
 import numpy as np
 
+from ...schema import dataset_defaults
 from ..loaders import DataError, Dataset, finish_dataset, md5sum
 from ..sourcefiles import SourceFiles
 from .base import Source
+
+DEFAULTS = dataset_defaults()  # of a datasets.<name> entry (given partial in library use)
 
 
 def tv_class(source: str):
@@ -67,7 +70,7 @@ def _obtain(spec: dict, name: str) -> None:
     missing = [f for f, _ in tv_expected(spec) if not f.is_file()]
     if not missing:
         return
-    check = spec.get("check_md5", True)
+    check = spec.get("check_md5", DEFAULTS["check_md5"])
     archive = root / cls.filename if hasattr(cls, "filename") and source != "svhn" else None
     if archive is not None and archive.is_file():
         from torchvision.datasets.utils import extract_archive
@@ -80,7 +83,7 @@ def _obtain(spec: dict, name: str) -> None:
             extract_archive(str(archive), str(root))
         except Exception as exc:
             raise DataError(f"{archive}: cannot extract the archive ({exc}); download it again") from None
-    elif spec.get("download", False):
+    elif spec.get("download", DEFAULTS["download"]):
         getter = cls if check else _without_md5(cls)
         try:
             if source == "svhn":
@@ -110,7 +113,7 @@ def load_torchvision(name: str, spec: dict) -> Dataset:
 
     with file_lock(root / ".alvae-download"):  # the pool and evaluation jobs may start together
         _obtain(spec, name)
-    if spec.get("check_md5", True):
+    if spec.get("check_md5", DEFAULTS["check_md5"]):
         for f, md5 in tv_expected(spec):
             actual = md5sum(f)
             if actual != md5:

@@ -10,6 +10,7 @@ from typing import Any, Callable, Mapping, Optional
 import numpy as np
 
 from ...runkey import array_digest, config_hash
+from ...schema import with_defaults
 
 
 @dataclass
@@ -98,12 +99,13 @@ def cross_validate(data: LabeledSet, task_model: Mapping[str, Any], folds, metri
     cfg = TrainConfig.from_config(task_model).on(pool.device)
     in_ch = data.images.shape[1]
     labels = np.asarray(data.labels)
+    val_fraction = with_defaults("task_model", task_model)["val_fraction"]
     out = []
     for f, (train, val) in enumerate(folds):
         fs = derived_seed(seed, f, 41)
         model = build_model(data.task, data.n_classes, in_ch, task_model, fs, pool.device,
                             precision=cfg.precision)
-        fit, holdout = split_validation(train, task_model.get("val_fraction", 0.0), fs)
+        fit, holdout = split_validation(train, val_fraction, fs)
 
         def fold_score(m) -> float:
             probs = infer(m, pool, val, cfg)["probs"].float().cpu().numpy()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 from ...errors import ConfigError
+from ...schema import range_defaults
 
 # task_model keys a search may vary (tune.space), and which of them are integers
 TUNABLE = ("lr", "momentum", "weight_decay", "batch_size", "epochs_initial", "min_steps",
@@ -42,7 +43,8 @@ def space_problems(space: Mapping[str, Any], fixed: Mapping[str, Any]) -> list[s
             if len(spec) == 0:
                 problems.append(f"{where}: an empty list of choices (null turns the key off)")
             continue
-        low, high, log = spec["low"], spec["high"], spec.get("log", False)
+        spec = {**range_defaults(), **spec}  # a range checked by the schema, or partial in library use
+        low, high, log = spec["low"], spec["high"], spec["log"]
         if key in INT_KEYS and not all(isinstance(v, int) and not isinstance(v, bool)
                                        for v in (low, high)):
             problems.append(f"{where}: {key} is an integer; low and high must be integers")
@@ -77,7 +79,7 @@ def distributions(space: Mapping[str, Any], fixed: Mapping[str, Any]) -> dict:
             dists[key] = CategoricalDistribution(choices)
             continue
         low, high = min(spec["low"], value), max(spec["high"], value)
-        log = bool(spec.get("log", False))
+        log = bool({**range_defaults(), **spec}["log"])
         if key in INT_KEYS:
             dists[key] = IntDistribution(int(low), int(high), log=log)
         else:

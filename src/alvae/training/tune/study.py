@@ -17,6 +17,7 @@ import numpy as np
 
 from ...errors import ConfigError
 from ...runkey import config_hash
+from ...schema import with_defaults
 from .cv import LabeledSet, cross_validate, cv_folds, derived_seed, labeled_set
 from .space import (
     INT_KEYS,
@@ -58,14 +59,14 @@ def storage_for(path: str | Path, kind: str = "sqlite"):
 def study_key(data: LabeledSet, fixed: Mapping[str, Any], dists: Mapping[str, Any],
               tune: Mapping[str, Any], metric: str) -> dict:
     """What the trials' results depend on (not tune.trials: more trials continue the
-    study, fewer read its first trials)."""
+    study, fewer read its first trials). ``tune``: the config's section, or partial in
+    library use (the schema's defaults fill the rest)."""
+    tune = with_defaults("tune", tune)
     return {"data": data.digest(), "seed": data.seed,
             "fixed": {k: v for k, v in fixed.items() if k not in NOT_IN_ROUND_0},
             "space": {k: repr(d) for k, d in dists.items()}, "folds": tune["folds"],
-            "metric": metric, "pruner": tune.get("pruner", "median"),
-            "prune_after": tune.get("prune_after", 2),
-            "prune_startup": tune.get("prune_startup", 5),
-            "startup_trials": tune.get("startup_trials", 10)}
+            "metric": metric, "pruner": tune["pruner"], "prune_after": tune["prune_after"],
+            "prune_startup": tune["prune_startup"], "startup_trials": tune["startup_trials"]}
 
 
 def _finished(study) -> list:
@@ -88,7 +89,7 @@ def _reclaim(study, stale_after: float, log) -> None:
 
     now = time.time()
     for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        beat = float(t.user_attrs.get("heartbeat", 0.0))
+        beat = float(t.user_attrs.get("heartbeat", 0.0))  # not config
         if now - beat < stale_after:
             continue
         study.tell(t.number, state=TrialState.FAIL)
@@ -123,24 +124,25 @@ def run_study(data: LabeledSet, fixed: Mapping[str, Any], tune: Mapping[str, Any
     finished; return it. ``storage``: :func:`storage_for`. With ``sole_worker``
     (one job per study) any RUNNING trial found is a dead one and is retried at
     once; other workers' trials count as dead after ``stale_after`` seconds
-    without a heartbeat."""
+    without a heartbeat. ``tune``: the config's section, or partial in library use (the
+    schema's defaults fill the rest)."""
     import optuna
     from optuna.trial import TrialState
 
     from ..engine import DevicePool
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    metric = primary_metric(data.task, tune.get("metric", "auto"))
-    space = tune.get("space", {})
+    tune = with_defaults("tune", tune)
+    metric = primary_metric(data.task, tune["metric"])
+    space = tune["space"]
     dists = distributions(space, fixed)
     key = study_key(data, fixed, dists, tune, metric)
     name = f"recipe-{config_hash(key)}"
     n_trials = int(tune["trials"])
     study = optuna.create_study(storage=storage, study_name=name, direction="maximize",
                                 load_if_exists=True,
-                                pruner=_pruner(tune.get("pruner", "median"),
-                                               int(tune.get("prune_after", 2)),
-                                               int(tune.get("prune_startup", 5))))
+                                pruner=_pruner(tune["pruner"], int(tune["prune_after"]),
+                                               int(tune["prune_startup"])))
     if not study.user_attrs:
         study.set_user_attr("key", key)
     if not any(t.user_attrs.get("fixed") for t in study.get_trials(deepcopy=False)):
@@ -166,9 +168,9 @@ def run_study(data: LabeledSet, fixed: Mapping[str, Any], tune: Mapping[str, Any
             time.sleep(wait_s)
             _reclaim(study, stale_after, log)
             continue
-        study.sampler = _sampler(data.seed, len(done), int(tune.get("startup_trials", 10)))
+        study.sampler = _sampler(data.seed, len(done), int(tune["startup_trials"]))
         trial = study.ask(dict(dists))
-        is_fixed = bool(trial.user_attrs.get("fixed", False))
+        is_fixed = bool(trial.user_attrs.get("fixed", False))  # not config
         trial.set_user_attr("heartbeat", time.time())
         trial.set_user_attr("worker", worker)
         tm = trial_recipe(fixed, trial.params)
@@ -176,7 +178,7 @@ def run_study(data: LabeledSet, fixed: Mapping[str, Any], tune: Mapping[str, Any
         log(f"{tag}params {_fmt_params(trial.params)}")
         t0 = time.perf_counter()
 
-        prunes = tune.get("pruner", "median") != "none"
+        prunes = tune["pruner"] != "none"
 
         def on_epoch(fold: int, epoch: int, fold_score, _trial=trial, _fixed=is_fixed) -> None:
             _trial.set_user_attr("heartbeat", time.time())
@@ -244,15 +246,15 @@ def trials_table(trials: list):
         row = {"trial": t.number, "state": t.state.name.lower(),
                "cv_score": (t.value if t.state == TrialState.COMPLETE and t.value is not None
                             else math.nan),
-               "fixed": bool(t.user_attrs.get("fixed", False)),
+               "fixed": bool(t.user_attrs.get("fixed", False)),  # not config
                "seconds": float(t.user_attrs.get("seconds", math.nan))}
-        for i, s in enumerate(t.user_attrs.get("fold_scores", [])):
+        for i, s in enumerate(t.user_attrs.get("fold_scores", [])):  # not config
             row[f"fold_{i + 1}"] = s
         if t.intermediate_values:
             last = max(t.intermediate_values)
             row["last_epoch_reported"] = last
             row["last_reported_score"] = t.intermediate_values[last]
-        row["error"] = t.user_attrs.get("error", "")
+        row["error"] = t.user_attrs.get("error", "")  # not config
         row.update({f"param_{k}": v for k, v in sorted(t.params.items())})
         rows.append(row)
     return pd.DataFrame(rows)
@@ -263,7 +265,7 @@ def chosen_recipe(study, n_trials: int, fixed: Mapping[str, Any]) -> dict:
     trials = counted_trials(study, n_trials)
     best = best_trial(trials)
     fixed_trial = next((t for t in trials if t.user_attrs.get("fixed")), None)
-    key = study.user_attrs.get("key", {})
+    key = study.user_attrs.get("key", {})  # not config (the study's record)
     return {
         "task_model": {k: (int(v) if k in INT_KEYS else v) for k, v in sorted(best.params.items())},
         "trial": best.number, "cv_score": float(best.value),
@@ -351,7 +353,7 @@ def tune_recipe(subset, seed: int, n_initial: int, task_model: Mapping[str, Any]
     resumed, the chosen recipe. Returns ``(recipe dict, trials table, study)``."""
     from .. import determinism
 
-    determinism.configure(task_model.get("deterministic", True), log)
+    determinism.configure(with_defaults("task_model", task_model)["deterministic"], log)
     data = labeled_set(subset, n_initial, seed)
     fixed = {k: v for k, v in task_model.items() if k != "recipe"}
     study = run_study(data, fixed, tune, storage, device, log, sole_worker=sole_worker)
