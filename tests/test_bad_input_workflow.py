@@ -38,7 +38,7 @@ def error_lines(proc) -> list[str]:
      "strategies: 'coreset_vae@0.5' and 'coreset_vae@0.50' are the same run"),
     (lambda c: c.update(strategies=["random", "coreset_vae", "coreset_vae+once"]),
      "strategies: 'coreset_vae' and 'coreset_vae+once' are the same run"),
-    (lambda c: c.update(strategies=["random", "coreset_gmvae"], vae={"gmvae": {"components": 1000}}),
+    (lambda c: c.update(strategies=["random", "coreset_gmvae"], representation={"gmvae": {"components": 1000}}),
      "representation.gmvae.components (1000) must be smaller than datasets.digits.subset_size (600)"),
     (lambda c: c.update(strategies=["random", "typiclust"], typiclust={"min_cluster_size": 100000}),
      "typiclust.min_cluster_size (100000) must be smaller than datasets.digits.subset_size (600)"),

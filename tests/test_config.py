@@ -113,3 +113,22 @@ def test_the_schema_ships_with_the_package():
 
     assert (resources.files("alvae") / "config.schema.yaml").is_file()
     assert schema.SCHEMA_PATH.samefile(REPO / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def test_a_moved_section_is_read_under_its_new_name():
+    """issue 29: ``vae:`` (one word per concept: the kinds are representations) is read as
+    ``representation:`` with a one-line notice; both names at once are refused."""
+    from alvae.config import move_renamed
+
+    notes = []
+    cfg = {"vae": {"latent_dim": 4, "cvae": {"class_weight": 0.2}}}
+    assert move_renamed(cfg, notice=notes.append) == notes
+    assert cfg == {"representation": {"latent_dim": 4, "cvae": {"class_weight": 0.2}}}
+    assert notes == ["note: vae: is now called representation: (read as representation:; "
+                     "rename it in the config file)"]
+    base = {"datasets": {"d": {"source": "digits", "subset_size": 500}},
+            "al": {"initial_labels": 50, "final_labels": 150}}
+    filled = validate_config({**copy.deepcopy(base), "vae": {"latent_dim": 4}})
+    assert filled["representation"]["latent_dim"] == 4 and "vae" not in filled
+    with pytest.raises(ConfigError, match=r"vae and representation both given"):
+        validate_config({**copy.deepcopy(base), "vae": {"latent_dim": 4}, "representation": {}})

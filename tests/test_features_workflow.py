@@ -66,8 +66,8 @@ def test_linear_head_on_simclr_runs_through_the_workflow(tmp_path):
     # round 0 is the same head on the same initial labels for every strategy of a seed
     r0 = runs[runs["n_labels"] == 10].groupby("seed")["test_acc"].nunique()
     assert (r0 == 1).all()
-    ev = np.load(out / "vae" / "digits" / "simclr" / "shared" / "eval_latents.npz")
-    pool = np.load(out / "vae" / "digits" / "simclr" / "shared" / "latents.npy")
+    ev = np.load(out / "representation" / "digits" / "simclr" / "shared" / "eval_latents.npz")
+    pool = np.load(out / "representation" / "digits" / "simclr" / "shared" / "latents.npy")
     assert ev["test"].shape == (297, 16) and pool.shape == (300, 16)  # 4 x width
     log = (out / "logs" / "al_run" / "digits" / "badge" / "seed1.log").read_text()
     assert "task model: a linear head on the frozen simclr features (16 dims" in log

@@ -126,7 +126,7 @@ def test_the_chosen_set_is_honoured_and_shared_by_every_strategy_of_a_seed(tmp_p
     proc = smk("--cores", "2", "--resources", "gpu=2", "--configfile", str(path))
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     out = Path(cfg["out_dir"])
-    latents = np.load(out / "vae/digits/vae/shared/latents.npy")
+    latents = np.load(out / "representation/digits/vae/shared/latents.npy")
     sets = {}
     for seed in (0, 1):
         chosen = np.load(out / f"initial/digits/seed{seed}.npy")

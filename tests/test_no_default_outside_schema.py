@@ -22,21 +22,6 @@ MARK = "# not config"
 GET_WITH_LITERAL = re.compile(
     r"""\.get\(\s*(["'])(?P<key>[A-Za-z0-9_]+)\1\s*,\s*(?:[-0-9"'\[{(]|True\b|False\b|None\b)""")
 
-# PENDING THE SECTION RENAME (vae -> representation, done on another branch at the same
-# time): a line that reads the "vae" section is left as it is here, byte for byte, so that
-# the two changes merge. Remove this exemption once the rename has landed.
-READS_VAE_SECTION = re.compile(r"""(?:\.get\(|\[|defaults\()\s*["']vae["']""")
-
-# Hits in files the same rename edits (frozen on this branch for the merge), by (file, key):
-# each is to be read plainly or marked there. A stale entry fails below.
-PENDING_RENAME = {
-    ("src/alvae/representations/diagnostics.py", "phase"),  # a loss record: not config
-    ("src/alvae/strategies/typiclust.py", "strategies"),  # config: read config["strategies"]
-    ("workflow/scripts/al_run.py", "gpu"),  # Snakemake's resources: not config
-    ("workflow/scripts/train_vae.py", "gpu"),  # Snakemake's resources: not config
-}
-
-
 def _hits():
     """(file, line number, key, line, marked) of every .get with a literal fallback."""
     for folder in SCANNED:
@@ -55,16 +40,11 @@ def test_the_scan_sees_the_marked_lines():
 
 
 def test_no_default_outside_the_schema():
-    bad, pending_seen = [], set()
+    bad = []
     for rel, n, key, line, marked in _hits():
-        if marked or READS_VAE_SECTION.search(line):
-            continue
-        if (rel, key) in PENDING_RENAME:
-            pending_seen.add((rel, key))
+        if marked:
             continue
         bad.append(f"{rel}:{n}: {line.strip()}")
     assert not bad, ("a config default written outside the schema (read the key plainly, or "
                      "take the default from alvae.schema; mark a read of something that is "
                      "not config '# not config'):\n" + "\n".join(bad))
-    stale = PENDING_RENAME - pending_seen
-    assert not stale, f"PENDING_RENAME entries that no longer match a hit: {sorted(stale)}"

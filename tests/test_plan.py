@@ -12,7 +12,7 @@ import pytest
 
 from alvae.checks import load_config, validate_config
 from alvae.config import read_yaml
-from alvae.plan import Plan, Sources, canonical, expand, family_of, scope_seed, representation_of
+from alvae.plan import Plan, Sources, canonical, expand, family_of, representation_of, scope_seed
 from conftest import REPO
 
 TINY = read_yaml(REPO / "tests/configs/tiny.yaml")
@@ -79,7 +79,7 @@ def test_vae_jobs_per_kind_and_seed():
                                   ("digits", "cvae", 1), ("digits", "gmvae", None)]
     assert p.families == ["coreset", "lloss"]
     # representation.per_seed: every kind per AL seed (the t-SNE experiment's seed 0 is one of them)
-    p = plan(strategies=["random", "coreset_vae", "coreset_cvae", "lloss_gmvae"], vae={"per_seed": True})
+    p = plan(strategies=["random", "coreset_vae", "coreset_cvae", "lloss_gmvae"], representation={"per_seed": True})
     assert sorted(p.representation_jobs([0, 1])) == [("digits", k, s) for k in ("cvae", "gmvae", "vae") for s in (0, 1)]
     # no strategy and no t-SNE reads latents: nothing is trained, no latent_knn table
     p = plan(strategies=["random"], tsne={"datasets": []})
@@ -116,7 +116,7 @@ def test_al_inputs_and_params_of_the_tiny_study():
 
 def test_per_round_retraining():
     p = plan(strategies=["random", "coreset_vae+per_round", "coreset_gmvae+per_round", "lloss_vae"],
-             vae={"retrain_epochs": 3}, tsne={"datasets": []})
+             representation={"retrain_epochs": 3}, tsne={"datasets": []})
     assert p.per_round and p.retrain_of("lloss_vae") == "once" and p.retrain_of("random") is None
     assert p.retrained_runs() == ["coreset_vae+per_round", "coreset_gmvae+per_round"]
     assert p.retrain_tsne_labels() == ["coreset_vae+per_round", "coreset_gmvae+per_round"]

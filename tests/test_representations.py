@@ -149,7 +149,7 @@ def test_kind_defaults_are_written_only_in_the_schema():
 
     for module in (cvae, gmvae):
         assert not hasattr(module, "DEFAULTS")
-    with pytest.raises(ValueError, match=r"vae\.gmvae\.\['componets'\]"):
+    with pytest.raises(ValueError, match=r"representation\.gmvae\.\['componets'\]"):
         fit("gmvae", np.zeros((20, 1, 8, 8), np.uint8), None, cfg={**CFG, "gmvae": {"componets": 3}})
 
 

@@ -97,15 +97,15 @@ def test_resume_key_covers_the_representation(pool, tmp_path):
         def kill(msg):
             if "round 2 | picked" in msg:
                 raise Killed(msg)
-        run_loop(sub, RunSpec("coreset_vae", 0, SMALL_AL, SMALL_TM, LLOSS), latents=res["representation"].latents,
+        run_loop(sub, RunSpec("coreset_vae", 0, SMALL_AL, SMALL_TM, LLOSS), latents=res["vae"].latents,
                  state_dir=tmp_path / "st", log=kill, retrainer=_retrainer(res, "vae"))
     logs = []
-    other = RoundRetrainer("vae", dict(VAE_CFG, lr=2e-3), 1, res["representation"].state, res["representation"].latents,
+    other = RoundRetrainer("vae", dict(VAE_CFG, lr=2e-3), 1, res["vae"].state, res["vae"].latents,
                            0, log=QUIET)
     run_loop(sub, RunSpec("coreset_vae", 0, dict(SMALL_AL, final_labels=20), SMALL_TM, LLOSS),
-             latents=res["representation"].latents, state_dir=tmp_path / "st", log=logs.append, retrainer=other)
+             latents=res["vae"].latents, state_dir=tmp_path / "st", log=logs.append, retrainer=other)
     assert any("refusing the stale state" in m for m in logs)
-    assert state_digest(res["representation"].state) != state_digest(res["cvae"].state)
+    assert state_digest(res["vae"].state) != state_digest(res["cvae"].state)
 
 
 def test_model_file_of_the_thesis_vae_loads_as_a_state(pool, tmp_path):
@@ -114,12 +114,12 @@ def test_model_file_of_the_thesis_vae_loads_as_a_state(pool, tmp_path):
     from alvae.representations.vae import VAE, save_vae
 
     sub, res = pool
-    model = VAE(**res["representation"].state["config"])
-    model.load_state_dict(res["representation"].state["state_dict"])
+    model = VAE(**res["vae"].state["config"])
+    model.load_state_dict(res["vae"].state["state_dict"])
     save_vae(model, tmp_path / "vae.pt")
     state = load_representation_state(tmp_path / "vae.pt", "vae")
-    assert state["kind"] == "vae" and state["config"] == res["representation"].state["config"]
-    assert state_digest(state) == state_digest(res["representation"].state)
+    assert state["kind"] == "vae" and state["config"] == res["vae"].state["config"]
+    assert state_digest(state) == state_digest(res["vae"].state)
     torch.save(res["cvae"].state, tmp_path / "cvae.pt")
     with pytest.raises(ValueError, match="holds a 'cvae' model"):
         load_representation_state(tmp_path / "cvae.pt", "vae")

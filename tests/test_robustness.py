@@ -112,7 +112,7 @@ def test_out_dir_pointing_to_a_file_is_one_line(tmp_path):
     (lambda c: c["al"].update(seeds=[0, 1.0]), "al.seeds.1"),
     (lambda c: c["datasets"]["d"].update(subset_size=300.0), "datasets.d.subset_size"),
     (lambda c: c.update(task_model={"batch_size": 32.0}), "task_model.batch_size"),
-    (lambda c: c.update(vae={"epochs": 2.0}), "representation.epochs"),
+    (lambda c: c.update(representation={"epochs": 2.0}), "representation.epochs"),
     (lambda c: c.update(gpu={"jobs_per_gpu": True}), "gpu.jobs_per_gpu"),
     (lambda c: c.update(task_model={"lr": True}), "task_model.lr"),
 ])

@@ -182,12 +182,12 @@ def test_deterministic_warm_start_and_model_file(digits, trained, tmp_path):
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"batch_size": 1}, r"vae\.simclr\.batch_size: 1 is less than the minimum of 2"),
-    ({"batch_size": 0}, r"vae\.simclr\.batch_size: 0 is less than the minimum of 2"),
-    ({"epochs": 0}, r"vae\.simclr\.epochs: 0 is less than the minimum of 1"),
-    ({"jitter": 1.5}, r"vae\.simclr\.jitter: 1\.5 is greater than the maximum of 1"),
-    ({"temperature": 0}, r"vae\.simclr\.temperature: 0 is less than or equal to the minimum of 0"),
-    ({"width": 16.0}, r"vae\.simclr\.width: 16\.0 is not of type 'integer'"),
+    ({"batch_size": 1}, r"representation\.simclr\.batch_size: 1 is less than the minimum of 2"),
+    ({"batch_size": 0}, r"representation\.simclr\.batch_size: 0 is less than the minimum of 2"),
+    ({"epochs": 0}, r"representation\.simclr\.epochs: 0 is less than the minimum of 1"),
+    ({"jitter": 1.5}, r"representation\.simclr\.jitter: 1\.5 is greater than the maximum of 1"),
+    ({"temperature": 0}, r"representation\.simclr\.temperature: 0 is less than or equal to the minimum of 0"),
+    ({"width": 16.0}, r"representation\.simclr\.width: 16\.0 is not of type 'integer'"),
 ])
 def test_options_are_checked_against_the_schema_in_library_use(digits, options, message):
     """issue 30: a batch of one image (no negatives) or a 0 that used to mean "the VAE's

@@ -42,7 +42,7 @@ def test_stored_diagnostics_equal_the_trained_ones(tmp_path, kind):
         assert np.isnan(fresh["knn_acc_soft_labels"]) and np.isnan(fresh["classifier_acc"])
 
 
-def test_cvae_class_diagnostics_on_a_known_head():
+def test_class_head_diagnostics_on_a_known_head():
     """The head accuracy is the argmax of the soft labels; the soft-label kNN
     concatenates them to the means (here the means carry nothing, the soft labels
     everything, so the kNN is perfect)."""
@@ -67,11 +67,11 @@ def test_cvae_class_diagnostics_on_a_known_head():
     images_pool = np.zeros((30, 1, 8, 8), np.uint8)
     images_test = np.zeros((6, 1, 8, 8), np.uint8)
     mu_pool, mu_test = np.zeros((30, 2), np.float32), np.zeros((6, 2), np.float32)
-    knn, acc = diag.cvae_class_diagnostics(head, mu_pool, images_pool, y_pool, mu_test,
+    knn, acc = diag.class_head_diagnostics(head, mu_pool, images_pool, y_pool, mu_test,
                                            images_test, y_test, "multi-class")
     assert acc == pytest.approx(5 / 6)
     assert knn == pytest.approx(5 / 6)  # kNN follows the (one wrong) soft label
-    knn_none, acc_none = diag.cvae_class_diagnostics(torch.nn.Linear(1, 1), mu_pool, images_pool,
+    knn_none, acc_none = diag.class_head_diagnostics(torch.nn.Linear(1, 1), mu_pool, images_pool,
                                                      y_pool, mu_test, images_test, y_test,
                                                      "multi-class")
     assert np.isnan(knn_none) and np.isnan(acc_none)

@@ -27,7 +27,7 @@ def dry_run(tmp_path, **changes):
     proc = smk("-n", "--cores", "2", "--configfile", str(path))
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout + proc.stderr
-    vae_dirs = sorted(set(re.findall(r"/vae/digits/(\w+/\w+)/latents\.npy", out)))
+    vae_dirs = sorted(set(re.findall(r"/representation/digits/(\w+/\w+)/latents\.npy", out)))
     return job_counts(out), vae_dirs
 
 
@@ -40,3 +40,22 @@ def test_train_vae_jobs_per_kind_and_seed(tmp_path):
     assert counts["train_representation"] == 4
     assert dirs == ["cvae/seed0", "cvae/seed1", "gmvae/shared", "vae/shared"]
     assert counts["al_run"] == 4 * 2 and counts["latent_knn"] == 1
+
+
+def test_the_old_section_name_is_read_with_a_notice(tmp_path):
+    """issue 29: the config section ``vae:`` is now ``representation:``; a config written
+    with the old name still runs, read as the new one (its keys take effect: per_seed
+    plans one training per AL seed), with a one-line notice."""
+    cfg = yaml.safe_load((REPO / "tests/configs/tiny.yaml").read_text())
+    cfg["out_dir"] = str(tmp_path / "out")
+    cfg["vae"] = {**cfg.pop("representation"), "per_seed": True}
+    path = tmp_path / "old.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    proc = smk("-n", "--cores", "2", "--configfile", str(path))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout + proc.stderr
+    notices = [line for line in out.splitlines() if "vae: is now called representation:" in line]
+    assert notices and len(set(notices)) == 1, out[-3000:]
+    counts = job_counts(out)
+    dirs = sorted(set(re.findall(r"/representation/digits/(\w+/\w+)/latents\.npy", out)))
+    assert counts["train_representation"] == 2 and dirs == ["vae/seed0", "vae/seed1"]

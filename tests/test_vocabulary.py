@@ -56,7 +56,7 @@ def test_rule_files_and_analysis_name_no_method():
     """The names of kinds and of special strategies appear only in the vocabulary (and the
     schema's option sections), not in the rules or the analysis code: no string literal
     there is a kind's name, holds a ``_<kind>`` variant or starts with ``lloss``. (The
-    config section ``vae`` is read as a subscript or a key: ``config["representation"]``.)"""
+    options section of a kind is read as a subscript or a key: ``config["representation"]["vae"]``.)"""
     kinds = "|".join(vocabulary.KINDS)
     bases = "|".join(vocabulary.STRATEGIES)
     variant = re.compile(rf"\b(?:{bases})_(?:{kinds})\b")

@@ -64,7 +64,7 @@ def test_bad_config_stops_before_any_job(tmp_path):
     proc = smk("-n", "--cores", "1", "--configfile", str(bad))
     assert proc.returncode != 0
     err = proc.stdout + proc.stderr
-    assert "epochz" in err and "vae" in err
+    assert "epochz" in err and "representation" in err
 
 
 @pytest.mark.parametrize("train_until", [None, {"train_acc": 0.9}])
@@ -109,11 +109,11 @@ def test_tiny_run_produces_every_output(tiny_run):
     assert set(runs["strategy"]) == {"random", "coreset", "coreset_vae"}
     assert sorted(runs["n_labels"].unique()) == [40, 80, 120]
     assert len(runs) == 3 * 2 * 3
-    assert (out / "vae" / "digits" / "vae" / "shared" / "latents.npy").stat().st_size > 0
+    assert (out / "representation" / "digits" / "vae" / "shared" / "latents.npy").stat().st_size > 0
     knn = pd.read_csv(out / "results" / "latent_knn.csv")
-    assert list(knn["kind"]) == ["representation"] and list(knn["scope"]) == ["shared"]
+    assert list(knn["kind"]) == ["vae"] and list(knn["scope"]) == ["shared"]
     assert 0.2 < knn["knn_acc"][0] <= 1 and knn["knn_acc_pixels"][0] > 0.8  # chance: 0.1
-    assert (out / "vae" / "digits" / "vae" / "shared" / "tsne.png").stat().st_size > 10_000
+    assert (out / "representation" / "digits" / "vae" / "shared" / "tsne.png").stat().st_size > 10_000
     assert (out / "figures" / "tsne_digits_pair.png").stat().st_size > 10_000
     assert (out / "results" / "tests.md").read_text().count("|") > 10
     log = (out / "logs" / "al_run" / "digits" / "coreset" / "seed0.log").read_text()

@@ -1,5 +1,5 @@
-"""Configuration files: reading the YAML (a duplicate key refused), the renamed keys, and
-the schema (:mod:`alvae.validation`: defaults filled in, one line per bad key).
+"""Configuration files: reading the YAML (a duplicate key refused), the renamed keys (the
+schema's ``x-renamed`` entries: read under the new name, or refused), and the schema (:mod:`alvae.validation`: defaults filled in, one line per bad key).
 
 The checks across keys are each stage's own; :mod:`alvae.checks` runs the schema and
 then all of them (``validate_config``, ``load_config``, ``config_or_exit``).
@@ -18,26 +18,30 @@ from .errors import ConfigError
 from .schema import SCHEMA_PATH  # noqa: F401  (the file, for users of alvae.config)
 from .validation import _coerce_numbers, _schema, _schema_problems
 
-#: Keys that changed name. A string: the meaning changed too, so the old key is refused with
-#: a line saying what to write. A :class:`Moved`: the same setting under a new name (one word
-#: per concept), read as the new key with a one-line notice on stderr.
+
 @dataclass(frozen=True)
 class Moved:
+    """A key read under its new name (the same setting): ``to`` is its new path."""
+
     to: tuple[str, ...]
 
 
-RENAMED: dict[tuple[str, ...], str | Moved] = {
-    ("vae",): Moved(("representation",)),
-    ("stats", "alpha"): "stats.significance (the level of the tests; `alpha` is the scale of the "
-                        "latents)",
-    ("representation", "cvae", "alpha"): "representation.cvae.class_weight (M2's classification "
-                                         "weight)",
-    ("task_model", "min_train_acc"): "task_model.train_until: {train_acc: ..., max_epochs: ...} "
-                                     "(the stopping rule of every round)",
-    ("task_model", "max_extra_epochs"): "task_model.train_until.max_epochs (the most epochs a "
-                                        "round trains in all)",
-    ("task_model", "amp"): "task_model.precision: auto, fp32 or bf16 (amp: true was auto, amp: "
-                           "false is fp32)"}
+def renamed_keys(schema: dict | None = None) -> dict[tuple[str, ...], str | Moved]:
+    """The keys that changed name, from the schema's ``x-renamed`` entries (each beside the
+    keys that replace it): old path -> a line saying what to write (the meaning changed
+    too: refused), or :class:`Moved` (the same setting: read as the new key, with a
+    notice)."""
+    table: dict[tuple[str, ...], str | Moved] = {}
+
+    def walk(node: dict, path: tuple[str, ...]) -> None:
+        for old, now in (node.get("x-renamed") or {}).items():  # not config (the schema)
+            table[(*path, old)] = Moved((*path, now["read_as"])) if isinstance(now, dict) else now
+        for key, sub in (node.get("properties") or {}).items():  # not config (the schema)
+            if isinstance(sub, dict):
+                walk(sub, (*path, key))
+
+    walk(_schema() if schema is None else schema, ())
+    return table
 
 
 def _parent(config: dict, path: tuple[str, ...]) -> dict | None:
@@ -52,7 +56,7 @@ def move_renamed(config: dict, notice=None) -> list[str]:
     new name both given is refused). Returns the notices, one line each, and passes each to
     ``notice`` (default: print it on stderr)."""
     notices = []
-    for path, now in RENAMED.items():
+    for path, now in renamed_keys().items():
         old = _parent(config, path)
         if not isinstance(now, Moved) or old is None or path[-1] not in old:
             continue
@@ -77,7 +81,7 @@ def move_renamed(config: dict, notice=None) -> list[str]:
 
 def _renamed_problems(config: dict) -> list[str]:
     problems = []
-    for path, now in RENAMED.items():
+    for path, now in renamed_keys().items():
         node = _parent(config, path)
         if not isinstance(now, Moved) and node is not None and path[-1] in node:
             problems.append(f"  {'.'.join(path)}: renamed; write {now}")

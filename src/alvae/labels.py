@@ -7,8 +7,8 @@ A label is ``<strategy>[@<scale>][+<retrain>]``:
 - ``@<scale>`` multiplies the α the config gives (the α sweep, :mod:`alvae.strategies.alpha`),
   e.g. ``coreset_vae@0.25``;
 - ``+<retrain>`` sets when that run's representation is trained, overriding
-  ``representation.retrain`` for this label alone: ``coreset_cvae+per_round`` retrains the
-  cvae inside the AL job after every round, ``coreset_cvae+once`` keeps the
+  ``representation.retrain`` for this label alone: ``coreset_vae+per_round`` retrains the
+  VAE inside the AL job after every round, ``coreset_vae+once`` keeps the
   latents of the ``train_representation`` job. With both kinds of label in one study the
   two schedules run on the same seeds, pools and initial labels, so they are
   compared by paired tests like any other pair.

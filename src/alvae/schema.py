@@ -78,7 +78,7 @@ def with_sources(schema: dict) -> dict:
 
 def defaults(section: str, sub: str | None = None) -> dict:
     """The defaults the schema declares for a top-level section (``task_model``, ``lloss``,
-    ``typiclust``, ...), or for ``section.sub`` (``representation``, ``cvae``)."""
+    ``typiclust``, ...), or for ``section.sub`` (``representation`` and a kind's name)."""
     node = _loaded()["properties"][section]
     if sub is not None:
         node = node["properties"][sub]
@@ -181,7 +181,27 @@ def reference_markdown() -> str:
     """docs/configuration.md: every key of the schema with its default, what it allows
     and its meaning."""
     rows = [f"| `{k}` | {_cell(d)} | {_cell(a)} | {_cell(m)} |" for k, d, a, m in _rows(_loaded(), "")]
-    return REFERENCE_HEAD + "\n".join(rows) + "\n"
+    return REFERENCE_HEAD + "\n".join(rows) + "\n" + _renamed_markdown(_loaded())
+
+
+def _renamed_markdown(node: dict, path: tuple = ()) -> str:
+    """The table of renamed keys (the schema's ``x-renamed`` entries)."""
+    rows = []
+
+    def walk(node, path):
+        for old, now in (node.get("x-renamed") or {}).items():  # not config (the schema)
+            here = ".".join((*path, old))
+            rows.append(f"| `{here}` | read as `{'.'.join((*path, now['read_as']))}`, with a notice |"
+                        if isinstance(now, dict) else f"| `{here}` | refused: write {_cell(now)} |")
+        for key, sub in (node.get("properties") or {}).items():  # not config (the schema)
+            if isinstance(sub, dict):
+                walk(sub, (*path, key))
+
+    walk(node, path)
+    return ("\n## Renamed keys\n\nA key that kept its meaning is read under its new name, with a "
+            "one-line notice; a key whose meaning changed is refused with what to write "
+            "(`x-renamed` in the schema, `alvae.config`).\n\n| old key | now |\n|---|---|\n"
+            + "\n".join(rows) + "\n")
 
 
 if __name__ == "__main__":  # python -m alvae.schema > docs/configuration.md

@@ -1,5 +1,5 @@
 """The seeded draws every stage shares, so that they agree: a seed's initial labeled set
-(the same for every strategy, the tuning study and the cvae of that seed) and the seed of a
+(the same for every strategy, the tuning study and a label-using representation of that seed) and the seed of a
 round's model initialisation and batch order."""
 
 from __future__ import annotations

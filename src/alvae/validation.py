@@ -107,7 +107,7 @@ def _schema_problems(schema: dict, instance, prefix: tuple = ()) -> list[str]:
 
 
 def checked_section(path: tuple, given: Mapping | None) -> dict:
-    """A config section as a library caller gives it (``("representation", "cvae")``, say), checked
+    """A config section as a library caller gives it (``("representation", <kind>)``, say), checked
     against its part of the schema as the workflow checks it, with the schema's defaults
     filled in. Raises :class:`ConfigError` naming each bad key."""
     node = _schema()

@@ -1,6 +1,6 @@
-# Stage 2: the representations ("VAE kinds") the <base>_<kind> strategies read.
+# Stage 2: the representations (one per kind) the <base>_<kind> strategies read.
 # One job per dataset x kind used (scope "shared"), or per dataset x kind x AL seed
-# (scope "seed<n>") for cvae (it learns from the seed's initial labels), under
+# (scope "seed<n>") for a kind that learns from the seed's initial labels, under
 # representation.per_seed, or when the pool itself is drawn per seed.
 
 

@@ -29,7 +29,7 @@ if "recipe" in snakemake.input.keys():  # task_model.recipe: tuned
     task_model = apply_recipe(task_model, recipe)
     log(f"recipe: tuned ({snakemake.input.recipe}, trial {recipe.get('trial')}, cv "
         f"{recipe.get('metric')} {recipe.get('cv_score')}): {recipe['task_model']}")
-with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:
+with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:  # not config
     retrainer = None
     if p.retrain is not None:  # representation.retrain: per_round
         r = p.retrain

@@ -1,6 +1,8 @@
 """Snakemake adapter: kNN accuracy of a trained representation's latent means on the
 test split (rule representation_diagnostics)."""
 
+import math
+
 import torch
 
 from alvae.data.loaders import load_subset
@@ -19,5 +21,5 @@ row = diag.stored_diagnostics(inp.model, inp.latents, inp.losses, kind=wc.kind,
 log(f"kNN({diag.KNN_K}) {row['knn_metric']} on the test split: latent means {row['knn_acc']:.4f}, "
     f"pixels {row['knn_acc_pixels']:.4f}"
     + (f", means + soft labels {row['knn_acc_soft_labels']:.4f}, classifier head "
-       f"{row['classifier_acc']:.4f}" if wc.kind == "cvae" else ""))
+       f"{row['classifier_acc']:.4f}" if not math.isnan(row["classifier_acc"]) else ""))
 diag.write_json(row, snakemake.output[0])

@@ -20,7 +20,7 @@ labeled = None
 if p.initial_labels is not None:  # a kind that uses labels: the AL seed's initial labeled set
     labeled = initial_labeled(len(sub), p.initial_labels, p.seed)
     log(f"{wc.kind}: labels of the {len(labeled)} initial points of AL seed {p.seed}")
-with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:
+with job_device(snakemake.resources.get("gpu", 1), snakemake.config["gpu"], log) as device:  # not config
     res = train_representation(wc.kind, sub.pool_images, sub.pool_labels, labeled, task=sub.task,
                                n_classes=sub.n_classes, rep_cfg=p.representation, seed=p.seed, device=device,
                                log=log)

@@ -55,8 +55,8 @@ def style(strategy: str, i: int = 0) -> dict:
     tell them apart: random dashed grey crosses, entropy green diamonds; every
     other strategy its own colour and marker, solid (core-set blue circles,
     MedAL red triangles, loss prediction olive pluses, ...); a VAE variant
-    ``<base>_<kind>`` its kind's colour (alvae.vocabulary: vae orange, cvae
-    purple, ...) with its base's marker, dash-dot when trained once, dotted
+    ``<base>_<kind>`` its kind's colour (alvae.vocabulary's ``color``: vae
+    orange, ...) with its base's marker, dash-dot when trained once, dotted
     when retrained per round (``+per_round``); anything else (α-sweep labels
     included) from a cycle of extra colours by ``i``."""
     parsed = parse_label(strategy)

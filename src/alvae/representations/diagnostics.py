@@ -37,7 +37,7 @@ def knn_metric(task: str) -> str:
 
 def reconstructions(model, images_uint8, device="cpu") -> np.ndarray:
     """[0, 1] reconstructions: ``model.reconstruct01`` when the kind has one
-    (cvae: decoded with the classifier's soft label), else decode(μ)."""
+    (a kind with a classifier head decodes with its soft label), else decode(μ)."""
     if not hasattr(model, "reconstruct01"):
         return reconstruct(model, images_uint8, device)
     from ._train import batched
@@ -177,8 +177,8 @@ def latent_diagnostics(res, *, kind, dataset, scope, seed, task, pool_images, po
     pool_mu = np.asarray(res.latents[:, :dim], dtype=np.float32)
     test_mu = encode_means(res.model, test_images, device=device)
     flat = lambda a: np.asarray(a, dtype=np.float32).reshape(len(a), -1) / 255.0  # noqa: E731
-    gmm = [h for h in res.losses if h.get("phase", "gmm") == "gmm"]
-    soft_knn, head_acc = cvae_class_diagnostics(res.model, pool_mu, pool_images, pool_labels,
+    gmm = [h for h in res.losses if h.get("phase", "gmm") == "gmm"]  # not config
+    soft_knn, head_acc = class_head_diagnostics(res.model, pool_mu, pool_images, pool_labels,
                                                 test_mu, test_images, test_labels, task, device)
     return {
         "dataset": dataset, "kind": kind, "scope": scope, "seed": int(seed), "task": task,
@@ -194,19 +194,21 @@ def latent_diagnostics(res, *, kind, dataset, scope, seed, task, pool_images, po
     }
 
 
-def cvae_class_diagnostics(model, pool_mu, pool_images, pool_labels, test_mu, test_images,
+def class_head_diagnostics(model, pool_mu, pool_images, pool_labels, test_mu, test_images,
                            test_labels, task: str, device="cpu") -> tuple[float, float]:
-    """Where an M2 cvae keeps its class information: kNN(5) accuracy on the latent
-    means with the classifier's soft labels appended (what
-    ``representation.cvae.append_soft_labels`` feeds a strategy), and the classifier head's own
-    test accuracy (argmax; multi-label: mean per-label accuracy at 0.5). NaN for the
-    kinds without a classifier head."""
+    """Where a kind with a classifier head (M2: ``encode_all`` gives its logits,
+    ``soft_labels`` turns them into q(y|x)) keeps its class information: kNN(5) accuracy on
+    the latent means with the head's soft labels appended (what such a kind can feed a
+    strategy), and the head's own test accuracy (argmax; multi-label: mean per-label
+    accuracy at 0.5). NaN for the kinds without a classifier head."""
     if not hasattr(model, "soft_labels"):
         return float("nan"), float("nan")
-    from .cvae import soft_labels_of
+    from ._train import batched
 
-    pool_soft = soft_labels_of(model, pool_images, device)
-    test_soft = soft_labels_of(model, test_images, device)
+    def soft(images):
+        return batched(model, images, lambda x: model.soft_labels(model.encode_all(x)[2]), device)
+
+    pool_soft, test_soft = soft(pool_images), soft(test_images)
     knn = knn_accuracy(np.concatenate([pool_mu, pool_soft], 1), pool_labels,
                        np.concatenate([test_mu, test_soft], 1), test_labels, task)
     y = np.asarray(test_labels)

@@ -36,7 +36,7 @@ def _space_problems(config: dict) -> list[str]:
 
 def _same_run_problems(config: dict) -> list[str]:
     """Two labels that name the same run (strategy, α scale and schedule)."""
-    default_retrain = config.get("representation", {}).get("retrain", "once")
+    default_retrain = config["representation"]["retrain"]
     seen, problems = {}, []
     for label in config["strategies"]:
         try:

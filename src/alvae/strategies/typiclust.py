@@ -127,7 +127,7 @@ def config_problems(options: dict | None, config: dict) -> list[str]:
     """``typiclust`` against the config, before any job (alvae.strategies.checks): when it
     runs, a cluster floor below the points of each dataset's pool."""
     min_cluster = (options or {}).get("min_cluster_size")
-    if "typiclust" not in config.get("strategies", []) or min_cluster is None:
+    if "typiclust" not in config["strategies"] or min_cluster is None:
         return []
     return [f"typiclust.min_cluster_size ({min_cluster}) must be smaller than "
             f"datasets.{name}.subset_size ({ds['subset_size']}): clusters of min_cluster_size "

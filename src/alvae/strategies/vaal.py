@@ -168,7 +168,7 @@ def train_vaal(images: torch.Tensor, labeled: np.ndarray, unlabeled: np.ndarray,
         vae = VaalVAE(images.shape[1], opts["latent_dim"], opts["width"], size).to(device)
         disc = Discriminator(opts["latent_dim"]).to(device)
     if init_state is not None:
-        vae.load_state_dict(init_state["representation"])
+        vae.load_state_dict(init_state["vae"])
         disc.load_state_dict(init_state["disc"])
     opt_v = torch.optim.Adam(vae.parameters(), lr=opts["lr"])
     opt_d = torch.optim.Adam(disc.parameters(), lr=opts["lr"])
