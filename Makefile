@@ -32,10 +32,12 @@ test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -q
 
 # The fast check while developing: the library's tests without a Snakemake, SLURM or
-# other slow run, after the linters (about 3 min on this 2-core machine beside other work, 2026-12-05).
+# other slow run, after the linters (about 3 min 25 s on this 2-core machine beside another
+# engineer's pytest: lint 5 s, pytest 3 min 17 s; 2026-12-06). One torch thread: on a busy
+# 2-core machine torch's own threads fought over the cores and the same run took 27 min.
 # `make test` stays the full suite, CI's command.
 check: lint
-	$(BIN)/python -m pytest -q -m "not workflow and not slurm and not slow"
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m "not workflow and not slurm and not slow"
 
 # System packages the tests need (Fashion-MNIST, SLURM): installed with apt as root,
 # else the one command to run is printed. Quick when they are there.

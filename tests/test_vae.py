@@ -32,6 +32,14 @@ def trained(digits):
     return model, history, lines
 
 
+@pytest.fixture(scope="module")
+def quick(digits):
+    """A one-epoch VAE on 200 digits: enough for the shape, save/load and table checks."""
+    model, history = train_vae(digits[:200], latent_dim=8, epochs=1, batch_size=32, seed=0,
+                               log=lambda s: None)
+    return model, history
+
+
 def bce(p, x):
     p = np.clip(p, 1e-7, 1 - 1e-7)
     return float(-(x * np.log(p) + (1 - x) * np.log(1 - p)).sum(axis=(1, 2, 3)).mean())
@@ -75,8 +83,8 @@ def test_global_rng_untouched(digits):
     assert torch.equal(torch.rand(3), before)
 
 
-def test_encode_means_and_save_load_round_trip(digits, trained, tmp_path):
-    model, history, _ = trained
+def test_encode_means_and_save_load_round_trip(digits, quick, tmp_path):
+    model, history = quick
     mu = encode_means(model, digits, batch_size=500)
     assert mu.shape == (len(digits), 8) and mu.dtype == np.float32
     assert np.array_equal(mu, encode_means(model, digits, batch_size=64))
