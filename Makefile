@@ -28,16 +28,18 @@ demo: $(STAMP)
 report: $(STAMP)
 	$(BIN)/snakemake --report results/thesis/report.html
 
+# The whole suite, CI's command: $(CORES) pytest workers (pytest-xdist; a test file's tests
+# stay on one worker, so its module fixtures run once), one torch thread each.
 test: $(STAMP) sysdeps
-	$(BIN)/python -m pytest -q
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(CORES) --dist loadfile
 
 # The fast check while developing: the library's tests without a Snakemake, SLURM or
-# other slow run, after the linters (about 3 min 25 s on this 2-core machine beside another
-# engineer's pytest: lint 5 s, pytest 3 min 17 s; 2026-12-06). One torch thread: on a busy
-# 2-core machine torch's own threads fought over the cores and the same run took 27 min.
-# `make test` stays the full suite, CI's command.
+# other slow run, after the linters, on $(CORES) workers with one torch thread each (on a
+# busy 2-core machine torch's own threads fought over the cores: 27 min). Measured on this
+# 2-core machine, quiet, 2026-12-06: pytest 3 min 5 s on one worker, 1 min 33 s on two.
+# `make test` is the full suite, CI's command.
 check: lint
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -m "not workflow and not slurm and not slow"
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(CORES) --dist loadfile -m "not workflow and not slurm and not slow"
 
 # System packages the tests need (Fashion-MNIST, SLURM): installed with apt as root,
 # else the one command to run is printed. Quick when they are there.
