@@ -8,7 +8,7 @@ import yaml
 
 from conftest import REPO
 
-WORKFLOW_ONLY = {"snakemake", "pytest", "ruff", "snakemake-executor-plugin-slurm",
+WORKFLOW_ONLY = {"snakemake", "pytest", "pytest-xdist", "ruff", "snakemake-executor-plugin-slurm",
                  "snakemake-executor-plugin-slurm-jobstep"}  # the driver's, the tests' and the linter's tools, not the jobs'
 
 

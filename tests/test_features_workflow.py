@@ -45,8 +45,8 @@ def test_linear_head_on_simclr_is_planned_with_its_features(tmp_path):
     assert counts["train_representation"] == 2 and counts["encode_eval"] == 1
     assert counts["al_run"] == 5 * 2 and counts["ceiling"] == 2
     runs = [b for b in text.split("rule ") if b.startswith(("al_run:", "ceiling:"))]
-    assert runs and all("vae/digits/simclr/shared/latents.npy" in b
-                        and "vae/digits/simclr/shared/eval_latents.npz" in b for b in runs)
+    assert runs and all("representation/digits/simclr/shared/latents.npy" in b
+                        and "representation/digits/simclr/shared/eval_latents.npz" in b for b in runs)
     # the ResNet's studies plan no encode_eval job
     path, _ = _config(tmp_path, task_model={"weights": None, "input_size": None})
     proc = smk("-n", "--cores", "2", "--configfile", str(path))

@@ -40,8 +40,8 @@ def _al_inputs(dry_run: str, label: str, seed: int) -> dict:
     for block in dry_run.split("rule al_run:")[1:]:
         if f"wildcards: dataset=digits, strategy={label}, seed={seed}" in block:
             line = next(ln for ln in block.splitlines() if ln.strip().startswith("input:"))
-            return {"model": f"vae/digits/cvae/seed{seed}/model.pt" in line,
-                    "latents": f"vae/digits/cvae/seed{seed}/latents.npy" in line}
+            return {"model": f"representation/digits/cvae/seed{seed}/model.pt" in line,
+                    "latents": f"representation/digits/cvae/seed{seed}/latents.npy" in line}
     raise AssertionError(f"no al_run job for {label} seed {seed}")
 
 
@@ -79,7 +79,7 @@ def test_tiny_run_per_round_label_and_vaal(tmp_path):
     lat = np.load(run / "latents_rounds.npz")
     assert sorted(lat.files) == ["round_0", "round_1", "round_2"]
     assert not np.allclose(lat["round_0"], lat["round_1"])
-    np.testing.assert_array_equal(lat["round_0"], np.load(out / "vae/digits/cvae/seed0/latents.npy"))
+    np.testing.assert_array_equal(lat["round_0"], np.load(out / "representation/digits/cvae/seed0/latents.npy"))
     assert np.load(out / "runs/digits/vaal/seed0/latents_rounds.npz").files == []
     metrics = pd.read_csv(run / "metrics.csv")
     assert metrics["latent_share"].isna().tolist() == [True, False, False]

@@ -62,7 +62,7 @@ def test_typiclust_normalize_reaches_the_job_and_reruns_only_typiclust(run):
     _, path, out, targets = run
     cfg = load_config(path)
     sub = load_subset(out / "data/digits/subset.npz", out / "data/digits/eval.npz")
-    latents = np.load(next((out / "vae/digits/vae").glob("*/latents.npy")))
+    latents = np.load(next((out / "representation/digits/vae").glob("*/latents.npy")))
     al = {k: v for k, v in cfg["al"].items() if k != "seeds"}
     _, lib = run_loop(sub,
                       RunSpec("typiclust", 0, al, cfg["task_model"], {}, alpha=None,

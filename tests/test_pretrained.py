@@ -177,7 +177,7 @@ def test_the_workflow_retrains_when_the_weights_file_changes(tmp_path, checkpoin
     proc = smk("--cores", "1", "--resources", "gpu=1", "--configfile", str(cfg_path))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     out = Path(c["out_dir"])
-    assert np.load(out / "vae/digits/pretrained/shared/latents.npy").shape == (100, 512)
+    assert np.load(out / "representation/digits/pretrained/shared/latents.npy").shape == (100, 512)
     proc = smk("-n", "--cores", "1", "--configfile", str(cfg_path))
     assert proc.returncode == 0 and job_counts(proc.stdout + proc.stderr) == {}
     torch.manual_seed(1)

@@ -53,7 +53,7 @@ for name in json.loads(sys.argv[2]):
         if RunSpec is None:
             rows, picks = run_loop(sub, name, 1, al, tm, lloss, "auto",
                                    lat if "_vae" in name else None, d, "cpu", lambda m: None,
-                                   strategy_options=cfg)
+                                   strategy_cfg=cfg)  # the landed signature
         else:
             rows, picks = run_loop(sub, RunSpec(name, 1, al, tm, lloss, "auto", cfg),
                                    latents=lat if "_vae" in name else None, state_dir=d,

@@ -55,5 +55,5 @@ def test_typiclust_on_simclr_latents_plans_a_simclr_training(tmp_path):
     cfg.update(strategies=["random", "typiclust", "probcover"], typiclust={"space": "simclr"},
                probcover={"space": "simclr"}, tsne={"datasets": []})
     out = _plan(cfg, tmp_path)
-    assert "vae/digits/simclr/shared/latents.npy" in out
+    assert "representation/digits/simclr/shared/latents.npy" in out
     assert out.count("rule train_representation:") == 1

@@ -136,7 +136,7 @@ def test_a_new_strategy_and_kind_are_a_file_and_a_line_each(tmp_path):
     out = tmp_path / "out"
     runs = pd.read_csv(out / "results/runs.csv")
     assert set(runs["strategy"]) == {"random", "coreset", "toy", "coreset_toykind"}
-    assert (out / "vae/digits/toykind/shared/latents.npy").is_file()
+    assert (out / "representation/digits/toykind/shared/latents.npy").is_file()
     assert list(pd.read_csv(out / "results/latent_knn.csv")["kind"]) == ["toykind"]
     tests = pd.read_csv(out / "results/tests.csv")
     fam = tests[(tests["strategy_a"] == "coreset") & (tests["strategy_b"] == "coreset_toykind")]["family"]

@@ -143,5 +143,5 @@ def test_representations_preset_plans_both_kinds(tmp_path):
     assert counts["al_run"] == 7 * 5 and counts["ceiling"] == 5
     assert counts["train_representation"] == 2 and counts["representation_diagnostics"] == 2  # vae and simclr, shared
     for kind in ("vae", "simclr"):
-        assert f"vae/digits/{kind}/shared/latents.npy" in out
+        assert f"representation/digits/{kind}/shared/latents.npy" in out
     assert counts["labels_saved"] == 1 and counts["plot_curves"] == 2  # coreset, lloss families

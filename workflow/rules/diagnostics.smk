@@ -73,13 +73,13 @@ rule retrain_knn:
         table=report(
             f"{OUT}/results/latent_knn_rounds.csv",
             caption="../report/retrain.rst",
-            category="VAE retrained per round",
+            category="representations retrained per round",
             labels={"table": "latent kNN per round"},
         ),
         png=report(
             f"{OUT}/figures/latent_knn_rounds.png",
             caption="../report/retrain.rst",
-            category="VAE retrained per round",
+            category="representations retrained per round",
             labels={"figure": "latent kNN per round"},
         ),
         pdf=f"{OUT}/figures/latent_knn_rounds.pdf",
@@ -103,7 +103,7 @@ rule retrain_tsne:
         report(
             f"{OUT}/figures/tsne_rounds_{{dataset}}.png",
             caption="../report/retrain_tsne.rst",
-            category="VAE retrained per round",
+            category="representations retrained per round",
             labels={"figure": "t-SNE, first and last round", "dataset": "{dataset}"},
         ),
     params:

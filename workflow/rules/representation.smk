@@ -14,14 +14,14 @@ rule train_representation:
         figure=report(
             f"{OUT}/representation/{{dataset}}/{{kind}}/{{scope}}/reconstructions.png",
             caption="../report/representation_reconstructions.rst",
-            category="VAE",
+            category="representations",
             subcategory="reconstructions",
             labels={"dataset": "{dataset}", "kind": "{kind}", "scope": "{scope}"},
         ),
         tsne=report(
             f"{OUT}/representation/{{dataset}}/{{kind}}/{{scope}}/tsne.png",
             caption="../report/representation_tsne.rst",
-            category="VAE",
+            category="representations",
             subcategory="t-SNE of the latents",
             labels={"dataset": "{dataset}", "kind": "{kind}", "scope": "{scope}"},
         ),
@@ -99,7 +99,7 @@ rule latent_knn:
         report(
             f"{OUT}/results/latent_knn.csv",
             caption="../report/latent_knn.rst",
-            category="VAE",
+            category="representations",
             subcategory="kNN accuracy of the latents",
         ),
     conda:
