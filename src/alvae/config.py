@@ -9,39 +9,17 @@ then all of them (``validate_config``, ``load_config``, ``config_or_exit``).
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from .errors import ConfigError
-from .schema import SCHEMA_PATH  # noqa: F401  (the file, for users of alvae.config)
+from .schema import (
+    SCHEMA_PATH,  # noqa: F401  (the file, for users of alvae.config)
+    Moved,
+    renamed_keys,
+)
 from .validation import _coerce_numbers, _schema, _schema_problems
-
-
-@dataclass(frozen=True)
-class Moved:
-    """A key read under its new name (the same setting): ``to`` is its new path."""
-
-    to: tuple[str, ...]
-
-
-def renamed_keys(schema: dict | None = None) -> dict[tuple[str, ...], str | Moved]:
-    """The keys that changed name, from the schema's ``x-renamed`` entries (each beside the
-    keys that replace it): old path -> a line saying what to write (the meaning changed
-    too: refused), or :class:`Moved` (the same setting: read as the new key, with a
-    notice)."""
-    table: dict[tuple[str, ...], str | Moved] = {}
-
-    def walk(node: dict, path: tuple[str, ...]) -> None:
-        for old, now in (node.get("x-renamed") or {}).items():  # not config (the schema)
-            table[(*path, old)] = Moved((*path, now["read_as"])) if isinstance(now, dict) else now
-        for key, sub in (node.get("properties") or {}).items():  # not config (the schema)
-            if isinstance(sub, dict):
-                walk(sub, (*path, key))
-
-    walk(_schema() if schema is None else schema, ())
-    return table
 
 
 def _parent(config: dict, path: tuple[str, ...]) -> dict | None:

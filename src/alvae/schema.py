@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -74,6 +75,37 @@ def with_sources(schema: dict) -> dict:
     node.pop("type", None)  # (one line for a value that is not a name, as for any enum)
     node["enum"] = list(vocabulary.SOURCES)
     return schema
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A key read under its new name (the same setting): ``to`` is its new path."""
+
+    to: tuple[str, ...]
+
+
+def renamed_keys() -> dict[tuple[str, ...], str | Moved]:
+    """The keys that changed name, from the schema's ``x-renamed`` entries (each beside the
+    keys that replace it): old path -> a line saying what to write (the meaning changed
+    too: refused), or :class:`Moved` (the same setting: read as the new key, with a
+    notice; :func:`alvae.config.move_renamed`)."""
+    return dict(_renamed_items())
+
+
+@functools.lru_cache(maxsize=1)
+def _renamed_items() -> tuple:
+    table = []
+
+    def walk(node: dict, path: tuple[str, ...]) -> None:
+        for old, now in (node.get("x-renamed") or {}).items():  # not config (the schema)
+            table.append(((*path, old), Moved((*path, now["read_as"])) if isinstance(now, dict)
+                          else now))
+        for key, sub in (node.get("properties") or {}).items():  # not config (the schema)
+            if isinstance(sub, dict):
+                walk(sub, (*path, key))
+
+    walk(_loaded(), ())
+    return tuple(table)
 
 
 def defaults(section: str, sub: str | None = None) -> dict:
@@ -181,23 +213,14 @@ def reference_markdown() -> str:
     """docs/configuration.md: every key of the schema with its default, what it allows
     and its meaning."""
     rows = [f"| `{k}` | {_cell(d)} | {_cell(a)} | {_cell(m)} |" for k, d, a, m in _rows(_loaded(), "")]
-    return REFERENCE_HEAD + "\n".join(rows) + "\n" + _renamed_markdown(_loaded())
+    return REFERENCE_HEAD + "\n".join(rows) + "\n" + _renamed_markdown()
 
 
-def _renamed_markdown(node: dict, path: tuple = ()) -> str:
-    """The table of renamed keys (the schema's ``x-renamed`` entries)."""
-    rows = []
-
-    def walk(node, path):
-        for old, now in (node.get("x-renamed") or {}).items():  # not config (the schema)
-            here = ".".join((*path, old))
-            rows.append(f"| `{here}` | read as `{'.'.join((*path, now['read_as']))}`, with a notice |"
-                        if isinstance(now, dict) else f"| `{here}` | refused: write {_cell(now)} |")
-        for key, sub in (node.get("properties") or {}).items():  # not config (the schema)
-            if isinstance(sub, dict):
-                walk(sub, (*path, key))
-
-    walk(node, path)
+def _renamed_markdown() -> str:
+    """The table of renamed keys (:func:`renamed_keys`)."""
+    rows = [f"| `{'.'.join(old)}` | read as `{'.'.join(now.to)}`, with a notice |"
+            if isinstance(now, Moved) else f"| `{'.'.join(old)}` | refused: write {_cell(now)} |"
+            for old, now in renamed_keys().items()]
     return ("\n## Renamed keys\n\nA key that kept its meaning is read under its new name, with a "
             "one-line notice; a key whose meaning changed is refused with what to write "
             "(`x-renamed` in the schema, `alvae.config`).\n\n| old key | now |\n|---|---|\n"
